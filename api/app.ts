@@ -1,0 +1,25 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../core/log.js';
+import type { ApiContext } from './context.js';
+import { installErrorHandling } from './errors.js';
+import { messageRoutes } from './routes/messages.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { queueRoutes } from './routes/queues.js';
+import { tokenRoutes } from './routes/tokens.js';
+
+/** The HTTP API, ready to `listen` or `inject`. */
+export async function buildApi(context: ApiContext, log: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: context.config.maxRequestBytes,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
+  });
+  await app.register(formbody, { bodyLimit: context.config.maxRequestBytes });
+  installErrorHandling(app);
+  tokenRoutes(app, context);
+  queueRoutes(app, context);
+  messageRoutes(app, context);
+  nodeRoutes(app, context);
+  return app;
+}

@@ -1,0 +1,34 @@
+import type { FastifyRequest } from 'fastify';
+import { PushwireError } from '../core/errors.js';
+import type { Queue, Store, User } from '../core/store/store.js';
+
+/** The token of a request: the X-Auth-Token header, else a `token` query or body field. */
+export function tokenOf(request: FastifyRequest): string {
+  const header = request.headers['x-auth-token'];
+  const query = (request.query as Record<string, unknown> | undefined)?.token;
+  const body = (request.body as Record<string, unknown> | undefined | null)?.token;
+  const token = [header, query, body].find((value) => typeof value === 'string' && value.length > 0);
+  if (typeof token !== 'string') throw new PushwireError('missing_token');
+  return token;
+}
+
+export async function requireUser(store: Store, request: FastifyRequest): Promise<User> {
+  const user = await store.userByToken(tokenOf(request));
+  if (!user) throw new PushwireError('invalid_token');
+  return user;
+}
+
+export async function requireQueue(store: Store, name: string): Promise<Queue> {
+  const queue = await store.queueByName(name);
+  if (!queue) throw new PushwireError('queue_not_found');
+  return queue;
+}
+
+/** The queue, provided the request's token owns it: 401 without a valid token, 403 for another user's queue. */
+export async function requireOwnQueue(store: Store, request: FastifyRequest, name: string): Promise<{ user: User; queue: Queue }> {
+  tokenOf(request);
+  const queue = await requireQueue(store, name);
+  const user = await requireUser(store, request);
+  if (queue.userId !== user.id) throw new PushwireError('forbidden');
+  return { user, queue };
+}

@@ -1,0 +1,140 @@
+import { Ajv } from 'ajv';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PushwireError } from '../../core/errors.js';
+import { decodeKey, formatTimestamp, parseSince, parseTimestamp } from '../../core/ids.js';
+import { MARKER_REPLACE_ID, queueUrl, toEnvelope, type StoredMessage } from '../../core/message.js';
+import type { Queue, User } from '../../core/store/store.js';
+import { requireOwnQueue, requireQueue } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { queueParams } from './queues.js';
+
+interface PublishFields {
+  title: string;
+  body?: string;
+  actionUrl?: string;
+  iconUrl?: string;
+  replaceId?: string;
+  ttl?: number;
+}
+
+export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
+  const { config, store, publisher } = context;
+  const envelope = (message: StoredMessage) => toEnvelope(message, config.publicUrl);
+  const text = { type: 'string', maxLength: config.maxFieldLength } as const;
+  const link = { type: 'string', maxLength: config.maxFieldLength, pattern: '^https?://' } as const;
+
+  const publishBody = {
+    type: 'object',
+    properties: {
+      title: { type: 'string', minLength: 1, maxLength: config.maxFieldLength },
+      body: text,
+      actionUrl: link,
+      iconUrl: link,
+      replaceId: { type: 'string', minLength: 1, maxLength: 255 },
+      ttl: { type: 'integer', minimum: 1, maximum: config.maxTtlSeconds },
+    },
+    required: ['title'],
+    additionalProperties: false,
+  } as const;
+
+  /**
+   * Publish (public: sites hold the unguessable queue URL), or with `?action=read&key=K` mark
+   * a message read (the owner only). Answers after the message is durably stored.
+   */
+  app.post('/queue/:queue/', {
+    schema: {
+      params: queueParams,
+      querystring: {
+        type: 'object',
+        properties: { action: { type: 'string' }, key: { type: 'string', maxLength: 64 }, token: { type: 'string' } },
+      },
+    },
+  }, async (request) => {
+    const { queue: name } = request.params as { queue: string };
+    const { action, key } = request.query as { action?: string; key?: string };
+    if (action === 'read') return envelope(await markRead(request, name, key));
+    if (action !== undefined) throw new PushwireError('bad_action', `Unknown action "${action}"; the only action is "read".`);
+    const queue = await requireQueue(store, name);
+    const fields = validatePublish(request.body);
+    const { ttl, ...body } = fields;
+    return envelope(await publisher.publish({
+      queueId: queue.id, userId: queue.userId, kind: 'message', replaceId: body.replaceId ?? null, body,
+      ttlSeconds: ttl ?? config.messageTtlSeconds,
+    }));
+  });
+
+  const publishValidator = new Ajv({ coerceTypes: true, removeAdditional: true, allErrors: false }).compile(publishBody);
+
+  /** Validated here, not by the route schema: the same route also takes `?action=read` with no body. */
+  function validatePublish(body: unknown): PublishFields {
+    if (!publishValidator(body)) {
+      const problem = publishValidator.errors?.[0];
+      const field = String(problem?.params?.missingProperty ?? problem?.instancePath.slice(1) ?? '');
+      if (field === 'title') throw new PushwireError('missing_title');
+      throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`);
+    }
+    return body as PublishFields;
+  }
+
+  async function markRead(request: FastifyRequest, name: string, key: string | undefined): Promise<StoredMessage> {
+    const { user, queue } = await requireOwnQueue(store, request, name);
+    const position = key === undefined ? null : decodeKey(key);
+    if (!position || position.userId !== user.id) throw new PushwireError('bad_key', '`key` must be the key of one of this token\'s messages.');
+    if (!(await store.hasMessage(user.id, position.seq))) throw new PushwireError('message_not_found');
+    return publisher.publish({
+      queueId: queue.id, userId: user.id, kind: 'read', replaceId: null, body: { read: key }, ttlSeconds: config.messageTtlSeconds,
+    });
+  }
+
+  /** Stored messages of the queue, oldest first; with `since`, collapsed by replaceId. */
+  app.get('/queue/:queue/', {
+    schema: {
+      params: queueParams,
+      querystring: {
+        type: 'object',
+        properties: {
+          since: { type: 'string', minLength: 1, maxLength: 64 },
+          limit: { type: 'integer', minimum: 1, maximum: config.maxLimit },
+          token: { type: 'string' },
+        },
+      },
+    },
+  }, async (request) => {
+    const { user, queue } = await requireOwnQueue(store, request, (request.params as { queue: string }).queue);
+    const { since, limit } = request.query as { since?: string; limit?: number };
+    const position = since === undefined ? undefined : parseSince(since, user.id);
+    if (position === null) throw new PushwireError('bad_since');
+    const result = await store.read({
+      userId: user.id, queueId: queue.id, since: position, limit: limit ?? config.defaultLimit, collapse: position !== undefined,
+    });
+    return {
+      messages: result.messages.map(envelope),
+      more: result.more,
+      truncated: result.truncated,
+      timestamp: queue.readMicros === null ? null : formatTimestamp(queue.readMicros),
+    };
+  });
+
+  /** Moves the queue's read marker (default: now) and tells the user's other clients. */
+  app.put('/queue/:queue/', {
+    schema: {
+      params: queueParams,
+      body: { type: ['object', 'null'], properties: { timestamp: { type: 'string', maxLength: 32 }, token: { type: 'string' } } },
+    },
+  }, async (request) => {
+    const { user, queue } = await requireOwnQueue(store, request, (request.params as { queue: string }).queue);
+    const given = (request.body as { timestamp?: string } | null)?.timestamp;
+    const micros = given === undefined ? Date.now() * 1000 : parseTimestamp(given);
+    if (micros === null) throw new PushwireError('invalid_field', '`timestamp` must be seconds since the epoch.');
+    return { queue: queueUrl(config.publicUrl, queue.name), timestamp: formatTimestamp(await setMarker(user, queue, micros)) };
+  });
+
+  async function setMarker(user: User, queue: Queue, micros: number): Promise<number> {
+    await store.setReadMarker(queue.id, micros);
+    await publisher.publish({
+      queueId: queue.id, userId: user.id, kind: 'marker', replaceId: MARKER_REPLACE_ID,
+      body: { timestamp: formatTimestamp(micros) }, ttlSeconds: config.messageTtlSeconds,
+    });
+    return micros;
+  }
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { PushwireError } from '../../core/errors.js';
+import { randomId } from '../../core/ids.js';
+import { queueUrl } from '../../core/message.js';
+import { requireOwnQueue, requireUser } from '../auth.js';
+import type { ApiContext } from '../context.js';
+
+const queueParams = {
+  type: 'object',
+  properties: { queue: { type: 'string', minLength: 1, maxLength: 64 } },
+  required: ['queue'],
+} as const;
+
+export { queueParams };
+
+export function queueRoutes(app: FastifyInstance, { config, store }: ApiContext): void {
+  const url = (name: string) => queueUrl(config.publicUrl, name);
+
+  /** A queue (push URL) of this user for a domain; the same one again if it exists. */
+  app.post('/queue/', {
+    schema: {
+      body: {
+        type: 'object',
+        properties: {
+          token: { type: 'string', minLength: 1, maxLength: 64 },
+          domain: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\s]+$' },
+        },
+        required: ['domain'],
+      },
+    },
+  }, async (request) => {
+    const user = await requireUser(store, request);
+    const { domain } = request.body as { domain: string };
+    const existing = (await store.queuesOf(user.id)).find((queue) => queue.domain === domain);
+    if (existing) return { queue: url(existing.name) };
+    if ((await store.queueCount(user.id)) >= config.maxQueuesPerToken) throw new PushwireError('too_many_queues');
+    return { queue: url((await store.queueForDomain(user.id, domain, randomId())).name) };
+  });
+
+  /** Every domain queue of the user, as {domain: queueURL}, so clients can sync. */
+  app.get('/queue/', async (request) => {
+    const user = await requireUser(store, request);
+    const queues = await store.queuesOf(user.id);
+    return Object.fromEntries(queues.filter((queue) => queue.domain !== null).map((queue) => [queue.domain, url(queue.name)]));
+  });
+
+  /** Destroys a push URL: its site can no longer reach the user. */
+  app.delete('/queue/:queue/', { schema: { params: queueParams } }, async (request) => {
+    const { queue } = await requireOwnQueue(store, request, (request.params as { queue: string }).queue);
+    if (queue.domain === null) throw new PushwireError('forbidden', 'A token\'s own queue cannot be deleted.');
+    await store.deleteQueue(queue.id);
+    return { queue: url(queue.name), deleted: true };
+  });
+}

@@ -1,0 +1,152 @@
+import { Packr } from 'msgpackr';
+import * as zmq from 'zeromq';
+import type { StoredMessage } from './message.js';
+import type { Logger } from './log.js';
+
+/**
+ * The bus is a fast hint, never the truth: ZeroMQ PUB/SUB drops on reconnect, past the
+ * high-water mark and for late joiners. Everything sent here is already in the store, and
+ * gateways repair any gap from it (see gateway/connection.ts).
+ *
+ * Frames are [topic, msgpack payload]. Subscriptions match topic prefixes, so every topic
+ * ends with '.' so that user 12 never matches user 123.
+ */
+export const HEARTBEAT_TOPIC = 'hb.';
+export const userTopic = (userId: number): string => `u.${userId}.`;
+
+export interface Heartbeat {
+  id: string;
+  address: string;
+  connections: number;
+  messagesPerSecond: number;
+  startedAt: number;
+  /** Set on the last heartbeat of a gateway that is shutting down. */
+  leaving?: boolean;
+}
+
+export type BusEvent =
+  | { topic: 'user'; message: StoredMessage }
+  | { topic: 'heartbeat'; heartbeat: Heartbeat };
+
+const packr = new Packr({ useRecords: false });
+const HIGH_WATER_MARK = 100_000;
+
+export function encodeUserMessage(message: StoredMessage): [string, Buffer] {
+  return [userTopic(message.userId), packr.pack(message)];
+}
+
+export function decodeBusFrame(topic: Buffer, payload: Buffer): BusEvent | null {
+  const name = topic.toString();
+  if (name === HEARTBEAT_TOPIC) return { topic: 'heartbeat', heartbeat: packr.unpack(payload) as Heartbeat };
+  if (name.startsWith('u.')) return { topic: 'user', message: packr.unpack(payload) as StoredMessage };
+  return null;
+}
+
+export interface BusEndpoints {
+  /** Where publishers connect (the broker's XSUB side). */
+  in: string;
+  /** Where subscribers connect (the broker's XPUB side). */
+  out: string;
+}
+
+export function busEndpoints(host: string, inPort: number, outPort: number): BusEndpoints {
+  return { in: `tcp://${host}:${inPort}`, out: `tcp://${host}:${outPort}` };
+}
+
+/** Publishes without ever blocking the caller: ZeroMQ allows one send in flight, so frames wait in order here. */
+export class BusPublisher {
+  private readonly socket = new zmq.Publisher({ sendHighWaterMark: HIGH_WATER_MARK, linger: 0 });
+  private readonly queue: [string, Buffer][] = [];
+  private sending = false;
+
+  constructor(endpoint: string, private readonly log: Logger) {
+    this.socket.connect(endpoint);
+  }
+
+  publishMessage(message: StoredMessage): void {
+    this.send(encodeUserMessage(message));
+  }
+
+  publishHeartbeat(heartbeat: Heartbeat): void {
+    this.send([HEARTBEAT_TOPIC, packr.pack(heartbeat)]);
+  }
+
+  private send(frame: [string, Buffer]): void {
+    this.queue.push(frame);
+    if (!this.sending) void this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.queue.length && !this.socket.closed) await this.socket.send(this.queue.shift()!);
+    } catch (error) {
+      this.log.warn({ err: error }, 'bus publish failed; the store still has the message');
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/**
+ * Receives bus events for the topics it is subscribed to. `onReconnect` fires each time the
+ * connection to the broker comes back after a loss, which is when messages may have been missed.
+ */
+export class BusSubscriber {
+  private readonly socket = new zmq.Subscriber({ receiveHighWaterMark: HIGH_WATER_MARK, linger: 0 });
+  private connectedOnce = false;
+  private lost = false;
+
+  constructor(endpoint: string, private readonly log: Logger) {
+    this.socket.events.on('disconnect', () => {
+      this.lost = true;
+      this.onDisconnect();
+    });
+    this.socket.events.on('connect', () => {
+      if (this.connectedOnce && this.lost) this.onReconnect();
+      this.connectedOnce = true;
+      this.lost = false;
+    });
+    this.socket.connect(endpoint);
+  }
+
+  onReconnect: () => void = () => {};
+  onDisconnect: () => void = () => {};
+
+  get connected(): boolean {
+    return this.connectedOnce && !this.lost;
+  }
+
+  subscribe(topic: string): void {
+    this.socket.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.socket.unsubscribe(topic);
+  }
+
+  /** Delivers each event to `handle` until the subscriber is closed. */
+  async run(handle: (event: BusEvent) => void): Promise<void> {
+    try {
+      for await (const [topic, payload] of this.socket) {
+        let event: BusEvent | null = null;
+        try {
+          event = decodeBusFrame(topic, payload);
+        } catch (error) {
+          this.log.warn({ err: error }, 'undecodable bus frame dropped');
+        }
+        if (event) handle(event);
+      }
+    } catch (error) {
+      if (!this.socket.closed) throw error;
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The one configuration of every daemon. Each option has an environment variable, a key in
+ * the optional JSON file named by PUSHWIRE_CONFIG_FILE, a default and a reason. The README's
+ * configuration table is these definitions. Precedence: environment > file > profile > default.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = (protocols: string[]) =>
+  z.string().trim().optional().transform((value) => (value === '' ? undefined : value)).refine(
+    (value) => value === undefined || protocols.some((p) => value.startsWith(p)),
+    { message: `must start with ${protocols.join(' or ')}` },
+  );
+
+export const options = {
+  profile: { env: 'PUSHWIRE_PROFILE', schema: z.enum(['dev', 'test']), default: 'dev',
+    doc: 'Port set: dev (api 5001, gateway 5002, monitor 5003, broker 5560/5561) or test (5011/5012/5013/5570/5571).' },
+  host: { env: 'PUSHWIRE_HOST', schema: z.string().min(1), default: '127.0.0.1',
+    doc: 'Interface every daemon listens on. Loopback by default so a first run exposes nothing.' },
+  apiPort: { env: 'PUSHWIRE_API_PORT', schema: port, default: undefined, doc: 'HTTP API port (profile default).' },
+  gatewayPort: { env: 'PUSHWIRE_GATEWAY_PORT', schema: port, default: undefined, doc: 'Websocket gateway port (profile default).' },
+  monitorPort: { env: 'PUSHWIRE_MONITOR_PORT', schema: port, default: undefined, doc: 'Monitor HTTP port (profile default).' },
+  brokerHost: { env: 'PUSHWIRE_BROKER_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Host the broker listens on and the others connect to.' },
+  brokerInPort: { env: 'PUSHWIRE_BROKER_IN_PORT', schema: port, default: undefined, doc: 'Broker XSUB port that publishers connect to (profile default).' },
+  brokerOutPort: { env: 'PUSHWIRE_BROKER_OUT_PORT', schema: port, default: undefined, doc: 'Broker XPUB port that subscribers connect to (profile default).' },
+  publicUrl: { env: 'PUSHWIRE_PUBLIC_URL', schema: optionalUrl(['http://', 'https://']), default: undefined,
+    doc: 'Base URL of the API as clients see it; queue URLs are built from it. Default http://HOST:API_PORT.' },
+  gatewayAddress: { env: 'PUSHWIRE_GATEWAY_ADDRESS', schema: z.string().optional(), default: undefined,
+    doc: 'host:port this gateway advertises in /nodes/. Default HOST:GATEWAY_PORT.' },
+  databaseUrl: { env: 'DATABASE_URL', schema: optionalUrl(['postgres://', 'postgresql://']), default: undefined,
+    doc: 'PostgreSQL URL. Unset: embedded PGlite in DATA_DIR (one process only).' },
+  redisUrl: { env: 'REDIS_URL', schema: optionalUrl(['redis://', 'rediss://']), default: undefined,
+    doc: 'Redis URL for presence and the gateway registry. Unset: in-process (embedded mode only).' },
+  redisPrefix: { env: 'PUSHWIRE_REDIS_PREFIX', schema: z.string(), default: 'pw:', doc: 'Prefix of every Redis key, so several deployments can share one Redis.' },
+  dataDir: { env: 'PUSHWIRE_DATA_DIR', schema: z.string().min(1), default: 'data', doc: 'Where embedded mode keeps its PGlite database.' },
+  logLevel: { env: 'PUSHWIRE_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level (JSON lines on stdout).' },
+  maxRequestBytes: { env: 'PUSHWIRE_MAX_REQUEST_BYTES', schema: positiveInt, default: 8192,
+    doc: 'Largest HTTP request body; larger gets 413 payload_too_large. Push payloads are ~4 KB on every platform.' },
+  maxFieldLength: { env: 'PUSHWIRE_MAX_FIELD_LENGTH', schema: positiveInt, default: 2048, doc: 'Longest title/body/actionUrl/iconUrl.' },
+  messageTtlSeconds: { env: 'PUSHWIRE_MESSAGE_TTL', schema: positiveInt, default: 7 * 24 * 3600,
+    doc: 'Default message lifetime (a week, enough for a device off over a holiday). A publish may ask for less or more with `ttl`.' },
+  maxTtlSeconds: { env: 'PUSHWIRE_MAX_TTL', schema: positiveInt, default: 30 * 24 * 3600, doc: 'Largest `ttl` a publish may ask for.' },
+  queueBacklog: { env: 'PUSHWIRE_QUEUE_BACKLOG', schema: positiveInt, default: 1000,
+    doc: 'Messages kept per queue; older ones are pruned and catch-up reports `truncated`.' },
+  retentionSweepMs: { env: 'PUSHWIRE_RETENTION_SWEEP_MS', schema: positiveInt, default: 60_000,
+    doc: 'How often the api prunes expired and over-backlog messages. A message lives at least its TTL and at most TTL + this.' },
+  maxQueuesPerToken: { env: 'PUSHWIRE_MAX_QUEUES_PER_TOKEN', schema: positiveInt, default: 1000, doc: 'Queues one token may own.' },
+  defaultLimit: { env: 'PUSHWIRE_DEFAULT_LIMIT', schema: positiveInt, default: 100, doc: 'Catch-up page size when `limit` is not given.' },
+  maxLimit: { env: 'PUSHWIRE_MAX_LIMIT', schema: positiveInt, default: 1000, doc: 'Largest `limit`; larger gets 400 bad_limit.' },
+  groupCommitMs: { env: 'PUSHWIRE_GROUP_COMMIT_MS', schema: z.coerce.number().min(0).max(100), default: 2,
+    doc: 'Publishes arriving within this window share one transaction (per-user ordering stays exact).' },
+  groupCommitMax: { env: 'PUSHWIRE_GROUP_COMMIT_MAX', schema: positiveInt, default: 256, doc: 'Most publishes in one transaction.' },
+  authTimeoutMs: { env: 'PUSHWIRE_AUTH_TIMEOUT_MS', schema: positiveInt, default: 5000, doc: 'A websocket that has not authenticated by then is closed (4002).' },
+  idleTimeoutSeconds: { env: 'PUSHWIRE_IDLE_TIMEOUT', schema: z.coerce.number().int().min(8).max(960), default: 60,
+    doc: 'Websocket idle timeout; the gateway pings before it, so only dead sockets are reaped.' },
+  maxFrameBytes: { env: 'PUSHWIRE_MAX_FRAME_BYTES', schema: positiveInt, default: 4096, doc: 'Largest client frame; larger closes with 1009.' },
+  softBackpressureBytes: { env: 'PUSHWIRE_SOFT_BACKPRESSURE', schema: positiveInt, default: 64 * 1024,
+    doc: 'Past this many buffered bytes a socket\'s outgoing messages wait in a queue that collapses by replaceId.' },
+  maxPendingMessages: { env: 'PUSHWIRE_MAX_PENDING', schema: positiveInt, default: 1000,
+    doc: 'A slow socket with more waiting messages than this is closed (4008); the client catches up on reconnect.' },
+  heartbeatMs: { env: 'PUSHWIRE_HEARTBEAT_MS', schema: positiveInt, default: 1000, doc: 'Gateway heartbeat period.' },
+  nodeTimeoutMs: { env: 'PUSHWIRE_NODE_TIMEOUT_MS', schema: positiveInt, default: 3000,
+    doc: 'A gateway silent for this long leaves /nodes/ and presence.' },
+  resyncMs: { env: 'PUSHWIRE_RESYNC_MS', schema: positiveInt, default: 10_000,
+    doc: 'Gateways compare each connected user\'s stored sequence with what they delivered this often, covering a bus that dropped.' },
+} as const;
+
+export type OptionName = keyof typeof options;
+type Raw = { [K in OptionName]: z.output<(typeof options)[K]['schema']> };
+
+const profiles = {
+  dev: { apiPort: 5001, gatewayPort: 5002, monitorPort: 5003, brokerInPort: 5560, brokerOutPort: 5561 },
+  test: { apiPort: 5011, gatewayPort: 5012, monitorPort: 5013, brokerInPort: 5570, brokerOutPort: 5571 },
+} as const;
+
+export interface Config extends Readonly<Omit<Raw, keyof (typeof profiles)['dev'] | 'publicUrl' | 'gatewayAddress'>> {
+  readonly apiPort: number;
+  readonly gatewayPort: number;
+  readonly monitorPort: number;
+  readonly brokerInPort: number;
+  readonly brokerOutPort: number;
+  readonly publicUrl: string;
+  readonly gatewayAddress: string;
+  /** Embedded when neither DATABASE_URL nor REDIS_URL is set: every role in one process. */
+  readonly embedded: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Loads, validates and freezes the configuration. `overrides` (by option name) win over everything; tests use them. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<OptionName, unknown>> = {}): Config {
+  const problems: string[] = [];
+  const file = readConfigFile(env.PUSHWIRE_CONFIG_FILE, problems);
+  const raw: Record<string, unknown> = {};
+  for (const [name, option] of Object.entries(options) as [OptionName, (typeof options)[OptionName]][]) {
+    const value = name in overrides ? overrides[name] : env[option.env] ?? file[name] ?? option.default;
+    if (value === undefined) continue;
+    const parsed = option.schema.safeParse(value);
+    if (parsed.success) raw[name] = parsed.data;
+    else problems.push(`${option.env}=${JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  for (const key of Object.keys(file)) if (!(key in options)) problems.push(`${env.PUSHWIRE_CONFIG_FILE}: unknown option "${key}"`);
+  const values = { ...profiles[(raw.profile as 'dev' | 'test') ?? 'dev'], ...raw } as Raw & (typeof profiles)['dev'];
+  if (Boolean(values.databaseUrl) !== Boolean(values.redisUrl)) {
+    problems.push('DATABASE_URL and REDIS_URL go together: set both (multi-process) or neither (embedded)');
+  }
+  if (values.maxLimit < values.defaultLimit) problems.push('PUSHWIRE_MAX_LIMIT must be at least PUSHWIRE_DEFAULT_LIMIT');
+  if (values.maxTtlSeconds < values.messageTtlSeconds) problems.push('PUSHWIRE_MAX_TTL must be at least PUSHWIRE_MESSAGE_TTL');
+  if (values.nodeTimeoutMs <= values.heartbeatMs) problems.push('PUSHWIRE_NODE_TIMEOUT_MS must exceed PUSHWIRE_HEARTBEAT_MS');
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze({
+    ...values,
+    publicUrl: (values.publicUrl ?? `http://${values.host}:${values.apiPort}`).replace(/\/+$/, ''),
+    gatewayAddress: values.gatewayAddress ?? `${values.host}:${values.gatewayPort}`,
+    embedded: !values.databaseUrl,
+  });
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
+  if (!path) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    problems.push(`${path}: must hold a JSON object`);
+  } catch (error) {
+    problems.push(`${path}: ${(error as Error).message}`);
+  }
+  return {};
+}

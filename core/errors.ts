@@ -1,0 +1,41 @@
+/**
+ * Every error a client can see: a stable snake_case code, an HTTP status and a default
+ * message. The code reaches the client unchanged as `{"error": code, "message": ...}` over
+ * HTTP and as `{"type": "error", "error": code, "message": ...}` over the websocket.
+ */
+export const errorCatalogue = {
+  bad_request: [400, 'The request is malformed.'],
+  invalid_field: [400, 'A field is missing or has a bad value.'],
+  missing_title: [400, 'A message needs a title.'],
+  bad_since: [400, '`since` must be a message key or seconds since the epoch.'],
+  bad_limit: [400, '`limit` must be a whole number within the documented range.'],
+  bad_key: [400, 'Not a message key of this queue.'],
+  bad_action: [400, 'Unknown action.'],
+  missing_token: [401, 'This request needs a token (X-Auth-Token header or `token`).'],
+  invalid_token: [401, 'Unknown token.'],
+  forbidden: [403, 'This token does not own this queue.'],
+  not_found: [404, 'No such route.'],
+  queue_not_found: [404, 'No such queue.'],
+  message_not_found: [404, 'No such message.'],
+  method_not_allowed: [405, 'Method not allowed on this route.'],
+  too_many_queues: [409, 'This token owns the most queues allowed.'],
+  payload_too_large: [413, 'The request body is larger than allowed.'],
+  unsupported_media_type: [415, 'Send application/json or application/x-www-form-urlencoded.'],
+  unavailable: [503, 'The service is starting or shutting down; retry shortly.'],
+  internal: [500, 'Internal error.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class PushwireError extends Error {
+  readonly status: number;
+  constructor(readonly code: ErrorCode, message?: string) {
+    super(message ?? errorCatalogue[code][1]);
+    this.name = 'PushwireError';
+    this.status = errorCatalogue[code][0];
+  }
+
+  toJSON(): { error: ErrorCode; message: string } {
+    return { error: this.code, message: this.message };
+  }
+}

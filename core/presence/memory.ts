@@ -1,0 +1,59 @@
+import type { NodeInfo, NodeRegistry, Presence } from './presence.js';
+
+/** In-process presence for the embedded mode, where every role shares one process. */
+export class MemoryPresence implements Presence {
+  /** userId → gatewayId → socket count */
+  private readonly sockets = new Map<number, Map<string, number>>();
+  private readonly acks = new Map<number, number>();
+
+  async add(userId: number, gatewayId: string): Promise<void> {
+    const gateways = this.sockets.get(userId) ?? new Map<string, number>();
+    gateways.set(gatewayId, (gateways.get(gatewayId) ?? 0) + 1);
+    this.sockets.set(userId, gateways);
+  }
+
+  async remove(userId: number, gatewayId: string): Promise<void> {
+    const gateways = this.sockets.get(userId);
+    const count = gateways?.get(gatewayId);
+    if (!gateways || count === undefined) return;
+    if (count > 1) gateways.set(gatewayId, count - 1);
+    else gateways.delete(gatewayId);
+    if (gateways.size === 0) this.sockets.delete(userId);
+  }
+
+  async gatewaysOf(userId: number): Promise<string[]> {
+    return [...(this.sockets.get(userId)?.keys() ?? [])];
+  }
+
+  async dropGateway(gatewayId: string): Promise<void> {
+    for (const userId of [...this.sockets.keys()]) {
+      const gateways = this.sockets.get(userId)!;
+      gateways.delete(gatewayId);
+      if (gateways.size === 0) this.sockets.delete(userId);
+    }
+  }
+
+  async ack(userId: number, seq: number): Promise<void> {
+    if (seq > (this.acks.get(userId) ?? 0)) this.acks.set(userId, seq);
+  }
+
+  async acked(userId: number): Promise<number> {
+    return this.acks.get(userId) ?? 0;
+  }
+}
+
+export class MemoryNodeRegistry implements NodeRegistry {
+  private readonly nodes = new Map<string, NodeInfo>();
+
+  async upsert(node: NodeInfo): Promise<void> {
+    this.nodes.set(node.id, node);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.nodes.delete(id);
+  }
+
+  async list(): Promise<NodeInfo[]> {
+    return [...this.nodes.values()];
+  }
+}

@@ -1,0 +1,31 @@
+import type { Heartbeat } from '../bus.js';
+
+/**
+ * Who is connected, and where. Gateways write it; later work (offline push) reads it to
+ * decide whether a user can be reached live. Also keeps each user's acknowledged position.
+ */
+export interface Presence {
+  /** One more live socket of this user on this gateway. */
+  add(userId: number, gatewayId: string): Promise<void>;
+  /** One socket fewer. */
+  remove(userId: number, gatewayId: string): Promise<void>;
+  /** Gateways holding at least one live socket of this user. */
+  gatewaysOf(userId: number): Promise<string[]>;
+  /** Forgets every socket of a gateway that died. */
+  dropGateway(gatewayId: string): Promise<void>;
+  /** The user has processed every message up to this seq (never moves backwards). */
+  ack(userId: number, seq: number): Promise<void>;
+  acked(userId: number): Promise<number>;
+}
+
+export interface NodeInfo extends Heartbeat {
+  /** When the monitor last heard from it, ms since the epoch. */
+  lastSeen: number;
+}
+
+/** Live gateways, written by the monitor from heartbeats, read by the api for /nodes/. */
+export interface NodeRegistry {
+  upsert(node: NodeInfo): Promise<void>;
+  remove(id: string): Promise<void>;
+  list(): Promise<NodeInfo[]>;
+}

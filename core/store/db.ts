@@ -1,0 +1,93 @@
+import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+
+/**
+ * The few things the store needs from a database, so that the same SQL runs on PostgreSQL
+ * (`pg`) and on embedded PGlite. int8 comes back as a JS number from both: every int8 we
+ * store (ids, sequences, microsecond timestamps) stays below 2^53.
+ */
+export interface Db {
+  query<T>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export class PgDb implements Db {
+  private readonly pool: pg.Pool;
+
+  constructor(url: string, max = 10) {
+    this.pool = new pg.Pool({ connectionString: url, max });
+  }
+
+  async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query(text, params)).rows as T[];
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.pool.query(script);
+  }
+
+  async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const tx: Db = {
+      query: async <R>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as R[],
+      exec: async (script) => void (await client.query(script)),
+      transaction: (inner) => inner(tx),
+      close: async () => {},
+    };
+    try {
+      await client.query('BEGIN');
+      const result = await work(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+export class PgliteDb implements Db {
+  private constructor(private readonly db: PGlite) {}
+
+  static async open(dataDir: string): Promise<PgliteDb> {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const INT8 = 20;
+    const db = await PGlite.create(dataDir, { parsers: { [INT8]: (value: string) => Number(value) } });
+    return new PgliteDb(db);
+  }
+
+  async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query<T>(text, params)).rows;
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.db.exec(script);
+  }
+
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (inner) => {
+      const tx: Db = {
+        query: async <R>(text: string, params: unknown[] = []) => (await inner.query<R>(text, params)).rows,
+        exec: async (script) => void (await inner.exec(script)),
+        transaction: (nested) => nested(tx),
+        close: async () => {},
+      };
+      return work(tx);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

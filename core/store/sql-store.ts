@@ -1,0 +1,207 @@
+import type { Db } from './db.js';
+import { migrations } from './migrations.js';
+import type { NewMessage, Queue, ReadRequest, ReadResult, Store, User } from './store.js';
+import type { MessageKind, StoredMessage } from '../message.js';
+
+/** Arbitrary constant: the advisory lock under which migrations run. */
+const MIGRATION_LOCK = 7_302_114;
+
+interface QueueRow { id: number; name: string; user_id: number; domain: string | null; read_ts: number | null }
+interface MessageRow { user_id: number; seq: number; queue: string; ts: number; kind: MessageKind; replace_id: string | null; body: Record<string, unknown> }
+
+const toQueue = (row: QueueRow): Queue => ({
+  id: row.id, name: row.name, userId: row.user_id, domain: row.domain, readMicros: row.read_ts,
+});
+
+const toMessage = (row: MessageRow): StoredMessage => ({
+  userId: row.user_id, seq: row.seq, queue: row.queue, micros: row.ts, kind: row.kind, replaceId: row.replace_id, body: row.body,
+});
+
+const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
+
+/** The store over PostgreSQL or PGlite: the same SQL for both. */
+export class SqlStore implements Store {
+  constructor(private readonly db: Db) {}
+
+  async migrate(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      const [{ version }] = await tx.query<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
+      for (let index = version; index < migrations.length; index++) {
+        await tx.exec(migrations[index]);
+        await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
+      }
+    });
+  }
+
+  async createUser(token: string, ownQueueName: string): Promise<{ user: User; queue: Queue }> {
+    return this.db.transaction(async (tx) => {
+      const [user] = await tx.query<{ id: number }>('INSERT INTO users (token) VALUES ($1) RETURNING id', [token]);
+      const [queue] = await tx.query<QueueRow>(
+        `INSERT INTO queues (name, user_id) VALUES ($1, $2) RETURNING ${QUEUE_COLUMNS}`, [ownQueueName, user.id]);
+      return { user: { id: user.id, token, lastSeq: 0 }, queue: toQueue(queue) };
+    });
+  }
+
+  async userByToken(token: string): Promise<User | null> {
+    const [row] = await this.db.query<{ id: number; last_seq: number }>('SELECT id, last_seq FROM users WHERE token = $1', [token]);
+    return row ? { id: row.id, token, lastSeq: row.last_seq } : null;
+  }
+
+  async queueForDomain(userId: number, domain: string, name: string): Promise<Queue> {
+    const [row] = await this.db.query<QueueRow>(
+      `INSERT INTO queues (name, user_id, domain) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, domain) DO UPDATE SET domain = EXCLUDED.domain
+       RETURNING ${QUEUE_COLUMNS}`, [name, userId, domain]);
+    return toQueue(row);
+  }
+
+  async queueCount(userId: number): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM queues WHERE user_id = $1', [userId]);
+    return row.n;
+  }
+
+  async queuesOf(userId: number): Promise<Queue[]> {
+    const rows = await this.db.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE user_id = $1 ORDER BY id`, [userId]);
+    return rows.map(toQueue);
+  }
+
+  async queueByName(name: string): Promise<Queue | null> {
+    const [row] = await this.db.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = $1`, [name]);
+    return row ? toQueue(row) : null;
+  }
+
+  async deleteQueue(queueId: number): Promise<void> {
+    await this.db.query('DELETE FROM queues WHERE id = $1', [queueId]);
+  }
+
+  async setReadMarker(queueId: number, micros: number): Promise<void> {
+    await this.db.query('UPDATE queues SET read_ts = $2 WHERE id = $1', [queueId, micros]);
+  }
+
+  /**
+   * Users are locked in id order (no deadlock between concurrent batches); each takes its
+   * seq block and timestamp while holding its row lock, so per-user seq order, commit order
+   * and timestamp order agree.
+   */
+  async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
+    if (batch.length === 0) return [];
+    const byUser = new Map<number, number[]>();
+    batch.forEach((message, index) => {
+      const indexes = byUser.get(message.userId) ?? [];
+      indexes.push(index);
+      byUser.set(message.userId, indexes);
+    });
+    return this.db.transaction(async (tx) => {
+      const seqs = new Array<number>(batch.length);
+      const times = new Array<number>(batch.length);
+      for (const userId of [...byUser.keys()].sort((a, b) => a - b)) {
+        const indexes = byUser.get(userId)!;
+        const [row] = await tx.query<{ last_seq: number; now: number }>(
+          `UPDATE users SET last_seq = last_seq + $2 WHERE id = $1
+           RETURNING last_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now`, [userId, indexes.length]);
+        if (!row) continue;
+        indexes.forEach((index, offset) => {
+          seqs[index] = row.last_seq - indexes.length + 1 + offset;
+          times[index] = row.now;
+        });
+      }
+      const stored = await tx.query<{ user_id: number; seq: number; queue: string }>(
+        `INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
+         SELECT m.user_id, m.seq, m.queue_id, m.ts, m.ts + m.ttl * 1000000, m.kind, m.replace_id, m.body::jsonb
+         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[])
+           AS m(user_id, seq, queue_id, ts, ttl, kind, replace_id, body)
+         JOIN queues q ON q.id = m.queue_id AND q.user_id = m.user_id
+         RETURNING user_id, seq, (SELECT name FROM queues WHERE id = queue_id) AS queue`,
+        [batch.map((m) => m.userId), seqs, batch.map((m) => m.queueId), times, batch.map((m) => m.ttlSeconds),
+          batch.map((m) => m.kind), batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body))]);
+      const queueOf = new Map(stored.map((row) => [`${row.user_id}:${row.seq}`, row.queue]));
+      return batch.map((message, index) => {
+        const queue = queueOf.get(`${message.userId}:${seqs[index]}`);
+        if (queue === undefined) return null;
+        return { userId: message.userId, seq: seqs[index], queue, micros: times[index], kind: message.kind, replaceId: message.replaceId, body: message.body };
+      });
+    });
+  }
+
+  /**
+   * Collapsing keeps the newest row of each (queue, replaceId) group at its own position, so
+   * the newest row overall always survives and "resume after the last key returned" skips
+   * nothing that matters. `limit` counts after collapsing; one extra row tells `more`.
+   */
+  async read(request: ReadRequest): Promise<ReadResult> {
+    const since = request.since ?? { seq: 0 };
+    const afterSeq = 'seq' in since ? since.seq : null;
+    const afterTs = 'micros' in since ? since.micros : null;
+    const rows = await this.db.query<MessageRow>(
+      `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
+       FROM (
+         SELECT *, CASE WHEN $5 AND replace_id IS NOT NULL
+                   THEN row_number() OVER (PARTITION BY queue_id, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
+         FROM messages
+         WHERE user_id = $1 AND ($2::int8 IS NULL OR queue_id = $2)
+           AND ($3::int8 IS NULL OR seq > $3) AND ($4::int8 IS NULL OR ts > $4)
+       ) m JOIN queues q ON q.id = m.queue_id
+       WHERE m.rank = 1
+       ORDER BY m.seq
+       LIMIT $6`,
+      [request.userId, request.queueId ?? null, afterSeq, afterTs, request.collapse, request.limit + 1]);
+    const [pruned] = request.queueId === undefined
+      ? await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM users WHERE id = $1', [request.userId])
+      : await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM queues WHERE id = $1', [request.queueId]);
+    const truncated = pruned !== undefined && (afterSeq !== null ? pruned.seq > afterSeq : pruned.ts > afterTs!);
+    return { messages: rows.slice(0, request.limit).map(toMessage), more: rows.length > request.limit, truncated };
+  }
+
+  async range(userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredMessage[]> {
+    const rows = await this.db.query<MessageRow>(
+      `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
+       FROM messages m JOIN queues q ON q.id = m.queue_id
+       WHERE m.user_id = $1 AND m.seq > $2 AND m.seq <= $3
+       ORDER BY m.seq LIMIT $4`, [userId, afterSeq, uptoSeq, max]);
+    return rows.map(toMessage);
+  }
+
+  async hasMessage(userId: number, seq: number): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM messages WHERE user_id = $1 AND seq = $2', [userId, seq]);
+    return rows.length > 0;
+  }
+
+  async lastSeqs(userIds: readonly number[]): Promise<Map<number, number>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.db.query<{ id: number; last_seq: number }>(
+      'SELECT id, last_seq FROM users WHERE id = ANY($1::int8[])', [userIds]);
+    return new Map(rows.map((row) => [row.id, row.last_seq]));
+  }
+
+  async prune(nowMicros: number, backlog: number, queueIds: readonly number[]): Promise<number> {
+    let removed = await this.removeWhere('expires_at <= $1', [nowMicros]);
+    for (const queueId of queueIds) {
+      removed += await this.removeWhere(
+        `queue_id = $1 AND seq <= (SELECT seq FROM messages WHERE queue_id = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)`,
+        [queueId, backlog]);
+    }
+    return removed;
+  }
+
+  /** Deletes matching messages and raises the pruned marks of their users and queues. */
+  private async removeWhere(condition: string, params: unknown[]): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM messages WHERE ${condition} RETURNING user_id, queue_id, seq, ts
+       ), by_user AS (
+         UPDATE users u SET pruned_seq = GREATEST(u.pruned_seq, g.seq), pruned_ts = GREATEST(u.pruned_ts, g.ts)
+         FROM (SELECT user_id, max(seq) AS seq, max(ts) AS ts FROM gone GROUP BY user_id) g WHERE u.id = g.user_id
+       ), by_queue AS (
+         UPDATE queues q SET pruned_seq = GREATEST(q.pruned_seq, g.seq), pruned_ts = GREATEST(q.pruned_ts, g.ts)
+         FROM (SELECT queue_id, max(seq) AS seq, max(ts) AS ts FROM gone GROUP BY queue_id) g WHERE q.id = g.queue_id
+       )
+       SELECT count(*)::int AS n FROM gone`, params);
+    return row.n;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

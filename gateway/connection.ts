@@ -1,0 +1,212 @@
+import { encodeKey, type Since } from '../core/ids.js';
+import { toFrame, type StoredMessage } from '../core/message.js';
+import type { ReadResult, Store } from '../core/store/store.js';
+import { CloseCode } from './protocol.js';
+
+/** What a connection needs of a websocket; uWS in production, a fake in unit tests. */
+export interface Socket {
+  send(frame: string): void;
+  bufferedAmount(): number;
+  close(code: number, reason: string): void;
+}
+
+export type History = Pick<Store, 'read' | 'range'>;
+
+export interface DeliveryOptions {
+  publicUrl: string;
+  /** Buffered bytes past which frames wait in our own (collapsing) queue. */
+  softBackpressureBytes: number;
+  /** Waiting frames past which the socket is closed as a slow consumer. */
+  maxPending: number;
+  /** Rows per store read when repairing a gap. */
+  fillBatch: number;
+  onError(error: unknown): void;
+}
+
+interface Outgoing {
+  frame: string;
+  /** queue + replaceId: a newer frame with the same key replaces this one while it waits. */
+  collapseKey: string | null;
+}
+
+type Phase = 'syncing' | 'paging' | 'live';
+
+/**
+ * Delivery to one socket of one user, exactly once and in sequence order.
+ *
+ * Invariant: every message of the user with seq <= `lastSeq` has been sent to the socket,
+ * or collapsed away by a newer one, or does not exist. Live bus messages arrive in any order
+ * and may be missing; a message with seq > lastSeq + 1 means the bus dropped something, so
+ * the gap is read from the store before going on. While catch-up or a repair reads the
+ * store, live messages are held and replayed afterwards, skipping what was already sent.
+ */
+export class Connection {
+  lastSeq = 0;
+  closed = false;
+  private phase: Phase = 'syncing';
+  private held: StoredMessage[] = [];
+  /** Highest seq known to exist (from the bus or a store check), even if its message was not held. */
+  private maxSeen = 0;
+  private filling = false;
+  private pending: Outgoing[] = [];
+
+  constructor(readonly userId: number, private readonly socket: Socket, private readonly history: History, private readonly options: DeliveryOptions) {}
+
+  get live(): boolean {
+    return this.phase === 'live';
+  }
+
+  /**
+   * Starts delivery. The caller has subscribed this user on the bus and then read
+   * `storedLastSeq`, so nothing committed afterwards can be missed. Without `since` only new
+   * messages are sent; with it, a first catch-up page.
+   */
+  async start(storedLastSeq: number, since: Since | undefined, limit: number): Promise<void> {
+    this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
+    if (since === undefined) {
+      this.lastSeq = storedLastSeq;
+      return this.goLive();
+    }
+    return this.catchUp(since, limit, storedLastSeq);
+  }
+
+  /** The next catch-up page, after `more: true`. */
+  async fetch(since: Since, limit: number): Promise<void> {
+    return this.catchUp(since, limit, 0);
+  }
+
+  get paging(): boolean {
+    return this.phase === 'paging';
+  }
+
+  private async catchUp(since: Since, limit: number, storedLastSeq: number): Promise<void> {
+    this.phase = 'syncing';
+    let result: ReadResult;
+    try {
+      result = await this.history.read({ userId: this.userId, since, limit, collapse: true });
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (this.closed) return;
+    for (const message of result.messages) this.sendMessage(message);
+    const last = result.messages.at(-1);
+    if (result.more) this.lastSeq = last!.seq;
+    // Everything up to the newest row read, or up to what was stored before the read, is now covered.
+    else this.lastSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.lastSeq);
+    this.sendControl({
+      type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
+      last: last ? encodeKey(last.userId, last.seq) : null,
+    });
+    if (result.more) {
+      this.phase = 'paging';
+      this.held = [];
+      return;
+    }
+    return this.goLive();
+  }
+
+  private goLive(): Promise<void> {
+    this.phase = 'live';
+    return this.replayHeld();
+  }
+
+  /** A message from the bus. */
+  offer(message: StoredMessage): void {
+    if (this.closed) return;
+    this.maxSeen = Math.max(this.maxSeen, message.seq);
+    if (this.phase !== 'live' || this.filling) {
+      // Held messages are also in the store; past the limit, forget them and repair from maxSeen.
+      if (this.phase !== 'paging' && this.held.length < this.options.maxPending) this.held.push(message);
+      return;
+    }
+    if (message.seq <= this.lastSeq) return;
+    if (message.seq === this.lastSeq + 1) {
+      this.sendMessage(message);
+      this.lastSeq = message.seq;
+      return;
+    }
+    this.held.push(message);
+    void this.repair(message.seq - 1);
+  }
+
+  /** The store says the user's sequence reached `storedLastSeq`; repair if we are behind. */
+  verify(storedLastSeq: number): void {
+    this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
+    if (this.phase === 'live' && !this.filling && storedLastSeq > this.lastSeq) void this.repair(storedLastSeq);
+  }
+
+  /** Sends everything in (lastSeq, target] from the store, then what was held meanwhile. */
+  private async repair(target: number): Promise<void> {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      while (this.lastSeq < target && !this.closed) {
+        const rows = await this.history.range(this.userId, this.lastSeq, target, this.options.fillBatch);
+        if (this.closed) return;
+        for (const row of rows) {
+          if (row.seq <= this.lastSeq) continue;
+          this.sendMessage(row);
+          this.lastSeq = row.seq;
+        }
+        // Fewer rows than asked for: the rest of the range was deleted with its queue.
+        if (rows.length < this.options.fillBatch) this.lastSeq = Math.max(this.lastSeq, target);
+      }
+    } catch (error) {
+      return this.fail(error);
+    } finally {
+      this.filling = false;
+    }
+    return this.replayHeld();
+  }
+
+  private async replayHeld(): Promise<void> {
+    const held = this.held.sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    for (const message of held) this.offer(message);
+    if (this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq) await this.repair(this.maxSeen);
+  }
+
+  sendMessage(message: StoredMessage): void {
+    this.enqueue({ frame: toFrame(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue}\u0000${message.replaceId}` });
+  }
+
+  sendControl(frame: Record<string, unknown>): void {
+    this.enqueue({ frame: JSON.stringify(frame), collapseKey: null });
+  }
+
+  private enqueue(outgoing: Outgoing): void {
+    if (this.closed) return;
+    if (this.pending.length === 0 && this.socket.bufferedAmount() < this.options.softBackpressureBytes) {
+      this.socket.send(outgoing.frame);
+      return;
+    }
+    if (outgoing.collapseKey !== null) {
+      const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
+      if (older >= 0) this.pending.splice(older, 1);
+    }
+    this.pending.push(outgoing);
+    if (this.pending.length > this.options.maxPending) this.close(CloseCode.slowConsumer, 'slow consumer');
+  }
+
+  /** The socket drained some of its buffer: send what waits, while it stays under the soft limit. */
+  drain(): void {
+    while (!this.closed && this.pending.length && this.socket.bufferedAmount() < this.options.softBackpressureBytes) {
+      this.socket.send(this.pending.shift()!.frame);
+    }
+  }
+
+  get waiting(): number {
+    return this.pending.length;
+  }
+
+  private fail(error: unknown): void {
+    this.options.onError(error);
+    this.close(CloseCode.internal, 'store unavailable, reconnect');
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(code, reason);
+  }
+}
