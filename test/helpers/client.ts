@@ -1,0 +1,120 @@
+import WebSocket from 'ws';
+
+export interface Envelope {
+  key: string;
+  timestamp: string;
+  queue: string;
+  body: Record<string, unknown>;
+}
+
+export interface HttpResult<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+/** Plain HTTP calls against the public API. */
+export class Http {
+  constructor(readonly base: string) {}
+
+  async request<T = Record<string, unknown>>(method: string, path: string, options: { json?: unknown; form?: Record<string, string>; headers?: Record<string, string>; raw?: string } = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(options.form).toString();
+    } else if (options.raw !== undefined) body = options.raw;
+    const url = path.startsWith('http') ? path : `${this.base}${path}`;
+    const response = await fetch(url, { method, headers, body });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /** A new token with one domain queue. */
+  async user(domain = 'example.com'): Promise<{ token: string; own: string; queue: string }> {
+    const created = await this.request<{ token: string; queue: string }>('POST', '/token/');
+    const queue = await this.request<{ queue: string }>('POST', '/queue/', { json: { token: created.body.token, domain } });
+    return { token: created.body.token, own: created.body.queue, queue: queue.body.queue };
+  }
+
+  async publish(queue: string, fields: Record<string, unknown>): Promise<Envelope> {
+    const result = await this.request<Envelope>('POST', queue, { json: fields });
+    if (result.status !== 200) throw new Error(`publish failed: ${result.status} ${JSON.stringify(result.body)}`);
+    return result.body;
+  }
+}
+
+export type Frame = { type: string; [field: string]: unknown };
+
+/** A websocket client that records every frame, for assertions. */
+export class WsClient {
+  readonly frames: Frame[] = [];
+  closeCode: number | null = null;
+  closeReason = '';
+  private readonly socket: WebSocket;
+  private readonly opened: Promise<void>;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(url: string) {
+    this.socket = new WebSocket(url);
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve());
+      this.socket.once('error', reject);
+    });
+    this.closedPromise = new Promise((resolve) => this.socket.once('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+      resolve();
+    }));
+    this.socket.on('message', (data) => this.frames.push(JSON.parse(data.toString()) as Frame));
+    this.socket.on('error', () => {});
+  }
+
+  static async connect(url: string, auth?: Record<string, unknown> | string): Promise<WsClient> {
+    const client = new WsClient(url);
+    await client.opened;
+    if (auth !== undefined) client.send(auth);
+    return client;
+  }
+
+  send(frame: Record<string, unknown> | string): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  messages(type = 'message'): Envelope[] {
+    return this.frames.filter((frame) => frame.type === type) as unknown as Envelope[];
+  }
+
+  /** Resolves with the first frame (at or after index `from`) that matches. */
+  async waitFor(match: (frame: Frame) => boolean, timeoutMs = 5000, from = 0): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.frames.slice(from).find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async waitForMessages(count: number, timeoutMs = 5000): Promise<Envelope[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages().length < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${this.messages().length}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.messages();
+  }
+
+  async closed(timeoutMs = 5000): Promise<number | null> {
+    await Promise.race([this.closedPromise, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    return this.closeCode;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

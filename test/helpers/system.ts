@@ -1,0 +1,164 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ini from 'ini';
+import { Daemon } from './process.js';
+import { portSet, type PortSet } from './ports.js';
+import { createDatabase, redisPrefix, TEST_REDIS_URL } from './services.js';
+
+/** The repository root (tests run from dist/test). */
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+
+export type RoleName = 'broker' | 'monitor' | 'gateway' | 'api';
+
+/** A running Pushwire, embedded or multi-process, driven only through its public interfaces. */
+export interface System {
+  readonly kind: 'embedded' | 'multiprocess';
+  readonly apiUrl: string;
+  readonly wsUrl: string;
+  readonly monitorUrl: string;
+  /** Stops a role (or the whole embedded process) with `signal`, then starts it again. */
+  restart(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
+  stopRole(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
+  startRole(role: RoleName): Promise<void>;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+/** Options every test system shares: quiet logs, fast checks. */
+const TEST_ENV = {
+  PUSHWIRE_PROFILE: 'test',
+  PUSHWIRE_LOG_LEVEL: 'warn',
+  PUSHWIRE_HOST: '127.0.0.1',
+  PUSHWIRE_HEARTBEAT_MS: '500',
+  PUSHWIRE_NODE_TIMEOUT_MS: '2000',
+  PUSHWIRE_RESYNC_MS: '2000',
+} as const;
+
+const urls = (ports: PortSet) => ({
+  apiUrl: `http://127.0.0.1:${ports.PUSHWIRE_API_PORT}`,
+  wsUrl: `ws://127.0.0.1:${ports.PUSHWIRE_GATEWAY_PORT}/`,
+  monitorUrl: `http://127.0.0.1:${ports.PUSHWIRE_MONITOR_PORT}`,
+});
+
+async function waitForNodes(apiUrl: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const body = (await (await fetch(`${apiUrl}/nodes/`)).json()) as { nodes: string[] };
+      if (body.nodes.length > 0) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('no gateway appeared in /nodes/');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** `npm start`: every role in one process, PGlite in a temporary data folder. */
+export async function startEmbedded(extraEnv: Record<string, string> = {}): Promise<System> {
+  const ports = await portSet();
+  const dataDir = mkdtempSync(join(tmpdir(), 'pushwire-data-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_ENV, ...ports, PUSHWIRE_DATA_DIR: dataDir, ...extraEnv };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  let daemon = new Daemon('embedded', process.execPath, ['dist/embedded/main.js'], env, ROOT);
+  const start = async () => {
+    daemon = new Daemon('embedded', process.execPath, ['dist/embedded/main.js'], env, ROOT).start();
+    await daemon.waitForOutput('Pushwire is running.', 30_000);
+    await waitForNodes(urls(ports).apiUrl);
+  };
+  await start();
+  return {
+    kind: 'embedded',
+    ...urls(ports),
+    restart: async (_role, signal = 'SIGTERM') => {
+      await daemon.stop(signal);
+      await start();
+    },
+    stopRole: async (_role, signal = 'SIGTERM') => void (await daemon.stop(signal)),
+    startRole: start,
+    stop: async () => {
+      await daemon.stop('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    output: () => daemon.output.join(''),
+  };
+}
+
+interface Watcher {
+  name: RoleName;
+  cmd: string;
+  args: string[];
+  numprocesses: number;
+  priority: number;
+  env: Record<string, string>;
+}
+
+/** The watchers of circus.ini, in the order circus starts them (highest priority first). */
+export function readCircusIni(path = join(ROOT, 'circus.ini')): Watcher[] {
+  const parsed = ini.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, string>>;
+  return Object.keys(parsed)
+    .filter((section) => section.startsWith('watcher:'))
+    .map((section) => {
+      const name = section.slice('watcher:'.length) as RoleName;
+      const watcher = parsed[section];
+      return {
+        name,
+        cmd: watcher.cmd,
+        args: String(watcher.args ?? '').split(/\s+/).filter(Boolean),
+        numprocesses: Number(watcher.numprocesses ?? 1),
+        priority: Number(watcher.priority ?? 0),
+        env: parsed[`env:${name}`] ?? {},
+      };
+    })
+    .sort((a, b) => b.priority - a.priority);
+}
+
+const READY: Record<RoleName, string> = {
+  broker: '"msg":"broker listening"',
+  monitor: '"msg":"monitor listening"',
+  gateway: '"msg":"gateway listening"',
+  api: '"msg":"api listening"',
+};
+
+/**
+ * Every watcher of circus.ini as circus would run it: its cmd, args, env and numprocesses.
+ * On top of the file's env go only what isolates this test: its own database, Redis prefix
+ * and ports.
+ */
+export async function startMultiprocess(): Promise<System> {
+  const ports = await portSet();
+  const database = await createDatabase();
+  const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: redisPrefix() };
+  const watchers = readCircusIni();
+  const daemons = new Map<RoleName, Daemon[]>();
+  const startWatcher = async (watcher: Watcher) => {
+    const cmd = watcher.cmd === 'node' ? process.execPath : watcher.cmd;
+    const env = { ...process.env, ...watcher.env, ...isolation };
+    const started = Array.from({ length: watcher.numprocesses }, (_, index) =>
+      new Daemon(`${watcher.name}.${index}`, cmd, watcher.args, env, ROOT).start());
+    daemons.set(watcher.name, started);
+    await Promise.all(started.map((daemon) => daemon.waitForOutput(READY[watcher.name], 30_000)));
+  };
+  for (const watcher of watchers) await startWatcher(watcher);
+  await waitForNodes(urls(ports).apiUrl);
+  const watcherOf = (role: RoleName) => watchers.find((watcher) => watcher.name === role)!;
+  const stopRole = async (role: RoleName, signal: NodeJS.Signals = 'SIGTERM') => {
+    await Promise.all((daemons.get(role) ?? []).map((daemon) => daemon.stop(signal)));
+  };
+  return {
+    kind: 'multiprocess',
+    ...urls(ports),
+    stopRole,
+    startRole: (role) => startWatcher(watcherOf(role)),
+    restart: async (role, signal = 'SIGTERM') => {
+      await stopRole(role, signal);
+      await startWatcher(watcherOf(role));
+    },
+    stop: async () => {
+      for (const watcher of [...watchers].reverse()) await stopRole(watcher.name);
+      await database.drop();
+    },
+    output: () => [...daemons.values()].flat().map((daemon) => `--- ${daemon.name}\n${daemon.output.join('')}`).join('\n'),
+  };
+}
