@@ -16,6 +16,8 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
   });
   await app.register(formbody, { bodyLimit: context.config.maxRequestBytes });
+  // Only JSON and form bodies are accepted; anything else is 415 unsupported_media_type.
+  app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
   tokenRoutes(app, context);
   queueRoutes(app, context);

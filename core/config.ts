@@ -60,9 +60,9 @@ export const options = {
     doc: 'Past this many buffered bytes a socket\'s outgoing messages wait in a queue that collapses by replaceId.' },
   maxPendingMessages: { env: 'PUSHWIRE_MAX_PENDING', schema: positiveInt, default: 1000,
     doc: 'A slow socket with more waiting messages than this is closed (4008); the client catches up on reconnect.' },
-  heartbeatMs: { env: 'PUSHWIRE_HEARTBEAT_MS', schema: positiveInt, default: 1000, doc: 'Gateway heartbeat period.' },
-  nodeTimeoutMs: { env: 'PUSHWIRE_NODE_TIMEOUT_MS', schema: positiveInt, default: 3000,
-    doc: 'A gateway silent for this long leaves /nodes/ and presence.' },
+  heartbeatMs: { env: 'PUSHWIRE_HEARTBEAT_MS', schema: positiveInt, default: 500, doc: 'Gateway heartbeat period.' },
+  nodeTimeoutMs: { env: 'PUSHWIRE_NODE_TIMEOUT_MS', schema: positiveInt, default: 2500,
+    doc: 'A gateway silent for this long leaves /nodes/ and presence. With the monitor\'s 250 ms sweep, a dead gateway is gone within 3 s.' },
   resyncMs: { env: 'PUSHWIRE_RESYNC_MS', schema: positiveInt, default: 10_000,
     doc: 'Gateways compare each connected user\'s stored sequence with what they delivered this often, covering a bus that dropped.' },
 } as const;

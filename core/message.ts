@@ -6,8 +6,11 @@ import { encodeKey, formatTimestamp } from './ids.js';
  */
 export type MessageKind = 'message' | 'read' | 'marker';
 
-/** Markers collapse per queue like messages sharing a replaceId: only the newest matters. */
-export const MARKER_REPLACE_ID = '\u0000marker';
+/**
+ * Markers collapse per queue like messages sharing a replaceId: only the newest matters.
+ * Collapsing groups by (queue, kind, replaceId), so no site's replaceId can collide with it.
+ */
+export const MARKER_REPLACE_ID = 'read-marker';
 
 export interface StoredMessage {
   readonly userId: number;

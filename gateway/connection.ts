@@ -25,7 +25,7 @@ export interface DeliveryOptions {
 
 interface Outgoing {
   frame: string;
-  /** queue + replaceId: a newer frame with the same key replaces this one while it waits. */
+  /** queue + kind + replaceId: a newer frame with the same key replaces this one while it waits. */
   collapseKey: string | null;
 }
 
@@ -167,7 +167,7 @@ export class Connection {
   }
 
   sendMessage(message: StoredMessage): void {
-    this.enqueue({ frame: toFrame(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue}\u0000${message.replaceId}` });
+    this.enqueue({ frame: toFrame(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
   }
 
   sendControl(frame: Record<string, unknown>): void {

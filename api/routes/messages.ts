@@ -70,7 +70,7 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
     if (!publishValidator(body)) {
       const problem = publishValidator.errors?.[0];
       const field = String(problem?.params?.missingProperty ?? problem?.instancePath.slice(1) ?? '');
-      if (field === 'title') throw new PushwireError('missing_title');
+      if (field === 'title' && (problem?.keyword === 'required' || problem?.keyword === 'minLength')) throw new PushwireError('missing_title');
       throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`);
     }
     return body as PublishFields;

@@ -126,7 +126,7 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Collapsing keeps the newest row of each (queue, replaceId) group at its own position, so
+   * Collapsing keeps the newest row of each (queue, kind, replaceId) group at its own position, so
    * the newest row overall always survives and "resume after the last key returned" skips
    * nothing that matters. `limit` counts after collapsing; one extra row tells `more`.
    */
@@ -138,7 +138,7 @@ export class SqlStore implements Store {
       `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
        FROM (
          SELECT *, CASE WHEN $5 AND replace_id IS NOT NULL
-                   THEN row_number() OVER (PARTITION BY queue_id, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
+                   THEN row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
          FROM messages
          WHERE user_id = $1 AND ($2::int8 IS NULL OR queue_id = $2)
            AND ($3::int8 IS NULL OR seq > $3) AND ($4::int8 IS NULL OR ts > $4)
