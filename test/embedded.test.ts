@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startEmbedded, type System } from './helpers/system.js';
 import { httpSuite } from './suites/http.js';
+import { resilienceSuite } from './suites/resilience.js';
 import { websocketSuite } from './suites/websocket.js';
 
 let system: System;
@@ -11,3 +12,4 @@ t.teardown(() => system?.stop());
 
 httpSuite(t, () => system);
 websocketSuite(t, () => system);
+resilienceSuite(t, () => system, 'embedded');

@@ -22,6 +22,8 @@ export interface System {
   restart(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
   stopRole(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
   startRole(role: RoleName): Promise<void>;
+  /** Stops every role gracefully, then starts them all again. */
+  restartAll(): Promise<void>;
   stop(): Promise<void>;
   output(): string;
 }
@@ -76,6 +78,10 @@ export async function startEmbedded(extraEnv: Record<string, string> = {}): Prom
     },
     stopRole: async (_role, signal = 'SIGTERM') => void (await daemon.stop(signal)),
     startRole: start,
+    restartAll: async () => {
+      await daemon.stop('SIGTERM');
+      await start();
+    },
     stop: async () => {
       await daemon.stop('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
@@ -149,10 +155,18 @@ export async function startMultiprocess(): Promise<System> {
     kind: 'multiprocess',
     ...urls(ports),
     stopRole,
-    startRole: (role) => startWatcher(watcherOf(role)),
+    startRole: async (role) => {
+      await startWatcher(watcherOf(role));
+      if (role === 'gateway') await waitForNodes(urls(ports).apiUrl);
+    },
     restart: async (role, signal = 'SIGTERM') => {
       await stopRole(role, signal);
       await startWatcher(watcherOf(role));
+    },
+    restartAll: async () => {
+      for (const watcher of [...watchers].reverse()) await stopRole(watcher.name);
+      for (const watcher of watchers) await startWatcher(watcher);
+      await waitForNodes(urls(ports).apiUrl);
     },
     stop: async () => {
       for (const watcher of [...watchers].reverse()) await stopRole(watcher.name);

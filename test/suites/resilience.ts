@@ -1,0 +1,86 @@
+import type { Test } from 'tap';
+import { Http, WsClient, sleep, type Envelope } from '../helpers/client.js';
+import type { System } from '../helpers/system.js';
+
+async function nodes(apiUrl: string): Promise<string[]> {
+  return ((await new Http(apiUrl).request<{ nodes: string[] }>('GET', '/nodes/')).body).nodes;
+}
+
+/** Restarts and failures: what was acknowledged is never lost. */
+export function resilienceSuite(t: Test, system: () => System, kind: System['kind']): void {
+  const http = () => new Http(system().apiUrl);
+
+  t.test('gateway killed and restarted: clients reconnect with since and catch up, nothing lost', async (t) => {
+    const api = http();
+    const users = await Promise.all([1, 2, 3].map(() => api.user()));
+    const clients = await Promise.all(users.map(({ token }) => WsClient.connect(system().wsUrl, { token })));
+    await Promise.all(clients.map((client) => client.waitFor((frame) => frame.type === 'hello')));
+    await sleep(300);
+    const before = await Promise.all(users.map(({ queue }) => api.publish(queue, { title: 'before' })));
+    await Promise.all(clients.map((client) => client.waitForMessages(1)));
+    await system().stopRole('gateway', 'SIGKILL');
+    await Promise.all(clients.map((client) => client.closed()));
+    const during: Envelope[][] = [];
+    if (system().kind === 'multiprocess') {
+      for (const { queue } of users) during.push([await api.publish(queue, { title: 'while down 1' }), await api.publish(queue, { title: 'while down 2' })]);
+    }
+    await system().startRole('gateway');
+    const resumed = await Promise.all(users.map(({ token }, index) =>
+      WsClient.connect(system().wsUrl, { token, since: clients[index].messages().at(-1)!.key })));
+    await Promise.all(resumed.map((client) => client.waitFor((frame) => frame.type === 'catchup')));
+    const after = await Promise.all(users.map(({ queue }) => api.publish(queue, { title: 'after' })));
+    for (const [index, client] of resumed.entries()) {
+      await client.waitForMessages((during[index]?.length ?? 0) + 1);
+      t.same(client.messages().map((m) => m.key), [...(during[index] ?? []), after[index]].map((m) => m.key), `user ${index}: missed then live, once each`);
+      t.equal(clients[index].messages()[0].key, before[index].key);
+      client.close();
+    }
+  });
+
+  t.test('dead gateway leaves /nodes/ within 3 s', { skip: kind === 'embedded' ? 'one process: the gateway dies with the api' : false }, async (t) => {
+    t.ok((await nodes(system().apiUrl)).length > 0);
+    const killedAt = Date.now();
+    await system().stopRole('gateway', 'SIGKILL');
+    while ((await nodes(system().apiUrl)).length > 0) {
+      if (Date.now() - killedAt > 5000) break;
+      await sleep(50);
+    }
+    const elapsed = Date.now() - killedAt;
+    t.ok(elapsed < 3000, `gone after ${elapsed} ms`);
+    const status = (await new Http(system().monitorUrl).request<{ gateways: unknown[] }>('GET', '/status')).body;
+    t.same(status.gateways, [], 'the monitor forgot it too');
+    await system().startRole('gateway');
+    t.equal((await nodes(system().apiUrl)).length, 1, 'a restarted gateway is listed again');
+  });
+
+  t.test('broker restarted: connected clients get what was published meanwhile, without reconnecting', { skip: kind === 'embedded' ? 'one process: the broker dies with the gateway' : false }, async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    const client = await WsClient.connect(system().wsUrl, { token });
+    await client.waitFor((frame) => frame.type === 'hello');
+    await sleep(300);
+    await api.publish(queue, { title: 'one' });
+    await client.waitForMessages(1);
+    await system().stopRole('broker', 'SIGKILL');
+    const published = [await api.publish(queue, { title: 'two' }), await api.publish(queue, { title: 'three' })];
+    await system().startRole('broker');
+    published.push(await api.publish(queue, { title: 'four' }));
+    await client.waitForMessages(4, 8000);
+    t.same(client.messages().slice(1).map((m) => m.key), published.map((m) => m.key), 'in order, none lost, none twice');
+    t.equal(client.closeCode, null, 'the socket stayed open');
+    client.close();
+  });
+
+  t.test('the whole system restarted keeps its data', async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    const message = await api.publish(queue, { title: 'durable' });
+    await system().restartAll();
+    const read = await http().request<{ messages: Envelope[] }>('GET', new URL(queue).pathname, { headers: { 'x-auth-token': token } });
+    t.same(read.body.messages, [message]);
+    const client = await WsClient.connect(system().wsUrl, { token, since: '0' });
+    await client.waitFor((frame) => frame.type === 'catchup');
+    t.same(client.messages().map((m) => m.key), [message.key]);
+    client.close();
+  });
+}
