@@ -47,3 +47,10 @@ t.test('a JSON file under the environment', async (t) => {
   writeFileSync(file, JSON.stringify({ apiPrt: 1 }));
   t.throws(() => loadConfig({ PUSHWIRE_CONFIG_FILE: file }), /unknown option "apiPrt"/);
 });
+
+t.test('the README documents every option', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { options } = await import('../core/config.js');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const option of Object.values(options)) t.match(readme, `\`${option.env}\``, option.env);
+});
