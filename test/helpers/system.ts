@@ -18,6 +18,8 @@ export interface System {
   readonly apiUrl: string;
   readonly wsUrl: string;
   readonly monitorUrl: string;
+  /** How many gateway processes serve wsUrl. */
+  readonly gatewayProcesses: number;
   /** Stops a role (or the whole embedded process) with `signal`, then starts it again. */
   restart(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
   stopRole(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
@@ -72,6 +74,7 @@ export async function startEmbedded(extraEnv: Record<string, string> = {}): Prom
   return {
     kind: 'embedded',
     ...urls(ports),
+    gatewayProcesses: 1,
     restart: async (_role, signal = 'SIGTERM') => {
       await daemon.stop(signal);
       await start();
@@ -154,6 +157,7 @@ export async function startMultiprocess(): Promise<System> {
   return {
     kind: 'multiprocess',
     ...urls(ports),
+    gatewayProcesses: watchers.find((watcher) => watcher.name === 'gateway')!.numprocesses,
     stopRole,
     startRole: async (role) => {
       await startWatcher(watcherOf(role));

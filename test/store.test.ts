@@ -1,0 +1,117 @@
+import t, { type Test } from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PgDb, PgliteDb } from '../core/store/db.js';
+import { SqlStore } from '../core/store/sql-store.js';
+import type { NewMessage, Queue, Store } from '../core/store/store.js';
+import { createDatabase } from './helpers/services.js';
+
+/** One suite, run against PostgreSQL and against PGlite: the same SQL must behave the same. */
+function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]; close(): Promise<void> }>): void {
+  t.test(name, async (t) => {
+    const { stores, close } = await open();
+    t.teardown(close);
+    const [store] = stores;
+    let counter = 0;
+    const fresh = async () => {
+      const { user, queue } = await store.createUser(`token-${name}-${++counter}`, `own-${name}-${counter}`);
+      const site = await store.queueForDomain(user.id, 'site.example', `site-${name}-${counter}`);
+      return { user, own: queue, site };
+    };
+    const message = (queue: Queue, replaceId: string | null = null, ttlSeconds = 3600, title = 't'): NewMessage =>
+      ({ queueId: queue.id, userId: queue.userId, kind: 'message', replaceId, body: { title }, ttlSeconds });
+
+    t.test('migrations run once', async (t) => {
+      await store.migrate();
+      await store.migrate();
+      t.pass('migrating twice is harmless');
+    });
+
+    t.test('sequences are per user, contiguous, in commit order, even from several connections at once', async (t) => {
+      const { user, site } = await fresh();
+      const other = await fresh();
+      const writes = [];
+      for (let round = 0; round < 20; round++) {
+        for (const writer of stores) writes.push(writer.append([message(site), message(other.site), message(site)]));
+      }
+      const results = (await Promise.all(writes)).flat();
+      const seqs = results.filter((m) => m!.userId === user.id).map((m) => m!.seq).sort((a, b) => a - b);
+      t.same(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'no gaps, no repeats');
+      t.equal((await store.lastSeqs([user.id])).get(user.id), seqs.length);
+      const times = (await store.range(user.id, 0, 1000, 1000)).map((m) => m.micros);
+      t.same(times, [...times].sort((a, b) => a - b), 'timestamps follow sequence order');
+    });
+
+    t.test('a message for a deleted queue is refused, the rest of the batch stored', async (t) => {
+      const { user, site, own } = await fresh();
+      const doomed = await store.queueForDomain(user.id, 'doomed.example', `doomed-${name}-${counter}`);
+      await store.deleteQueue(doomed.id);
+      const stored = await store.append([message(site), message(doomed), message(own)]);
+      t.equal(stored[1], null);
+      t.ok(stored[0] && stored[2]);
+    });
+
+    t.test('read: collapse keeps the newest of each group at its position; limit after collapsing', async (t) => {
+      const { user, site, own } = await fresh();
+      await store.append([message(site, 'a', 3600, 'a1'), message(site, 'b', 3600, 'b1'), message(own, 'a', 3600, 'own-a'), message(site, 'a', 3600, 'a2'), message(site, null, 3600, 'x')]);
+      const all = await store.read({ userId: user.id, limit: 10, collapse: true });
+      t.same(all.messages.map((m) => m.body.title), ['b1', 'own-a', 'a2', 'x'], 'groups are per queue');
+      const page = await store.read({ userId: user.id, queueId: site.id, limit: 2, collapse: true });
+      t.same(page.messages.map((m) => m.body.title), ['b1', 'a2']);
+      t.equal(page.more, true);
+      const rest = await store.read({ userId: user.id, queueId: site.id, limit: 2, collapse: true, since: { seq: page.messages[1].seq } });
+      t.same(rest.messages.map((m) => m.body.title), ['x']);
+      t.equal(rest.more, false);
+      const raw = await store.read({ userId: user.id, queueId: site.id, limit: 10, collapse: false });
+      t.equal(raw.messages.length, 4, 'without collapsing every message');
+      const byTime = await store.read({ userId: user.id, limit: 10, collapse: false, since: { micros: all.messages[0].micros } });
+      t.ok(byTime.messages.every((m) => m.micros > all.messages[0].micros));
+    });
+
+    t.test('retention: backlog and expiry prune, and catch-up from before says truncated', async (t) => {
+      const { user, site, own } = await fresh();
+      await store.append([1, 2, 3, 4, 5].map((i) => message(site, null, 3600, `s${i}`)));
+      await store.append([message(own, null, 1, 'short-lived')]);
+      t.equal((await store.read({ userId: user.id, limit: 10, collapse: false })).truncated, false);
+      const removed = await store.prune(Date.now() * 1000 + 2_000_000, 2, [site.id]);
+      t.equal(removed, 4, 'one expired, three past a backlog of two');
+      const left = await store.read({ userId: user.id, limit: 10, collapse: false });
+      t.same(left.messages.map((m) => m.body.title), ['s4', 's5']);
+      t.equal(left.truncated, true, 'from the start: truncated');
+      const fromS4 = await store.read({ userId: user.id, queueId: site.id, limit: 10, collapse: false, since: { seq: 4 } });
+      t.equal(fromS4.truncated, false, 'after what was pruned: not truncated');
+      const fromS3 = await store.read({ userId: user.id, queueId: site.id, limit: 10, collapse: false, since: { seq: 3 } });
+      t.equal(fromS3.truncated, false, 'the queue itself lost nothing after seq 3');
+      const userFromS4 = await store.read({ userId: user.id, limit: 10, collapse: false, since: { seq: 4 } });
+      t.equal(userFromS4.truncated, true, 'but the user lost seq 6 (expired) after seq 4');
+    });
+
+    t.test('hasMessage, queues, markers', async (t) => {
+      const { user, site } = await fresh();
+      const [stored] = await store.append([message(site)]);
+      t.equal(await store.hasMessage(user.id, stored!.seq), true);
+      t.equal(await store.hasMessage(user.id, stored!.seq + 1), false);
+      await store.setReadMarker(site.id, 1_700_000_000_000_000);
+      t.equal((await store.queueByName(site.name))!.readMicros, 1_700_000_000_000_000);
+      t.equal(await store.queueCount(user.id), 2);
+      t.same((await store.queuesOf(user.id)).map((q) => q.domain), [null, 'site.example']);
+      t.equal(await store.userByToken('nobody'), null);
+    });
+  });
+}
+
+storeSuite(t, 'postgresql', async () => {
+  const database = await createDatabase();
+  // Two stores on two pools: like two api processes.
+  const stores = [new SqlStore(new PgDb(database.url)), new SqlStore(new PgDb(database.url))];
+  await Promise.all(stores.map((store) => store.migrate()));
+  return { stores, close: async () => { await Promise.all(stores.map((store) => store.close())); await database.drop(); } };
+});
+
+storeSuite(t, 'pglite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pushwire-store-'));
+  const store = new SqlStore(await PgliteDb.open(dir));
+  await store.migrate();
+  return { stores: [store], close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+});
