@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import type { Logger } from './log.js';
 import { PgDb, PgliteDb } from './store/db.js';
 import { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
@@ -20,10 +21,11 @@ export interface Backends {
  * REDIS_URL are set, else embedded PGlite in DATA_DIR + in-process presence (valid only when
  * every role runs in this process). Migrations run here, so every daemon finds the schema.
  */
-export async function openBackends(config: Config): Promise<Backends> {
+export async function openBackends(config: Config, log: Logger): Promise<Backends> {
   if (config.databaseUrl && config.redisUrl) {
-    const store = new SqlStore(new PgDb(config.databaseUrl));
+    const store = new SqlStore(new PgDb(config.databaseUrl, (error) => log.warn({ err: error }, 'idle database connection lost')));
     const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
     await redis.connect();
     await store.migrate();
     return {

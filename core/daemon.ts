@@ -30,7 +30,7 @@ export async function runDaemon(
   const log = createLogger(name, config.logLevel);
   let backends: Backends | null = null;
   try {
-    backends = needsBackends ? await openBackends(config) : null;
+    backends = needsBackends ? await openBackends(config, log) : null;
     const role = await start(config, backends, log);
     const stop = async (signal: string) => {
       log.info({ signal }, 'stopping');

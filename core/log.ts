@@ -8,6 +8,14 @@ export function createLogger(name: string, level: string): Logger {
     name,
     level,
     base: { pid: process.pid },
-    redact: { paths: ['token', '*.token', 'req.headers["x-auth-token"]', 'req.query.token'], censor: '[redacted]' },
+    redact: { paths: ['token', '*.token', 'req.headers["x-auth-token"]'], censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+    },
   });
+}
+
+/** Tokens may ride in a query string (`GET /queue/?token=`); keep them out of logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
 }

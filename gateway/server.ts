@@ -5,7 +5,7 @@ import { BusPublisher, BusSubscriber, busEndpoints } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
 import { PushwireError } from '../core/errors.js';
-import { parseSince, type Since } from '../core/ids.js';
+import { encodeKey, parseSince, type Since } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { Connection } from './connection.js';
 import { Hub } from './hub.js';
@@ -75,9 +75,10 @@ export async function startGateway(config: Config, { store, presence }: Backends
     data.connection = connection;
     // Subscribe first, then read the store: nothing committed in between can be missed.
     hub.attach(connection);
-    const stored = await store.lastSeqs([user.id]);
+    const [stored, acked] = await Promise.all([store.lastSeqs([user.id]), presence.acked(user.id)]);
     if (data.closed) return;
-    connection.sendControl({ type: 'hello', gateway: id });
+    // `acked` lets a client without a stored position resume from what the user last acknowledged.
+    connection.sendControl({ type: 'hello', gateway: id, acked: acked > 0 ? encodeKey(user.id, acked) : null });
     await connection.start(stored.get(user.id) ?? user.lastSeq, since, limit);
   }
 

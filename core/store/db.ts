@@ -19,8 +19,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export class PgDb implements Db {
   private readonly pool: pg.Pool;
 
-  constructor(url: string, max = 10) {
+  /** `onIdleError`: an idle connection died (server restart, admin kill); the pool replaces it. */
+  constructor(url: string, onIdleError: (error: Error) => void, max = 10) {
     this.pool = new pg.Pool({ connectionString: url, max });
+    this.pool.on('error', onIdleError);
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {

@@ -77,6 +77,25 @@ export function resilienceSuite(t: Test, system: () => System, kind: System['kin
     client.close();
   });
 
+  t.test('a gateway stopping gracefully tells its clients to reconnect (1001)', async (t) => {
+    const { token } = await http().user();
+    const client = await WsClient.connect(system().wsUrl, { token });
+    await client.waitFor((frame) => frame.type === 'hello');
+    await system().stopRole('gateway', 'SIGTERM');
+    t.equal(await client.closed(), 1001);
+    await system().startRole('gateway');
+  });
+
+  t.test('tokens never reach the logs', async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    await api.request('GET', `/queue/?token=${token}`);
+    await api.request('GET', `${new URL(queue).pathname}?token=${token}`);
+    await api.request('GET', new URL(queue).pathname, { headers: { 'x-auth-token': token } });
+    await sleep(200);
+    t.notOk(system().output().includes(token), 'no token in any daemon\'s output');
+  });
+
   t.test('the whole system restarted keeps its data', async (t) => {
     const api = http();
     const { token, queue } = await api.user();

@@ -112,6 +112,26 @@ export function websocketSuite(t: Test, system: () => System): void {
     laptop.close();
   });
 
+  t.test('acks: the user\'s acknowledged position survives the socket and is offered on the next hello', async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    const client = await connect({ token });
+    const hello = await client.waitFor((frame) => frame.type === 'hello');
+    t.equal(hello.acked, null, 'nothing acknowledged yet');
+    await sleep(300);
+    const first = await api.publish(queue, { title: 'one' });
+    const second = await api.publish(queue, { title: 'two' });
+    await client.waitForMessages(2);
+    client.send({ type: 'ack', key: first.key });
+    client.send({ type: 'ack', key: second.key });
+    client.send({ type: 'ack', key: first.key });
+    await sleep(600);
+    client.close();
+    const next = await connect({ token });
+    t.equal((await next.waitFor((frame) => frame.type === 'hello')).acked, second.key, 'the highest key acknowledged');
+    next.close();
+  });
+
   t.test('a client resuming in a loop while publishers post concurrently gets every key exactly once', async (t) => {
     const api = http();
     const { token, queue } = await api.user('a.example');
