@@ -31,6 +31,17 @@ interface Outgoing {
 
 type Phase = 'syncing' | 'paging' | 'live';
 
+/** A bus message reaches every socket of its user as the same object: serialise it once. */
+const frames = new WeakMap<StoredMessage, string>();
+function frameOf(message: StoredMessage, publicUrl: string): string {
+  let frame = frames.get(message);
+  if (frame === undefined) {
+    frame = toFrame(message, publicUrl);
+    frames.set(message, frame);
+  }
+  return frame;
+}
+
 /**
  * Delivery to one socket of one user, exactly once and in sequence order.
  *
@@ -51,10 +62,6 @@ export class Connection {
   private pending: Outgoing[] = [];
 
   constructor(readonly userId: number, private readonly socket: Socket, private readonly history: History, private readonly options: DeliveryOptions) {}
-
-  get live(): boolean {
-    return this.phase === 'live';
-  }
 
   /**
    * Starts delivery. The caller has subscribed this user on the bus and then read
@@ -167,7 +174,7 @@ export class Connection {
   }
 
   sendMessage(message: StoredMessage): void {
-    this.enqueue({ frame: toFrame(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
+    this.enqueue({ frame: frameOf(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
   }
 
   sendControl(frame: Record<string, unknown>): void {

@@ -81,9 +81,8 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Users are locked in id order (no deadlock between concurrent batches); each takes its
-   * seq block and timestamp while holding its row lock, so per-user seq order, commit order
-   * and timestamp order agree.
+   * Each user takes a block of sequence numbers and a timestamp while holding its row lock
+   * until commit, so per-user seq order, commit order and timestamp order agree.
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
     if (batch.length === 0) return [];
@@ -96,15 +95,20 @@ export class SqlStore implements Store {
     return this.db.transaction(async (tx) => {
       const seqs = new Array<number>(batch.length);
       const times = new Array<number>(batch.length);
-      for (const userId of [...byUser.keys()].sort((a, b) => a - b)) {
-        const indexes = byUser.get(userId)!;
-        const [row] = await tx.query<{ last_seq: number; now: number }>(
-          `UPDATE users SET last_seq = last_seq + $2 WHERE id = $1
-           RETURNING last_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now`, [userId, indexes.length]);
-        if (!row) continue;
+      const userIds = [...byUser.keys()].sort((a, b) => a - b);
+      // Lock in id order so concurrent batches (other api processes) cannot deadlock, then take
+      // every user's block of sequence numbers in one statement.
+      await tx.query('SELECT id FROM users WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE', [userIds]);
+      const blocks = await tx.query<{ id: number; last_seq: number; now: number }>(
+        `UPDATE users u SET last_seq = u.last_seq + c.n
+         FROM unnest($1::int8[], $2::int8[]) AS c(id, n) WHERE u.id = c.id
+         RETURNING u.id, u.last_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now`,
+        [userIds, userIds.map((id) => byUser.get(id)!.length)]);
+      for (const block of blocks) {
+        const indexes = byUser.get(block.id)!;
         indexes.forEach((index, offset) => {
-          seqs[index] = row.last_seq - indexes.length + 1 + offset;
-          times[index] = row.now;
+          seqs[index] = block.last_seq - indexes.length + 1 + offset;
+          times[index] = block.now;
         });
       }
       const stored = await tx.query<{ user_id: number; seq: number; queue: string }>(
