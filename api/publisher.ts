@@ -1,4 +1,5 @@
 import type { BusPublisher } from '../core/bus.js';
+import type { Logger } from '../core/log.js';
 import { PushwireError } from '../core/errors.js';
 import type { StoredMessage } from '../core/message.js';
 import type { NewMessage, Store } from '../core/store/store.js';
@@ -26,6 +27,7 @@ export class Publisher {
     private readonly bus: BusPublisher,
     private readonly windowMs: number,
     private readonly max: number,
+    private readonly log: Logger,
   ) {}
 
   publish(message: NewMessage): Promise<StoredMessage> {
@@ -51,7 +53,8 @@ export class Publisher {
     try {
       stored = await this.store.append(batch.map((pending) => pending.message));
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      this.log.error({ err: error }, 'storing a batch failed');
+      for (const pending of batch) pending.reject(new PushwireError('unavailable', 'The message could not be stored; nothing was published. Retry.'));
       return;
     }
     stored.forEach((message, index) => {

@@ -9,7 +9,7 @@ import { startRetention } from './retention.js';
 
 export async function startApi(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
   const bus = new BusPublisher(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort).in, log);
-  const publisher = new Publisher(backends.store, bus, config.groupCommitMs, config.groupCommitMax);
+  const publisher = new Publisher(backends.store, bus, config.groupCommitMs, config.groupCommitMax, log);
   const app = await buildApi({ config, store: backends.store, nodes: backends.nodes, publisher }, log);
   const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);
   await app.listen({ host: config.host, port: config.apiPort });

@@ -75,7 +75,13 @@ export async function startGateway(config: Config, { store, presence }: Backends
     data.connection = connection;
     // Subscribe first, then read the store: nothing committed in between can be missed.
     hub.attach(connection);
-    const [stored, acked] = await Promise.all([store.lastSeqs([user.id]), presence.acked(user.id)]);
+    const [stored, acked] = await Promise.all([
+      store.lastSeqs([user.id]),
+      presence.acked(user.id).catch((error) => {
+        log.warn({ err: error }, 'acked position unavailable');
+        return 0;
+      }),
+    ]);
     if (data.closed) return;
     // `acked` lets a client without a stored position resume from what the user last acknowledged.
     connection.sendControl({ type: 'hello', gateway: id, acked: acked > 0 ? encodeKey(user.id, acked) : null });

@@ -1,0 +1,63 @@
+import t from 'tap';
+import { Publisher } from '../api/publisher.js';
+import type { BusPublisher } from '../core/bus.js';
+import { PushwireError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
+import type { StoredMessage } from '../core/message.js';
+import type { NewMessage, Store } from '../core/store/store.js';
+
+const log = createLogger('test', 'silent');
+const message = (queueId: number): NewMessage => ({ queueId, userId: 1, kind: 'message', replaceId: null, body: { title: 't' }, ttlSeconds: 60 });
+
+function fakes(append: (batch: readonly NewMessage[]) => Promise<(StoredMessage | null)[]>) {
+  const batches: number[] = [];
+  const published: StoredMessage[] = [];
+  const store = { append: async (batch: readonly NewMessage[]) => { batches.push(batch.length); return append(batch); } } as unknown as Store;
+  const bus = { publishMessage: (stored: StoredMessage) => published.push(stored) } as unknown as BusPublisher;
+  return { store, bus, batches, published };
+}
+
+let seq = 0;
+const stored = (batch: readonly NewMessage[]) =>
+  Promise.resolve(batch.map((m) => (m.queueId === 404 ? null : { userId: m.userId, seq: ++seq, queue: `q${m.queueId}`, micros: 0, kind: m.kind, replaceId: null, body: m.body })));
+
+t.test('publishes within the window share one transaction, then reach the bus in order', async (t) => {
+  const { store, bus, batches, published } = fakes(stored);
+  const publisher = new Publisher(store, bus, 5, 100, log);
+  const results = await Promise.all([1, 2, 3].map((queue) => publisher.publish(message(queue))));
+  t.same(batches, [3], 'one append for three publishes');
+  t.same(results.map((r) => r.queue), ['q1', 'q2', 'q3']);
+  t.same(published, results, 'published after commit, in order');
+  t.same([...publisher.touchedQueues].sort(), [1, 2, 3]);
+});
+
+t.test('a full batch commits without waiting for the window', async (t) => {
+  const { store, bus, batches } = fakes(stored);
+  const publisher = new Publisher(store, bus, 10_000, 2, log);
+  await Promise.all([1, 2].map((queue) => publisher.publish(message(queue))));
+  t.same(batches, [2]);
+});
+
+t.test('a message whose queue vanished fails alone; a failed commit fails the batch as unavailable, publishing nothing', async (t) => {
+  const ok = fakes(stored);
+  const publisher = new Publisher(ok.store, ok.bus, 1, 100, log);
+  const [good, gone] = await Promise.allSettled([publisher.publish(message(1)), publisher.publish(message(404))]);
+  t.equal(good.status, 'fulfilled');
+  t.match(gone, { status: 'rejected', reason: { code: 'queue_not_found' } });
+  const broken = fakes(() => Promise.reject(new Error('connection refused')));
+  const failing = new Publisher(broken.store, broken.bus, 1, 100, log);
+  const error = await failing.publish(message(1)).catch((e: unknown) => e);
+  t.type(error, PushwireError);
+  t.equal((error as PushwireError).code, 'unavailable');
+  t.equal((error as PushwireError).status, 503);
+  t.same(broken.published, []);
+});
+
+t.test('drain commits what waits', async (t) => {
+  const { store, bus, batches } = fakes(stored);
+  const publisher = new Publisher(store, bus, 60_000, 100, log);
+  const pending = publisher.publish(message(1));
+  await publisher.drain();
+  t.same(batches, [1]);
+  await pending;
+});
