@@ -62,6 +62,10 @@ export async function startGateway(config: Config, { store, presence }: Backends
     clearTimeout(data.authTimer);
     const connection = new Connection(user.id, {
       send: (text) => sendRaw(ws, text),
+      batch: (sends) => {
+        if (data.closed) sends();
+        else ws.cork(sends);
+      },
       bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
       close: (code, reason) => {
         if (data.closed) return;

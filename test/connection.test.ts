@@ -38,6 +38,9 @@ class FakeSocket implements Socket {
   send(frame: string): void {
     this.frames.push(JSON.parse(frame));
   }
+  batch(sends: () => void): void {
+    sends();
+  }
   bufferedAmount(): number {
     return this.buffered;
   }
