@@ -18,6 +18,8 @@ export interface System {
   readonly apiUrl: string;
   readonly wsUrl: string;
   readonly monitorUrl: string;
+  /** Where the multi-process system keeps presence (none when embedded: it lives in the process). */
+  readonly redis?: { url: string; prefix: string };
   /** How many gateway processes serve wsUrl. */
   readonly gatewayProcesses: number;
   /** Stops a role (or the whole embedded process) with `signal`, then starts it again. */
@@ -137,7 +139,8 @@ const READY: Record<RoleName, string> = {
 export async function startMultiprocess(): Promise<System> {
   const ports = await portSet();
   const database = await createDatabase();
-  const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: redisPrefix() };
+  const prefix = redisPrefix();
+  const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix };
   const watchers = readCircusIni();
   const daemons = new Map<RoleName, Daemon[]>();
   const startWatcher = async (watcher: Watcher) => {
@@ -157,6 +160,7 @@ export async function startMultiprocess(): Promise<System> {
   return {
     kind: 'multiprocess',
     ...urls(ports),
+    redis: { url: TEST_REDIS_URL, prefix },
     gatewayProcesses: watchers.find((watcher) => watcher.name === 'gateway')!.numprocesses,
     stopRole,
     startRole: async (role) => {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Test } from 'tap';
 import { Http, WsClient, sleep, type Envelope } from '../helpers/client.js';
 import type { System } from '../helpers/system.js';
@@ -44,6 +45,14 @@ export function resilienceSuite(t: Test, system: () => System, kind: System['kin
     const deadline = Date.now() + 3000;
     while ((await up()) !== system().gatewayProcesses && Date.now() < deadline) await sleep(100);
     t.equal(await up(), system().gatewayProcesses, 'every gateway process heartbeats on its own');
+    const redis = new Redis(system().redis!.url);
+    t.teardown(() => redis.disconnect());
+    const presence = () => redis.keys(`${system().redis!.prefix}user:*`);
+    const before = await presence();
+    const { token } = await http().user();
+    const client = await WsClient.connect(system().wsUrl, { token });
+    await client.waitFor((frame) => frame.type === 'hello');
+    t.equal((await presence()).length, before.length + 1, 'presence shows the connected user');
     const killedAt = Date.now();
     await system().stopRole('gateway', 'SIGKILL');
     while ((await nodes(system().apiUrl)).length > 0) {
@@ -55,6 +64,7 @@ export function resilienceSuite(t: Test, system: () => System, kind: System['kin
     const status = async () => (await new Http(system().monitorUrl).request<{ gateways: unknown[] }>('GET', '/status')).body.gateways;
     while ((await status()).length > 0 && Date.now() - killedAt < 3000) await sleep(50);
     t.same(await status(), [], `the monitor forgot it too, within ${Date.now() - killedAt} ms`);
+    t.same(await presence(), [], 'and its users left presence');
     await system().startRole('gateway');
     t.equal((await nodes(system().apiUrl)).length, 1, 'a restarted gateway is listed again');
   });
