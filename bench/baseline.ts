@@ -2,7 +2,8 @@ import uws from '@trufflesuite/uws-js-unofficial';
 
 /**
  * The ceiling of our stack: a bare uWebSockets.js pub/sub server. Clients connect and are
- * subscribed to one topic; `POST /publish` sends the request body to every subscriber.
+ * subscribed to one topic; `POST /publish` sends the posted JSON to every subscriber, wrapped
+ * in an envelope shaped like Pushwire's so both put the same bytes on the wire.
  */
 export async function startBareUws(): Promise<{ url: string; wsUrl: string; close(): void }> {
   const app = uws.App()
@@ -13,7 +14,9 @@ export async function startBareUws(): Promise<{ url: string; wsUrl: string; clos
       res.onData((chunk, last) => {
         body = Buffer.concat([body, Buffer.from(chunk)]);
         if (!last) return;
-        app.publish('all', body.toString(), false);
+        const frame = `{"type":"message","key":"${'0'.repeat(24)}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
+          + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body.toString()}}`;
+        app.publish('all', frame, false);
         res.cork(() => res.end('{}'));
       });
     });

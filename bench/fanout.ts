@@ -44,7 +44,7 @@ async function openClients(wsUrl: string, auths: (string | null)[], latencies: n
       const socket = new WebSocket(wsUrl);
       socket.on('message', (data) => {
         // Cheap on purpose: the load generator shares the machine, so it reads only the send
-        // time, posted as `body` (Pushwire nests it in the envelope's body; the bare server echoes the post).
+        // time, posted as the message's `body`.
         const text = data.toString();
         if (text.startsWith('{"type":"hello"')) return resolve(socket);
         const sentAt = SENT_AT.exec(text);
