@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import { deviceRoutes } from './routes/devices.js';
 import { messageRoutes } from './routes/messages.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { queueRoutes } from './routes/queues.js';
@@ -23,5 +24,6 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
   queueRoutes(app, context);
   messageRoutes(app, context);
   nodeRoutes(app, context);
+  deviceRoutes(app, context);
   return app;
 }

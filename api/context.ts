@@ -1,5 +1,8 @@
 import type { Config } from '../core/config.js';
 import type { NodeRegistry } from '../core/presence/presence.js';
+import type { ApplicationStore } from '../core/store/applications.js';
+import type { DeviceStore } from '../core/store/devices.js';
+import type { PushOutbox } from '../core/store/outbox.js';
 import type { Store } from '../core/store/store.js';
 import type { Publisher } from './publisher.js';
 
@@ -7,6 +10,9 @@ import type { Publisher } from './publisher.js';
 export interface ApiContext {
   config: Config;
   store: Store;
+  devices: DeviceStore;
+  outbox: PushOutbox;
+  applications: ApplicationStore;
   nodes: NodeRegistry;
   publisher: Publisher;
 }

@@ -1,5 +1,6 @@
 import type { BusPublisher } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
+import type { Presence } from '../core/presence/presence.js';
 import { PushwireError } from '../core/errors.js';
 import type { StoredMessage } from '../core/message.js';
 import type { NewMessage, Store } from '../core/store/store.js';
@@ -25,16 +26,16 @@ export class Publisher {
   constructor(
     private readonly store: Store,
     private readonly bus: BusPublisher,
-    private readonly windowMs: number,
-    private readonly max: number,
+    private readonly presence: Pick<Presence, 'online'>,
+    private readonly options: { windowMs: number; max: number; pushAckTimeoutMs: number },
     private readonly log: Logger,
   ) {}
 
   publish(message: NewMessage): Promise<StoredMessage> {
     return new Promise((resolve, reject) => {
       this.batch.push({ message, resolve, reject });
-      if (this.batch.length >= this.max) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      if (this.batch.length >= this.options.max) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
     });
   }
 
@@ -51,7 +52,7 @@ export class Publisher {
   private async commit(batch: Pending[]): Promise<void> {
     let stored: (StoredMessage | null)[];
     try {
-      stored = await this.store.append(batch.map((pending) => pending.message));
+      stored = await this.store.append(await this.withPushDelay(batch.map((pending) => pending.message)));
     } catch (error) {
       this.log.error({ err: error }, 'storing a batch failed');
       for (const pending of batch) pending.reject(new PushwireError('unavailable', 'The message could not be stored; nothing was published. Retry.'));
@@ -63,6 +64,21 @@ export class Publisher {
       this.bus.publishMessage(message);
       batch[index].resolve(message);
     });
+  }
+
+  /**
+   * A published message goes to the user's devices at once when they are offline, or after
+   * the ack timeout when connected (cancelled if they acknowledge it first). When presence
+   * cannot be read, assume connected: the push is delayed, never skipped.
+   */
+  private async withPushDelay(messages: NewMessage[]): Promise<NewMessage[]> {
+    const users = [...new Set(messages.filter((m) => m.kind === 'message').map((m) => m.userId))];
+    if (users.length === 0) return messages;
+    const online = await this.presence.online(users).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'presence unavailable: pushes wait for the ack timeout');
+      return new Set(users);
+    });
+    return messages.map((m) => (m.kind === 'message' ? { ...m, pushAfterMs: online.has(m.userId) ? this.options.pushAckTimeoutMs : 0 } : m));
   }
 
   /** Commits what is waiting and waits for every transaction in flight (graceful stop). */

@@ -9,8 +9,9 @@ import { startRetention } from './retention.js';
 
 export async function startApi(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
   const bus = new BusPublisher(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort).in, log);
-  const publisher = new Publisher(backends.store, bus, config.groupCommitMs, config.groupCommitMax, log);
-  const app = await buildApi({ config, store: backends.store, nodes: backends.nodes, publisher }, log);
+  const publisher = new Publisher(backends.store, bus, backends.presence,
+    { windowMs: config.groupCommitMs, max: config.groupCommitMax, pushAckTimeoutMs: config.pushAckTimeoutMs }, log);
+  const app = await buildApi({ config, ...backends, publisher }, log);
   const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);
   await app.listen({ host: config.host, port: config.apiPort });
   const address = app.server.address();

@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
-import { PgDb, PgliteDb } from './store/db.js';
+import type { ApplicationStore } from './store/applications.js';
+import { PgDb, PgliteDb, type Db } from './store/db.js';
+import type { DeviceStore } from './store/devices.js';
+import type { PushOutbox } from './store/outbox.js';
+import { SqlApplications } from './store/sql-applications.js';
+import { SqlDevices } from './store/sql-devices.js';
+import { SqlOutbox } from './store/sql-outbox.js';
 import { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
 import { MemoryNodeRegistry, MemoryPresence } from './presence/memory.js';
@@ -11,9 +17,19 @@ import type { NodeRegistry, Presence } from './presence/presence.js';
 
 export interface Backends {
   store: Store;
+  devices: DeviceStore;
+  outbox: PushOutbox;
+  applications: ApplicationStore;
   presence: Presence;
   nodes: NodeRegistry;
   close(): Promise<void>;
+}
+
+/** Everything that lives in the database, over one connection pool. */
+async function sqlBackends(db: Db): Promise<Pick<Backends, 'store' | 'devices' | 'outbox' | 'applications'>> {
+  const store = new SqlStore(db);
+  await store.migrate();
+  return { store, devices: new SqlDevices(db), outbox: new SqlOutbox(db), applications: new SqlApplications(db) };
 }
 
 /**
@@ -23,23 +39,21 @@ export interface Backends {
  */
 export async function openBackends(config: Config, log: Logger): Promise<Backends> {
   if (config.databaseUrl && config.redisUrl) {
-    const store = new SqlStore(new PgDb(config.databaseUrl, (error) => log.warn({ err: error }, 'idle database connection lost')));
+    const sql = await sqlBackends(new PgDb(config.databaseUrl, (error) => log.warn({ err: error }, 'idle database connection lost')));
     const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
     redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
     await redis.connect();
-    await store.migrate();
     return {
-      store,
+      ...sql,
       presence: new RedisPresence(redis, config.redisPrefix),
       nodes: new RedisNodeRegistry(redis, config.redisPrefix),
       close: async () => {
-        await store.close();
+        await sql.store.close();
         redis.disconnect();
       },
     };
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const store = new SqlStore(await PgliteDb.open(config.dataDir));
-  await store.migrate();
-  return { store, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), close: () => store.close() };
+  const sql = await sqlBackends(await PgliteDb.open(config.dataDir));
+  return { ...sql, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), close: () => sql.store.close() };
 }

@@ -65,20 +65,58 @@ export const options = {
     doc: 'A gateway silent for this long leaves /nodes/ and presence. With the monitor\'s 250 ms sweep, a dead gateway is gone within 3 s.' },
   resyncMs: { env: 'PUSHWIRE_RESYNC_MS', schema: positiveInt, default: 10_000,
     doc: 'Gateways compare each connected user\'s stored sequence with what they delivered this often, covering a bus that dropped.' },
+  pusherPort: { env: 'PUSHWIRE_PUSHER_PORT', schema: port, default: undefined, doc: 'Push worker health port (profile default: 5004, test 5014).' },
+  adminToken: { env: 'PUSHWIRE_ADMIN_TOKEN', schema: z.string().min(16).optional(), default: undefined,
+    doc: 'Bearer token for application routes (feedback, expired devices). Unset: those routes answer 403.' },
+  maxDevicesPerToken: { env: 'PUSHWIRE_MAX_DEVICES_PER_TOKEN', schema: positiveInt, default: 100, doc: 'Devices one token may register.' },
+  pushAckTimeoutMs: { env: 'PUSHWIRE_PUSH_ACK_TIMEOUT_MS', schema: positiveInt, default: 10_000,
+    doc: 'A connected user who has not acknowledged a message within this time gets it by push too, so a half-dead socket cannot swallow it.' },
+  pushPollMs: { env: 'PUSHWIRE_PUSH_POLL_MS', schema: positiveInt, default: 100, doc: 'How often the push worker looks for due pushes.' },
+  pushBatch: { env: 'PUSHWIRE_PUSH_BATCH', schema: positiveInt, default: 1000, doc: 'Pushes one worker claims at a time.' },
+  pushConcurrency: { env: 'PUSHWIRE_PUSH_CONCURRENCY', schema: positiveInt, default: 100,
+    doc: 'Requests in flight per provider for one-target-per-request providers (Web Push, FCM v1).' },
+  pushLeaseMs: { env: 'PUSHWIRE_PUSH_LEASE_MS', schema: positiveInt, default: 30_000,
+    doc: 'A claimed push not recorded within this time (worker crashed) is sent again, with the same collapse id.' },
+  pushMaxBackoffMs: { env: 'PUSHWIRE_PUSH_MAX_BACKOFF_MS', schema: positiveInt, default: 600_000,
+    doc: 'Longest wait between retries (exponential backoff with full jitter; Retry-After wins when longer). Retries stop when the message expires.' },
+  apnsKeyFile: { env: 'PUSHWIRE_APNS_KEY_FILE', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: the .p8 signing key.' },
+  apnsKeyId: { env: 'PUSHWIRE_APNS_KEY_ID', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: key id.' },
+  apnsTeamId: { env: 'PUSHWIRE_APNS_TEAM_ID', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: team id.' },
+  apnsCertFile: { env: 'PUSHWIRE_APNS_CERT_FILE', schema: z.string().optional(), default: undefined,
+    doc: 'APNS certificate auth: a PEM (certificate and key) or P12 file.' },
+  apnsPassphrase: { env: 'PUSHWIRE_APNS_PASSPHRASE', schema: z.string().optional(), default: undefined, doc: 'Passphrase of the APNS P12 or key.' },
+  apnsTopic: { env: 'PUSHWIRE_APNS_TOPIC', schema: z.string().optional(), default: undefined, doc: 'APNS topic: the app\'s bundle id.' },
+  apnsProduction: { env: 'PUSHWIRE_APNS_PRODUCTION', schema: z.stringbool().or(z.boolean()), default: false, doc: 'APNS production (true) or sandbox (false).' },
+  apnsAddress: { env: 'PUSHWIRE_APNS_ADDRESS', schema: z.string().optional(), default: undefined,
+    doc: 'APNS host[:port] instead of Apple\'s (a local APNs-compatible server).' },
+  fcmServiceAccountFile: { env: 'PUSHWIRE_FCM_SERVICE_ACCOUNT_FILE', schema: z.string().optional(), default: undefined,
+    doc: 'FCM HTTP v1: the service-account JSON (its project_id and token_uri are used).' },
+  fcmEndpoint: { env: 'PUSHWIRE_FCM_ENDPOINT', schema: optionalUrl(['https://', 'http://']), default: 'https://fcm.googleapis.com',
+    doc: 'FCM HTTP v1 base URL.' },
+  gcmServerKey: { env: 'PUSHWIRE_GCM_SERVER_KEY', schema: z.string().optional(), default: undefined,
+    doc: 'Legacy GCM/FCM HTTP server key (Google shut its service down in 2024; GCM-compatible services still speak it).' },
+  gcmEndpoint: { env: 'PUSHWIRE_GCM_ENDPOINT', schema: optionalUrl(['https://', 'http://']), default: 'https://fcm.googleapis.com/fcm/send',
+    doc: 'Legacy GCM send URL.' },
+  vapidSubject: { env: 'PUSHWIRE_VAPID_SUBJECT', schema: z.string().optional(), default: 'mailto:admin@localhost',
+    doc: 'VAPID subject (mailto: or https: URL of the operator).' },
+  vapidPublicKey: { env: 'PUSHWIRE_VAPID_PUBLIC_KEY', schema: z.string().optional(), default: undefined,
+    doc: 'VAPID public key (base64url). Unset: a key pair is generated on first start and kept in the store.' },
+  vapidPrivateKey: { env: 'PUSHWIRE_VAPID_PRIVATE_KEY', schema: z.string().optional(), default: undefined, doc: 'VAPID private key (base64url).' },
 } as const;
 
 export type OptionName = keyof typeof options;
 type Raw = { [K in OptionName]: z.output<(typeof options)[K]['schema']> };
 
 const profiles = {
-  dev: { apiPort: 5001, gatewayPort: 5002, monitorPort: 5003, brokerInPort: 5560, brokerOutPort: 5561 },
-  test: { apiPort: 5011, gatewayPort: 5012, monitorPort: 5013, brokerInPort: 5570, brokerOutPort: 5571 },
+  dev: { apiPort: 5001, gatewayPort: 5002, monitorPort: 5003, pusherPort: 5004, brokerInPort: 5560, brokerOutPort: 5561 },
+  test: { apiPort: 5011, gatewayPort: 5012, monitorPort: 5013, pusherPort: 5014, brokerInPort: 5570, brokerOutPort: 5571 },
 } as const;
 
 export interface Config extends Readonly<Omit<Raw, keyof (typeof profiles)['dev'] | 'publicUrl' | 'gatewayAddress'>> {
   readonly apiPort: number;
   readonly gatewayPort: number;
   readonly monitorPort: number;
+  readonly pusherPort: number;
   readonly brokerInPort: number;
   readonly brokerOutPort: number;
   readonly publicUrl: string;
@@ -114,6 +152,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (values.maxLimit < values.defaultLimit) problems.push('PUSHWIRE_MAX_LIMIT must be at least PUSHWIRE_DEFAULT_LIMIT');
   if (values.maxTtlSeconds < values.messageTtlSeconds) problems.push('PUSHWIRE_MAX_TTL must be at least PUSHWIRE_MESSAGE_TTL');
   if (values.nodeTimeoutMs <= values.heartbeatMs) problems.push('PUSHWIRE_NODE_TIMEOUT_MS must exceed PUSHWIRE_HEARTBEAT_MS');
+  if (Boolean(values.vapidPublicKey) !== Boolean(values.vapidPrivateKey)) problems.push('PUSHWIRE_VAPID_PUBLIC_KEY and PUSHWIRE_VAPID_PRIVATE_KEY go together');
+  const apnsToken = [values.apnsKeyFile, values.apnsKeyId, values.apnsTeamId];
+  if (apnsToken.some(Boolean) && !apnsToken.every(Boolean)) problems.push('APNS token auth needs PUSHWIRE_APNS_KEY_FILE, PUSHWIRE_APNS_KEY_ID and PUSHWIRE_APNS_TEAM_ID');
+  if ((values.apnsKeyFile || values.apnsCertFile) && !values.apnsTopic) problems.push('APNS needs PUSHWIRE_APNS_TOPIC (the app\'s bundle id)');
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     ...values,

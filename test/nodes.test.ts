@@ -1,10 +1,8 @@
 import t from 'tap';
 import { buildApi } from '../api/app.js';
-import type { Publisher } from '../api/publisher.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { MemoryNodeRegistry } from '../core/presence/memory.js';
-import type { Store } from '../core/store/store.js';
 
 t.test('/nodes/: live gateways only, each address once, least loaded first', async (t) => {
   const nodes = new MemoryNodeRegistry();
@@ -18,7 +16,8 @@ t.test('/nodes/: live gateways only, each address once, least loaded first', asy
   await node('d', 'd:1', 0, { leaving: true }); // draining
   await node('e', 'e:1', 7);
   // Only the registry is used by this route; the store and publisher are never touched.
-  const app = await buildApi({ config: loadConfig({}), store: {} as Store, nodes, publisher: {} as Publisher }, createLogger('test', 'silent'));
+  const unused = {} as never;
+  const app = await buildApi({ config: loadConfig({}), store: unused, devices: unused, outbox: unused, applications: unused, nodes, publisher: unused }, createLogger('test', 'silent'));
   const response = await app.inject({ method: 'GET', url: '/nodes/' });
   t.equal(response.statusCode, 200);
   t.same(response.json(), { nodes: ['e:1', 'b:1', 'a:1'] });

@@ -3,10 +3,12 @@ import { Publisher } from '../api/publisher.js';
 import type { BusPublisher } from '../core/bus.js';
 import { PushwireError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
+import { MemoryPresence } from '../core/presence/memory.js';
 import type { StoredMessage } from '../core/message.js';
 import type { NewMessage, Store } from '../core/store/store.js';
 
 const log = createLogger('test', 'silent');
+const presence = new MemoryPresence();
 const message = (queueId: number): NewMessage => ({ queueId, userId: 1, kind: 'message', replaceId: null, body: { title: 't' }, ttlSeconds: 60 });
 
 function fakes(append: (batch: readonly NewMessage[]) => Promise<(StoredMessage | null)[]>) {
@@ -23,7 +25,7 @@ const stored = (batch: readonly NewMessage[]) =>
 
 t.test('publishes within the window share one transaction, then reach the bus in order', async (t) => {
   const { store, bus, batches, published } = fakes(stored);
-  const publisher = new Publisher(store, bus, 5, 100, log);
+  const publisher = new Publisher(store, bus, presence, { windowMs: 5, max: 100, pushAckTimeoutMs: 1000 }, log);
   const results = await Promise.all([1, 2, 3].map((queue) => publisher.publish(message(queue))));
   t.same(batches, [3], 'one append for three publishes');
   t.same(results.map((r) => r.queue), ['q1', 'q2', 'q3']);
@@ -31,21 +33,38 @@ t.test('publishes within the window share one transaction, then reach the bus in
   t.same([...publisher.touchedQueues].sort(), [1, 2, 3]);
 });
 
+t.test('messages of connected users are pushed after the ack timeout, of offline users at once; reads never', async (t) => {
+  const seen: NewMessage[] = [];
+  const { store, bus } = fakes(async (batch) => {
+    seen.push(...batch);
+    return stored(batch);
+  });
+  const online = new MemoryPresence();
+  await online.add(2, 'gw');
+  const publisher = new Publisher(store, bus, online, { windowMs: 1, max: 100, pushAckTimeoutMs: 1500 }, log);
+  await Promise.all([
+    publisher.publish(message(1)),
+    publisher.publish({ ...message(1), userId: 2 }),
+    publisher.publish({ ...message(1), kind: 'read' }),
+  ]);
+  t.same(seen.map((m) => m.pushAfterMs), [0, 1500, undefined]);
+});
+
 t.test('a full batch commits without waiting for the window', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, 10_000, 2, log);
+  const publisher = new Publisher(store, bus, presence, { windowMs: 10_000, max: 2, pushAckTimeoutMs: 1000 }, log);
   await Promise.all([1, 2].map((queue) => publisher.publish(message(queue))));
   t.same(batches, [2]);
 });
 
 t.test('a message whose queue vanished fails alone; a failed commit fails the batch as unavailable, publishing nothing', async (t) => {
   const ok = fakes(stored);
-  const publisher = new Publisher(ok.store, ok.bus, 1, 100, log);
+  const publisher = new Publisher(ok.store, ok.bus, presence, { windowMs: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
   const [good, gone] = await Promise.allSettled([publisher.publish(message(1)), publisher.publish(message(404))]);
   t.equal(good.status, 'fulfilled');
   t.match(gone, { status: 'rejected', reason: { code: 'queue_not_found' } });
   const broken = fakes(() => Promise.reject(new Error('connection refused')));
-  const failing = new Publisher(broken.store, broken.bus, 1, 100, log);
+  const failing = new Publisher(broken.store, broken.bus, presence, { windowMs: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
   const error = await failing.publish(message(1)).catch((e: unknown) => e);
   t.type(error, PushwireError);
   t.equal((error as PushwireError).code, 'unavailable');
@@ -55,7 +74,7 @@ t.test('a message whose queue vanished fails alone; a failed commit fails the ba
 
 t.test('drain commits what waits', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, 60_000, 100, log);
+  const publisher = new Publisher(store, bus, presence, { windowMs: 60_000, max: 100, pushAckTimeoutMs: 1000 }, log);
   const pending = publisher.publish(message(1));
   await publisher.drain();
   t.same(batches, [1]);

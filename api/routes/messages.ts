@@ -15,6 +15,7 @@ interface PublishFields {
   iconUrl?: string;
   replaceId?: string;
   ttl?: number;
+  priority?: 'high' | 'normal';
 }
 
 export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
@@ -32,6 +33,7 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
       iconUrl: link,
       replaceId: { type: 'string', minLength: 1, maxLength: 255 },
       ttl: { type: 'integer', minimum: 1, maximum: config.maxTtlSeconds },
+      priority: { enum: ['high', 'normal'] },
     },
     required: ['title'],
     additionalProperties: false,

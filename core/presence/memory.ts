@@ -25,6 +25,10 @@ export class MemoryPresence implements Presence {
     return [...(this.sockets.get(userId)?.keys() ?? [])];
   }
 
+  async online(userIds: readonly number[]): Promise<Set<number>> {
+    return new Set(userIds.filter((id) => this.sockets.has(id)));
+  }
+
   async dropGateway(gatewayId: string): Promise<void> {
     for (const userId of [...this.sockets.keys()]) {
       const gateways = this.sockets.get(userId)!;
@@ -39,6 +43,10 @@ export class MemoryPresence implements Presence {
 
   async acked(userId: number): Promise<number> {
     return this.acks.get(userId) ?? 0;
+  }
+
+  async ackedMany(userIds: readonly number[]): Promise<Map<number, number>> {
+    return new Map(userIds.map((id) => [id, this.acks.get(id) ?? 0]));
   }
 }
 

@@ -11,11 +11,14 @@ export interface Presence {
   remove(userId: number, gatewayId: string): Promise<void>;
   /** Gateways holding at least one live socket of this user. */
   gatewaysOf(userId: number): Promise<string[]>;
+  /** Which of these users have at least one live socket. */
+  online(userIds: readonly number[]): Promise<Set<number>>;
   /** Forgets every socket of a gateway that died. */
   dropGateway(gatewayId: string): Promise<void>;
   /** The user has processed every message up to this seq (never moves backwards). */
   ack(userId: number, seq: number): Promise<void>;
   acked(userId: number): Promise<number>;
+  ackedMany(userIds: readonly number[]): Promise<Map<number, number>>;
 }
 
 export interface NodeInfo extends Heartbeat {

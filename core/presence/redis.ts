@@ -38,6 +38,14 @@ export class RedisPresence implements Presence {
     return this.redis.hkeys(this.userKey(userId));
   }
 
+  async online(userIds: readonly number[]): Promise<Set<number>> {
+    if (userIds.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const userId of userIds) pipeline.exists(this.userKey(userId));
+    const results = (await pipeline.exec()) ?? [];
+    return new Set(userIds.filter((_, index) => results[index]?.[1] === 1));
+  }
+
   async dropGateway(gatewayId: string): Promise<void> {
     const users = await this.redis.smembers(this.gatewayKey(gatewayId));
     const pipeline = this.redis.pipeline();
@@ -52,6 +60,12 @@ export class RedisPresence implements Presence {
 
   async acked(userId: number): Promise<number> {
     return Number((await this.redis.hget(`${this.prefix}acked`, String(userId))) ?? 0);
+  }
+
+  async ackedMany(userIds: readonly number[]): Promise<Map<number, number>> {
+    if (userIds.length === 0) return new Map();
+    const values = await this.redis.hmget(`${this.prefix}acked`, ...userIds.map(String));
+    return new Map(userIds.map((id, index) => [id, Number(values[index] ?? 0)]));
   }
 
   private userKey(userId: number): string {

@@ -39,4 +39,55 @@ export const migrations: readonly string[] = [
    CREATE INDEX messages_by_queue ON messages (queue_id, seq);
    CREATE INDEX messages_by_user_time ON messages (user_id, ts);
    CREATE INDEX messages_by_expiry ON messages (expires_at);`,
+  `CREATE TABLE applications (
+     id          text PRIMARY KEY,
+     -- provider credentials by platform: {apns, fcm, gcm, webpush}; never returned by any route
+     credentials jsonb NOT NULL DEFAULT '{}',
+     created_at  timestamptz NOT NULL DEFAULT now(),
+     updated_at  timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE settings (
+     name  text PRIMARY KEY,
+     value jsonb NOT NULL
+   );
+   CREATE TABLE devices (
+     id              bigserial PRIMARY KEY,
+     user_id         bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     app_id          text NOT NULL,
+     platform        text NOT NULL CHECK (platform IN ('apns', 'fcm', 'gcm', 'webpush')),
+     -- APNS device token, FCM/GCM registration id, or Web Push endpoint
+     token           text NOT NULL,
+     keys            jsonb,
+     expiration_time bigint,
+     created_at      timestamptz NOT NULL DEFAULT now(),
+     -- set when the provider declares the token dead
+     expired_at      timestamptz,
+     expired_reason  text,
+     UNIQUE (app_id, platform, token)
+   );
+   CREATE INDEX devices_by_user ON devices (user_id) WHERE expired_at IS NULL;
+   CREATE INDEX devices_expired ON devices (app_id, expired_at) WHERE expired_at IS NOT NULL;
+   -- a message to a user with devices, to push unless acknowledged live by due_at (µs)
+   CREATE TABLE push_checks (
+     user_id bigint NOT NULL,
+     seq     bigint NOT NULL,
+     due_at  bigint NOT NULL,
+     PRIMARY KEY (user_id, seq)
+   );
+   CREATE INDEX push_checks_due ON push_checks (due_at);
+   -- the outbox: one row per message x device, so a device gets a message at most once
+   CREATE TABLE push_jobs (
+     id              bigserial PRIMARY KEY,
+     user_id         bigint NOT NULL,
+     seq             bigint NOT NULL,
+     device_id       bigint NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+     status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'expired')),
+     attempts        int NOT NULL DEFAULT 0,
+     next_attempt_at bigint NOT NULL,
+     result          jsonb,
+     created_at      timestamptz NOT NULL DEFAULT now(),
+     updated_at      timestamptz NOT NULL DEFAULT now(),
+     UNIQUE (user_id, seq, device_id)
+   );
+   CREATE INDEX push_jobs_due ON push_jobs (next_attempt_at) WHERE status = 'pending';`,
 ];

@@ -121,6 +121,16 @@ export class SqlStore implements Store {
         [batch.map((m) => m.userId), seqs, batch.map((m) => m.queueId), times, batch.map((m) => m.ttlSeconds),
           batch.map((m) => m.kind), batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body))]);
       const queueOf = new Map(stored.map((row) => [`${row.user_id}:${row.seq}`, row.queue]));
+      const pushed = batch.map((message, index) => ({ message, index }))
+        .filter(({ message, index }) => message.pushAfterMs !== undefined && queueOf.has(`${message.userId}:${seqs[index]}`));
+      if (pushed.length) {
+        await tx.query(
+          `INSERT INTO push_checks (user_id, seq, due_at)
+           SELECT c.user_id, c.seq, c.due FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS c(user_id, seq, due)
+           WHERE EXISTS (SELECT 1 FROM devices d WHERE d.user_id = c.user_id AND d.expired_at IS NULL)`,
+          [pushed.map(({ message }) => message.userId), pushed.map(({ index }) => seqs[index]),
+            pushed.map(({ message, index }) => times[index] + message.pushAfterMs! * 1000)]);
+      }
       return batch.map((message, index) => {
         const queue = queueOf.get(`${message.userId}:${seqs[index]}`);
         if (queue === undefined) return null;

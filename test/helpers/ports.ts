@@ -15,16 +15,18 @@ export interface PortSet {
   PUSHWIRE_API_PORT: string;
   PUSHWIRE_GATEWAY_PORT: string;
   PUSHWIRE_MONITOR_PORT: string;
+  PUSHWIRE_PUSHER_PORT: string;
   PUSHWIRE_BROKER_IN_PORT: string;
   PUSHWIRE_BROKER_OUT_PORT: string;
 }
 
 export async function portSet(): Promise<PortSet> {
-  const [api, gateway, monitor, brokerIn, brokerOut] = await freePorts(5);
+  const [api, gateway, monitor, pusher, brokerIn, brokerOut] = await freePorts(6);
   return {
     PUSHWIRE_API_PORT: String(api),
     PUSHWIRE_GATEWAY_PORT: String(gateway),
     PUSHWIRE_MONITOR_PORT: String(monitor),
+    PUSHWIRE_PUSHER_PORT: String(pusher),
     PUSHWIRE_BROKER_IN_PORT: String(brokerIn),
     PUSHWIRE_BROKER_OUT_PORT: String(brokerOut),
   };

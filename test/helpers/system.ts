@@ -10,7 +10,7 @@ import { createDatabase, redisPrefix, TEST_REDIS_URL } from './services.js';
 /** The repository root (tests run from dist/test). */
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 
-export type RoleName = 'broker' | 'monitor' | 'gateway' | 'api';
+export type RoleName = 'broker' | 'monitor' | 'gateway' | 'api' | 'pusher';
 
 /** A running Pushwire, embedded or multi-process, driven only through its public interfaces. */
 export interface System {
@@ -129,6 +129,7 @@ const READY: Record<RoleName, string> = {
   monitor: '"msg":"monitor listening"',
   gateway: '"msg":"gateway listening"',
   api: '"msg":"api listening"',
+  pusher: '"msg":"pusher listening"',
 };
 
 /**

@@ -1,0 +1,53 @@
+import type { Db } from './db.js';
+import type { Device, DeviceStore, NewDevice, Platform, WebPushKeys } from './devices.js';
+
+interface DeviceRow {
+  id: number; user_id: number; app_id: string; platform: Platform; token: string; keys: WebPushKeys | null;
+  expiration_time: number | null; created_at: Date | string; expired_at: Date | string | null; expired_reason: string | null;
+}
+
+export const DEVICE_COLUMNS = 'id, user_id, app_id, platform, token, keys, expiration_time, created_at, expired_at, expired_reason';
+
+const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
+
+export const toDevice = (row: DeviceRow): Device => ({
+  id: row.id, userId: row.user_id, app: row.app_id, platform: row.platform, token: row.token, keys: row.keys,
+  expirationTime: row.expiration_time, createdAt: iso(row.created_at)!, expiredAt: iso(row.expired_at), expiredReason: row.expired_reason,
+});
+
+export class SqlDevices implements DeviceStore {
+  constructor(private readonly db: Db) {}
+
+  async register(userId: number, device: NewDevice): Promise<{ device: Device; created: boolean }> {
+    // xmax = 0 only for a freshly inserted row: tells "created" from "already known".
+    const [row] = await this.db.query<DeviceRow & { created: boolean }>(
+      `INSERT INTO devices (user_id, app_id, platform, token, keys, expiration_time) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (app_id, platform, token) DO UPDATE
+         SET user_id = EXCLUDED.user_id, keys = EXCLUDED.keys, expiration_time = EXCLUDED.expiration_time,
+             expired_at = NULL, expired_reason = NULL
+       RETURNING ${DEVICE_COLUMNS}, (xmax = 0) AS created`,
+      [userId, device.app, device.platform, device.token, device.keys ? JSON.stringify(device.keys) : null, device.expirationTime ?? null]);
+    return { device: toDevice(row), created: row.created };
+  }
+
+  async list(userId: number): Promise<Device[]> {
+    const rows = await this.db.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE user_id = $1 ORDER BY id`, [userId]);
+    return rows.map(toDevice);
+  }
+
+  async count(userId: number): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE user_id = $1', [userId]);
+    return row.n;
+  }
+
+  async remove(userId: number, deviceId: number): Promise<boolean> {
+    const rows = await this.db.query('DELETE FROM devices WHERE id = $1 AND user_id = $2 RETURNING id', [deviceId, userId]);
+    return rows.length > 0;
+  }
+
+  async expired(app: string, limit: number): Promise<Device[]> {
+    const rows = await this.db.query<DeviceRow>(
+      `SELECT ${DEVICE_COLUMNS} FROM devices WHERE app_id = $1 AND expired_at IS NOT NULL ORDER BY expired_at DESC, id LIMIT $2`, [app, limit]);
+    return rows.map(toDevice);
+  }
+}

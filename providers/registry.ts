@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from '../core/config.js';
+import type { ApplicationStore, Credentials } from '../core/store/applications.js';
+import type { Platform } from '../core/store/devices.js';
+import { ApnsProvider } from './apns.js';
+import { FcmProvider, type ServiceAccount } from './fcm.js';
+import { GcmProvider } from './gcm.js';
+import type { PushProvider } from './types.js';
+import { generateVapidKeys, WebPushProvider, type VapidKeys } from './webpush.js';
+
+export const DEFAULT_APP = 'default';
+
+/** The default application's credentials, from configuration (files read once, here). */
+export function credentialsFromConfig(config: Config): Credentials {
+  const credentials: Credentials = {};
+  if (config.apnsTopic && (config.apnsKeyFile || config.apnsCertFile)) {
+    const certificate = config.apnsCertFile ? readFileSync(config.apnsCertFile) : null;
+    const isPem = certificate?.toString('latin1').includes('-----BEGIN') ?? false;
+    credentials.apns = {
+      topic: config.apnsTopic,
+      production: config.apnsProduction,
+      ...(config.apnsKeyFile ? { token: { key: readFileSync(config.apnsKeyFile, 'utf8'), keyId: config.apnsKeyId!, teamId: config.apnsTeamId! } } : {}),
+      ...(certificate ? { cert: isPem ? { pem: certificate.toString('utf8'), passphrase: config.apnsPassphrase } : { p12: certificate.toString('base64'), passphrase: config.apnsPassphrase } } : {}),
+    };
+  }
+  if (config.fcmServiceAccountFile) credentials.fcm = { serviceAccount: JSON.parse(readFileSync(config.fcmServiceAccountFile, 'utf8')) };
+  if (config.gcmServerKey) credentials.gcm = { serverKey: config.gcmServerKey };
+  if (config.vapidPublicKey && config.vapidPrivateKey) {
+    credentials.webpush = { subject: config.vapidSubject!, publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey };
+  }
+  return credentials;
+}
+
+/** The default application's VAPID keys (what browsers subscribe with): configured, or generated once and kept. */
+export function defaultVapidKeys(config: Config, applications: ApplicationStore): Promise<VapidKeys> {
+  if (config.vapidPublicKey && config.vapidPrivateKey) {
+    return Promise.resolve({ subject: config.vapidSubject!, publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey });
+  }
+  return applications.setting('vapid', () => generateVapidKeys(config.vapidSubject!));
+}
+
+/**
+ * Providers per (application, platform), created on first use from the application's stored
+ * credentials; the default application's come from configuration, and its VAPID keys are
+ * generated once and kept in the store when not configured.
+ */
+export class ProviderRegistry {
+  private readonly providers = new Map<string, Promise<PushProvider | null>>();
+  private readonly fromConfig: Credentials;
+
+  constructor(private readonly config: Config, private readonly applications: ApplicationStore) {
+    this.fromConfig = credentialsFromConfig(config);
+  }
+
+  vapid(): Promise<VapidKeys> {
+    return defaultVapidKeys(this.config, this.applications);
+  }
+
+  /** Null when the application has no credentials for this platform. */
+  provider(app: string, platform: Platform): Promise<PushProvider | null> {
+    const key = `${app}\u0000${platform}`;
+    let provider = this.providers.get(key);
+    if (!provider) {
+      provider = this.create(app, platform);
+      this.providers.set(key, provider);
+    }
+    return provider;
+  }
+
+  private async create(app: string, platform: Platform): Promise<PushProvider | null> {
+    const stored = (await this.applications.get(app)) ?? {};
+    const credentials: Credentials = app === DEFAULT_APP ? { ...stored, ...this.fromConfig } : stored;
+    switch (platform) {
+      case 'apns':
+        return credentials.apns ? new ApnsProvider(credentials.apns, this.config.apnsAddress) : null;
+      case 'fcm':
+        return credentials.fcm ? new FcmProvider(credentials.fcm.serviceAccount as unknown as ServiceAccount, this.config.fcmEndpoint!, this.config.pushConcurrency) : null;
+      case 'gcm':
+        return credentials.gcm ? new GcmProvider(credentials.gcm.serverKey, this.config.gcmEndpoint!) : null;
+      case 'webpush': {
+        const vapid = credentials.webpush ?? (app === DEFAULT_APP ? await this.vapid() : null);
+        return vapid ? new WebPushProvider(vapid, this.config.pushConcurrency) : null;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const providers = await Promise.all(this.providers.values());
+    await Promise.all(providers.map((provider) => provider?.close()));
+  }
+}

@@ -1,0 +1,32 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Backends } from '../core/backends.js';
+import type { Config } from '../core/config.js';
+import type { Role } from '../core/daemon.js';
+import type { Logger } from '../core/log.js';
+import { ProviderRegistry } from '../providers/registry.js';
+import { PushWorker } from './worker.js';
+
+/** The push worker daemon: sends what the outbox holds; `/health` and `/status` for operators. */
+export async function startPusher(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
+  const providers = new ProviderRegistry(config, backends.applications);
+  await providers.vapid();
+  const worker = new PushWorker(backends.outbox, backends.presence, providers, {
+    publicUrl: config.publicUrl, pollMs: config.pushPollMs, batch: config.pushBatch, leaseMs: config.pushLeaseMs, maxBackoffMs: config.pushMaxBackoffMs,
+  }, log);
+  worker.start();
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger });
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/status', async () => ({ sent: worker.sent, outboxDepth: await backends.outbox.depth() }));
+  await app.listen({ host: config.host, port: config.pusherPort });
+  const address = app.server.address();
+  const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.pusherPort}`;
+  log.info({ url }, 'pusher listening');
+  return {
+    url,
+    close: async () => {
+      await app.close();
+      await worker.stop();
+      await providers.close();
+    },
+  };
+}
