@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePki, PKI_DIR_ENV } from './servers/pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -13,8 +14,14 @@ const files = process.argv.slice(2).length
   ? process.argv.slice(2)
   : readdirSync(here).filter((name) => name.endsWith('.test.js')).sort().map((name) => join('dist', 'test', name));
 
+// Local push services speak TLS with a throwaway CA: every test process (and every daemon it
+// starts) trusts it through NODE_EXTRA_CA_CERTS, exactly as an operator trusts a private CA.
+const pkiDir = join(root, 'test-artifacts', 'pki');
+ensurePki(pkiDir);
+const env = { ...process.env, [PKI_DIR_ENV]: pkiDir, NODE_EXTRA_CA_CERTS: join(pkiDir, 'ca.pem') };
+
 const tap = spawn(process.execPath, [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'),
-  '--disable-coverage', '--reporter=tap', '--jobs=2', '--timeout=600', ...files], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  '--disable-coverage', '--reporter=tap', '--jobs=2', '--timeout=240', ...files], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
 
 let tail = '';
 tap.stdout.on('data', (chunk: Buffer) => {
