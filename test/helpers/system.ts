@@ -134,14 +134,14 @@ const READY: Record<RoleName, string> = {
 
 /**
  * Every watcher of circus.ini as circus would run it: its cmd, args, env and numprocesses.
- * On top of the file's env go only what isolates this test: its own database, Redis prefix
- * and ports.
+ * On top of the file's env go only what isolates this test (its own database, Redis prefix
+ * and ports) and `extraEnv` (e.g. where the local push services are).
  */
-export async function startMultiprocess(): Promise<System> {
+export async function startMultiprocess(extraEnv: Record<string, string> = {}): Promise<System> {
   const ports = await portSet();
   const database = await createDatabase();
   const prefix = redisPrefix();
-  const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix };
+  const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix, ...extraEnv };
   const watchers = readCircusIni();
   const daemons = new Map<RoleName, Daemon[]>();
   const startWatcher = async (watcher: Watcher) => {

@@ -39,6 +39,10 @@ function vapidKey(k: string) {
 export class LocalWebPush {
   readonly requests: WebPushRequest[] = [];
   reply: (id: string) => WebPushReply = () => ({ status: 201 });
+  /** Hold every request this long before handling it (a slow push service). */
+  delayMs = 0;
+  /** Requests received, handled or not yet. */
+  arrived = 0;
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly server: https.Server;
   port = 0;
@@ -47,7 +51,10 @@ export class LocalWebPush {
     this.server = https.createServer({ key: pki.serverKeyPem, cert: pki.serverCertPem }, (request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => this.handle(request, response, Buffer.concat(chunks)));
+      request.on('end', () => {
+        this.arrived++;
+        setTimeout(() => this.handle(request, response, Buffer.concat(chunks)), this.delayMs);
+      });
     });
   }
 
