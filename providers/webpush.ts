@@ -1,3 +1,4 @@
+import https from 'node:https';
 import webpush, { WebPushError } from 'web-push';
 import type { Platform } from '../core/store/devices.js';
 import { dataFields, fit, LIMITS, secondsLeft, webPushTopic } from './payload.js';
@@ -13,7 +14,12 @@ export interface VapidKeys {
 export class WebPushProvider implements PushProvider {
   readonly platform: Platform = 'webpush';
 
-  constructor(private readonly vapid: VapidKeys, private readonly concurrency: number, private readonly timeoutMs = 10_000) {}
+  /** Keep-alive: subscriptions cluster on a few push services, so reuse their TLS connections. */
+  private readonly agent: https.Agent;
+
+  constructor(private readonly vapid: VapidKeys, private readonly concurrency: number, private readonly timeoutMs = 10_000) {
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: concurrency });
+  }
 
   async send(notification: Notification, targets: readonly Target[]): Promise<Delivery[]> {
     const { payload, trimmed } = fit(notification, LIMITS.webpush, (title, body) =>
@@ -24,6 +30,7 @@ export class WebPushProvider implements PushProvider {
       urgency: notification.priority === 'high' ? 'high' : 'normal',
       vapidDetails: this.vapid,
       timeout: this.timeoutMs,
+      agent: this.agent,
     } as const;
     return inPool(targets, this.concurrency, async (target): Promise<Delivery> => {
       const base = { jobId: target.jobId, deviceId: target.deviceId, trimmed };
@@ -42,7 +49,9 @@ export class WebPushProvider implements PushProvider {
     });
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
 }
 
 export function generateVapidKeys(subject: string): VapidKeys {
