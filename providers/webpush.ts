@@ -4,6 +4,10 @@ import type { Platform } from '../core/store/devices.js';
 import { dataFields, fit, LIMITS, secondsLeft, webPushTopic } from './payload.js';
 import { inPool, retryAfterMs, type Delivery, type Notification, type PushProvider, type Target } from './types.js';
 
+/** RFC 8292 allows up to 24 h; sign for 12 h and renew an hour before expiry. */
+const VAPID_LIFETIME_SECONDS = 12 * 3600;
+const VAPID_REFRESH_SECONDS = 3600;
+
 export interface VapidKeys {
   subject: string;
   publicKey: string;
@@ -16,6 +20,7 @@ export class WebPushProvider implements PushProvider {
 
   /** Keep-alive: subscriptions cluster on a few push services, so reuse their TLS connections. */
   private readonly agent: https.Agent;
+  private readonly signed = new Map<string, { header: string; expiresAt: number }>();
 
   constructor(private readonly vapid: VapidKeys, private readonly concurrency: number, private readonly timeoutMs = 10_000) {
     this.agent = new https.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -28,7 +33,6 @@ export class WebPushProvider implements PushProvider {
       TTL: secondsLeft(notification),
       topic: webPushTopic(notification.collapseId),
       urgency: notification.priority === 'high' ? 'high' : 'normal',
-      vapidDetails: this.vapid,
       timeout: this.timeoutMs,
       agent: this.agent,
     } as const;
@@ -36,7 +40,8 @@ export class WebPushProvider implements PushProvider {
       const base = { jobId: target.jobId, deviceId: target.deviceId, trimmed };
       if (!target.keys) return { ...base, kind: 'dead', reason: 'subscription has no keys' };
       try {
-        const result = await webpush.sendNotification({ endpoint: target.token, keys: target.keys }, payload, options);
+        const headers = { Authorization: this.authorization(target.token) };
+        const result = await webpush.sendNotification({ endpoint: target.token, keys: target.keys }, payload, { ...options, headers });
         return { ...base, kind: 'sent', statusCode: result.statusCode };
       } catch (error) {
         if (!(error instanceof WebPushError)) return { ...base, kind: 'retry', reason: (error as Error).message };
@@ -47,6 +52,22 @@ export class WebPushProvider implements PushProvider {
         return { ...base, kind: 'failed', statusCode: status, reason };
       }
     });
+  }
+
+  /**
+   * The VAPID Authorization for an endpoint's push service. A signed JWT is valid for hours and
+   * depends only on the audience (the service's origin), so it is signed once per origin and
+   * reused until close to its expiry instead of once per message and device.
+   */
+  private authorization(endpoint: string): string {
+    const audience = new URL(endpoint).origin;
+    const now = Math.floor(Date.now() / 1000);
+    const cached = this.signed.get(audience);
+    if (cached && cached.expiresAt - now > VAPID_REFRESH_SECONDS) return cached.header;
+    const expiresAt = now + VAPID_LIFETIME_SECONDS;
+    const header = webpush.getVapidHeaders(audience, this.vapid.subject, this.vapid.publicKey, this.vapid.privateKey, 'aes128gcm', expiresAt).Authorization;
+    this.signed.set(audience, { header, expiresAt });
+    return header;
   }
 
   async close(): Promise<void> {

@@ -2,16 +2,20 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgDb, PgliteDb } from '../core/store/db.js';
+import { PgDb, PgliteDb, type Db } from '../core/store/db.js';
+import { SqlDevices } from '../core/store/sql-devices.js';
+import { SqlOutbox } from '../core/store/sql-outbox.js';
 import { SqlStore } from '../core/store/sql-store.js';
 import type { NewMessage, Queue, Store } from '../core/store/store.js';
 import { createDatabase } from './helpers/services.js';
 
 /** One suite, run against PostgreSQL and against PGlite: the same SQL must behave the same. */
-function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]; close(): Promise<void> }>): void {
+function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]; db: Db; close(): Promise<void> }>): void {
   t.test(name, async (t) => {
-    const { stores, close } = await open();
+    const { stores, db, close } = await open();
     const [store] = stores;
+    const devices = new SqlDevices(db);
+    const outbox = new SqlOutbox(db);
     let counter = 0;
     const fresh = async () => {
       const { user, queue } = await store.createUser(`token-${name}-${++counter}`, `own-${name}-${counter}`);
@@ -70,7 +74,10 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
 
     await t.test('retention: backlog and expiry prune, and catch-up from before says truncated', async (t) => {
       const { user, site, own } = await fresh();
-      await store.append([1, 2, 3, 4, 5].map((i) => message(site, null, 3600, `s${i}`)));
+      await devices.register(user.id, { app: 'default', platform: 'fcm', token: `device-${name}` });
+      // Pushes due in a minute: still pending when the messages go.
+      await store.append([1, 2, 3, 4, 5].map((i) => ({ ...message(site, null, 3600, `s${i}`), pushAfterMs: 60_000 })));
+      t.equal(await outbox.depth(), 5, 'a pending push per message of a user with a device');
       await store.append([message(own, null, 1, 'short-lived')]);
       t.equal((await store.read({ userId: user.id, limit: 10, collapse: false })).truncated, false);
       const removed = await store.prune(Date.now() * 1000 + 2_000_000, 2, [site.id]);
@@ -84,6 +91,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       t.equal(fromS3.truncated, false, 'the queue itself lost nothing after seq 3');
       const userFromS4 = await store.read({ userId: user.id, limit: 10, collapse: false, since: { seq: 4 } });
       t.equal(userFromS4.truncated, true, 'but the user lost seq 6 (expired) after seq 4');
+      t.equal(await outbox.depth(), 2, 'pending pushes of pruned messages went with them');
     });
 
     await t.test('hasMessage, queues, markers', async (t) => {
@@ -109,9 +117,10 @@ storeSuite(t, 'postgresql', async () => {
   const failOnIdleError = (error: Error) => {
     if (!closing) t.fail(`idle connection error: ${error.message}`);
   };
-  const stores = [new SqlStore(new PgDb(database.url, failOnIdleError)), new SqlStore(new PgDb(database.url, failOnIdleError))];
+  const dbs = [new PgDb(database.url, failOnIdleError), new PgDb(database.url, failOnIdleError)];
+  const stores = dbs.map((db) => new SqlStore(db));
   await Promise.all(stores.map((store) => store.migrate()));
-  return { stores, close: async () => {
+  return { stores, db: dbs[0], close: async () => {
     closing = true;
     await Promise.all(stores.map((store) => store.close()));
     await database.drop();
@@ -120,7 +129,8 @@ storeSuite(t, 'postgresql', async () => {
 
 storeSuite(t, 'pglite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pushwire-store-'));
-  const store = new SqlStore(await PgliteDb.open(dir));
+  const db = await PgliteDb.open(dir);
+  const store = new SqlStore(db);
   await store.migrate();
-  return { stores: [store], close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return { stores: [store], db, close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
 });

@@ -14,10 +14,10 @@ const base64url = (min: number, max: number) => ({ type: 'string', pattern: `^[A
 const deviceBody = {
   type: 'object',
   required: ['platform'],
-  properties: { platform: { enum: ['apns', 'fcm', 'gcm', 'webpush'] } },
+  properties: { platform: { enum: ['apns', 'fcm', 'gcm', 'webpush', 'android'] } },
   oneOf: [
     { properties: { platform: { const: 'apns' }, token: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' }, app: appId }, required: ['token'] },
-    { properties: { platform: { enum: ['fcm', 'gcm'] }, token: { type: 'string', minLength: 1, maxLength: 4096 }, app: appId }, required: ['token'] },
+    { properties: { platform: { enum: ['fcm', 'gcm', 'android'] }, token: { type: 'string', minLength: 1, maxLength: 4096 }, app: appId }, required: ['token'] },
     {
       properties: {
         platform: { const: 'webpush' },
@@ -39,7 +39,8 @@ const deviceBody = {
 } as const;
 
 interface DeviceBody {
-  platform: Platform;
+  /** `android` means FCM HTTP v1, the default Android provider. */
+  platform: Platform | 'android';
   app?: string;
   token?: string;
   subscription?: { endpoint: string; expirationTime?: number | null; keys: { p256dh: string; auth: string } };
@@ -58,7 +59,7 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
     const body = request.body as DeviceBody;
     const device: NewDevice = body.platform === 'webpush'
       ? { app: body.app ?? DEFAULT_APP, platform: 'webpush', token: body.subscription!.endpoint, keys: body.subscription!.keys, expirationTime: body.subscription!.expirationTime ?? null }
-      : { app: body.app ?? DEFAULT_APP, platform: body.platform, token: body.platform === 'apns' ? body.token!.toLowerCase() : body.token! };
+      : { app: body.app ?? DEFAULT_APP, platform: body.platform === 'android' ? 'fcm' : body.platform, token: body.platform === 'apns' ? body.token!.toLowerCase() : body.token! };
     if ((await devices.count(user.id)) >= config.maxDevicesPerToken) {
       const known = (await devices.list(user.id)).some((d) => d.app === device.app && d.platform === device.platform && d.token === device.token);
       if (!known) throw new PushwireError('too_many_devices');

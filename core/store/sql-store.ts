@@ -199,7 +199,7 @@ export class SqlStore implements Store {
     return removed;
   }
 
-  /** Deletes matching messages and raises the pruned marks of their users and queues. */
+  /** Deletes matching messages (with their pushes) and raises the pruned marks of their users and queues. */
   private async removeWhere(condition: string, params: unknown[]): Promise<number> {
     const [row] = await this.db.query<{ n: number }>(
       `WITH gone AS (
@@ -210,6 +210,11 @@ export class SqlStore implements Store {
        ), by_queue AS (
          UPDATE queues q SET pruned_seq = GREATEST(q.pruned_seq, g.seq), pruned_ts = GREATEST(q.pruned_ts, g.ts)
          FROM (SELECT queue_id, max(seq) AS seq, max(ts) AS ts FROM gone GROUP BY queue_id) g WHERE q.id = g.queue_id
+       ), push_results AS (
+         -- a message's push results and pending pushes go with it
+         DELETE FROM push_jobs j USING gone g WHERE j.user_id = g.user_id AND j.seq = g.seq
+       ), push_pending AS (
+         DELETE FROM push_checks c USING gone g WHERE c.user_id = g.user_id AND c.seq = g.seq
        )
        SELECT count(*)::int AS n FROM gone`, params);
     return row.n;

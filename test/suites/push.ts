@@ -216,6 +216,8 @@ export function pushSuite(t: Test, system: () => System, servers: () => PushServ
       t.equal(result.body.error, 'invalid_field', name);
     }
     t.equal((await api.request('POST', '/devices/', { json: { platform: 'fcm', token: 'x' } })).status, 401, 'needs a token');
+    const android = await api.request<{ device: { platform: string } }>('POST', '/devices/', { json: { platform: 'android', token: `android-${unique()}` }, headers });
+    t.equal(android.body.device.platform, 'fcm', 'android means FCM HTTP v1');
     const first = await api.request<{ device: { id: number } }>('POST', '/devices/', { json: { platform: 'webpush', subscription: subscriber.subscription }, headers });
     const again = await api.request<{ device: { id: number } }>('POST', '/devices/', { json: { platform: 'webpush', subscription: subscriber.subscription }, headers });
     t.same([first.status, again.status], [201, 200]);
