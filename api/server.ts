@@ -2,6 +2,7 @@ import type { Backends } from '../core/backends.js';
 import { BusPublisher, busEndpoints } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
+import { listen } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import { buildApi } from './app.js';
 import { Publisher } from './publisher.js';
@@ -13,10 +14,7 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
     { windowMs: config.groupCommitMs, max: config.groupCommitMax, pushAckTimeoutMs: config.pushAckTimeoutMs }, log);
   const app = await buildApi({ config, ...backends, publisher }, log);
   const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);
-  await app.listen({ host: config.host, port: config.apiPort });
-  const address = app.server.address();
-  const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.apiPort}`;
-  log.info({ url }, 'api listening');
+  const url = await listen(app, config.host, config.apiPort, 'api', log);
   return {
     url,
     close: async () => {

@@ -3,6 +3,7 @@ import type { Backends } from '../core/backends.js';
 import { BusSubscriber, busEndpoints } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
+import { listen } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import { GatewayWatcher } from './watcher.js';
 
@@ -24,10 +25,7 @@ export async function startMonitor(config: Config, { nodes, presence }: Backends
     };
   });
   app.get('/health', async () => ({ status: 'ok' }));
-  await app.listen({ host: config.host, port: config.monitorPort });
-  const address = app.server.address();
-  const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.monitorPort}`;
-  log.info({ url }, 'monitor listening');
+  const url = await listen(app, config.host, config.monitorPort, 'monitor', log);
   return {
     url,
     close: async () => {

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Backends } from '../core/backends.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
+import { listen } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { PushWorker } from './worker.js';
@@ -17,10 +18,7 @@ export async function startPusher(config: Config, backends: Backends, log: Logge
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/status', async () => ({ sent: worker.sent, outboxDepth: await backends.outbox.depth() }));
-  await app.listen({ host: config.host, port: config.pusherPort });
-  const address = app.server.address();
-  const url = `http://${config.host}:${typeof address === 'object' && address ? address.port : config.pusherPort}`;
-  log.info({ url }, 'pusher listening');
+  const url = await listen(app, config.host, config.pusherPort, 'pusher', log);
   return {
     url,
     close: async () => {

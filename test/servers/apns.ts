@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import http2 from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { verifyJwt } from './jwt.js';
+import { listenLocal } from './listen.js';
 import type { Pki } from './pki.js';
 
 export interface ApnsRequest {
@@ -70,8 +71,7 @@ export class LocalApns {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
+    this.port = await listenLocal(this.server);
     return this;
   }
 

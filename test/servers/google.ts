@@ -1,7 +1,7 @@
-import { createPublicKey, randomBytes } from 'node:crypto';
-import https from 'node:https';
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyJwt } from './jwt.js';
+import { LocalHttpsService } from './listen.js';
 import type { Pki } from './pki.js';
 
 export interface FcmRequest {
@@ -25,7 +25,7 @@ const SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
  * (RS256, iss = client_email, firebase.messaging scope), FCM HTTP v1 `messages:send` that
  * requires its access token, and the legacy GCM `/fcm/send` with per-id results.
  */
-export class LocalGoogle {
+export class LocalGoogle extends LocalHttpsService {
   readonly fcm: FcmRequest[] = [];
   readonly gcm: GcmRequest[] = [];
   fcmReply: (token: string) => FcmReply = () => ({ status: 200 });
@@ -34,25 +34,21 @@ export class LocalGoogle {
   gcmStatus: number | null = null;
   tokensIssued = 0;
   private readonly accessTokens = new Set<string>();
-  private readonly server: https.Server;
-  port = 0;
+  private readonly accountKey: KeyObject;
 
   constructor(pki: Pki, private readonly account: { projectId: string; clientEmail: string; serverKey: string }) {
-    const accountKey = createPublicKey(pki.serviceAccountKeyPem);
-    this.server = https.createServer({ key: pki.serverKeyPem, cert: pki.serverCertPem }, (request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => this.handle(request, response, Buffer.concat(chunks).toString(), accountKey));
-    });
+    super(pki);
+    this.accountKey = createPublicKey(pki.serviceAccountKeyPem);
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse, body: string, accountKey: ReturnType<typeof createPublicKey>): void {
+  protected handle(request: IncomingMessage, response: ServerResponse, raw: Buffer): void {
+    const body = raw.toString();
     const json = (status: number, value: unknown, headers: Record<string, string> = {}): void =>
       void response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
     if (request.url === '/token') {
       const form = new URLSearchParams(body);
       try {
-        const { claims } = verifyJwt(form.get('assertion') ?? '', accountKey);
+        const { claims } = verifyJwt(form.get('assertion') ?? '', this.accountKey);
         if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || claims.iss !== this.account.clientEmail || !String(claims.scope).includes(SCOPE)) {
           return json(400, { error: 'invalid_grant' });
         }
@@ -108,14 +104,4 @@ export class LocalGoogle {
     return `https://localhost:${this.port}`;
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
 }

@@ -1,8 +1,8 @@
 import { createECDH, createPublicKey, randomBytes, type ECDH } from 'node:crypto';
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as ece from 'http_ece';
 import { verifyJwt } from './jwt.js';
+import { LocalHttpsService } from './listen.js';
 import type { Pki } from './pki.js';
 
 /** A browser's side of one subscription: what it would send us, and its private key to decrypt. */
@@ -36,7 +36,7 @@ function vapidKey(k: string) {
  * VAPID JWT (RFC 8292: ES256, aud = this origin, exp, sub) against `k=`, and decrypts the
  * aes128gcm body (RFC 8188/8291) with the subscriber's private key.
  */
-export class LocalWebPush {
+export class LocalWebPush extends LocalHttpsService {
   readonly requests: WebPushRequest[] = [];
   reply: (id: string) => WebPushReply = () => ({ status: 201 });
   /** Hold every request this long before handling it (a slow push service). */
@@ -44,21 +44,17 @@ export class LocalWebPush {
   /** Requests received, handled or not yet. */
   arrived = 0;
   private readonly subscribers = new Map<string, Subscriber>();
-  private readonly server: https.Server;
-  port = 0;
 
   constructor(pki: Pki) {
-    this.server = https.createServer({ key: pki.serverKeyPem, cert: pki.serverCertPem }, (request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        this.arrived++;
-        setTimeout(() => this.handle(request, response, Buffer.concat(chunks)), this.delayMs);
-      });
-    });
+    super(pki);
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
+  protected handle(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
+    this.arrived++;
+    setTimeout(() => this.answer(request, response, body), this.delayMs);
+  }
+
+  private answer(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
     const answer = (status: number, headers: Record<string, string> = {}): void => void response.writeHead(status, headers).end();
     const id = /^\/push\/([\w-]+)$/.exec(request.url ?? '')?.[1];
     const subscriber = id ? this.subscribers.get(id) : undefined;
@@ -99,14 +95,4 @@ export class LocalWebPush {
     return subscriber;
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
 }
