@@ -4,6 +4,18 @@ import type { Platform } from '../core/store/devices.js';
 import { collapseKey, dataFields, fit, LIMITS } from './payload.js';
 import type { Delivery, Notification, PushProvider, Target } from './types.js';
 
+export interface ApnsRequest {
+  /** The whole JSON payload: `aps` and any custom keys. */
+  payload: Record<string, unknown>;
+  /** Seconds since the epoch (0: do not store). */
+  expiry: number;
+  priority: 5 | 10;
+  collapseId?: string;
+  pushType: 'alert' | 'background';
+}
+
+export type TokenResult = Omit<Delivery, 'jobId' | 'deviceId' | 'trimmed'> & { token: string };
+
 /** APNS reasons that mean the token will never work again. */
 const DEAD = new Set(['Unregistered', 'BadDeviceToken', 'DeviceTokenNotForTopic']);
 
@@ -37,34 +49,39 @@ export class ApnsProvider implements PushProvider {
       aps: { alert: { title, ...(body === undefined ? {} : { body }) }, 'mutable-content': 1 },
       pushwire: dataFields(notification),
     }));
-    const note = new apn.Notification();
-    note.rawPayload = JSON.parse(payload);
-    note.topic = this.credentials.topic;
-    note.expiry = Math.floor(notification.expiresAt);
-    note.priority = notification.priority === 'high' ? 10 : 5;
-    note.collapseId = collapseKey(notification.collapseId);
-    note.pushType = 'alert';
+    const results = await this.sendRaw({
+      payload: JSON.parse(payload), expiry: Math.floor(notification.expiresAt), priority: notification.priority === 'high' ? 10 : 5,
+      collapseId: collapseKey(notification.collapseId), pushType: 'alert',
+    }, targets.map((target) => target.token));
     const byToken = new Map(targets.map((target) => [target.token, target]));
-    const deliveries: Delivery[] = [];
+    return results.map(({ token, ...result }) => ({ jobId: byToken.get(token)!.jobId, deviceId: byToken.get(token)!.deviceId, ...result, trimmed }));
+  }
+
+  /** Sends one APNS payload to many tokens; one result per distinct token. */
+  async sendRaw(request: ApnsRequest, tokens: readonly string[]): Promise<TokenResult[]> {
+    const note = new apn.Notification();
+    note.rawPayload = request.payload;
+    note.topic = this.credentials.topic;
+    note.expiry = request.expiry;
+    note.priority = request.priority;
+    if (request.collapseId) note.collapseId = request.collapseId;
+    note.pushType = request.pushType;
+    const unique = [...new Set(tokens)];
     let result: Awaited<ReturnType<apn.Provider['send']>>;
     try {
-      result = await this.provider.send(note, [...byToken.keys()]);
+      result = await this.provider.send(note, unique);
     } catch (error) {
-      return targets.map((target) => ({ jobId: target.jobId, deviceId: target.deviceId, kind: 'retry', reason: (error as Error).message, trimmed }));
+      return unique.map((token) => ({ token, kind: 'retry', reason: (error as Error).message }));
     }
-    for (const sent of result.sent) {
-      const target = byToken.get(sent.device)!;
-      deliveries.push({ jobId: target.jobId, deviceId: target.deviceId, kind: 'sent', statusCode: 200, trimmed });
-    }
+    const results: TokenResult[] = result.sent.map((sent) => ({ token: sent.device, kind: 'sent', statusCode: 200 }));
     for (const failure of result.failed) {
-      const target = byToken.get(failure.device)!;
-      const base = { jobId: target.jobId, deviceId: target.deviceId, trimmed, statusCode: failure.status };
+      const base = { token: failure.device, statusCode: failure.status };
       const reason = failure.response?.reason ?? failure.error?.message ?? 'unknown';
-      if (failure.status === undefined || failure.status === 429 || failure.status >= 500) deliveries.push({ ...base, kind: 'retry', reason });
-      else if (failure.status === 410 || DEAD.has(reason)) deliveries.push({ ...base, kind: 'dead', reason });
-      else deliveries.push({ ...base, kind: 'failed', reason });
+      if (failure.status === undefined || failure.status === 429 || failure.status >= 500) results.push({ ...base, kind: 'retry', reason });
+      else if (failure.status === 410 || DEAD.has(reason)) results.push({ ...base, kind: 'dead', reason });
+      else results.push({ ...base, kind: 'failed', reason });
     }
-    return deliveries;
+    return results;
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,17 @@
 import gcm from 'node-gcm';
 import type { Platform } from '../core/store/devices.js';
 import { collapseKey, dataFields, fit, LIMITS, secondsLeft } from './payload.js';
-import { everyTarget, type Delivery, type Notification, type PushProvider, type Target } from './types.js';
+import type { Delivery, Notification, PushProvider, Target } from './types.js';
 
 /** The legacy GCM HTTP API takes at most this many registration ids per request. */
 const IDS_PER_REQUEST = 1000;
 const DEAD = new Set(['NotRegistered', 'InvalidRegistration', 'MismatchSenderId']);
 const TRANSIENT = new Set(['Unavailable', 'InternalServerError', 'DeviceMessageRateExceeded', 'TopicsMessageRateExceeded']);
 
-interface GcmResult { message_id?: string; registration_id?: string; error?: string }
+interface RawResult { message_id?: string; registration_id?: string; error?: string }
+
+/** One registration id's result; `reason` is GCM's error name (NotRegistered, MessageTooBig...). */
+export type GcmResult = Omit<Delivery, 'jobId' | 'deviceId' | 'trimmed'> & { token: string; messageId?: string };
 
 /**
  * Legacy GCM/FCM HTTP (node-gcm): 1,000 ids per request, per-id results, canonical ids.
@@ -28,7 +31,7 @@ export class GcmProvider implements PushProvider {
     const { payload, trimmed } = fit(notification, LIMITS.gcm, (title, body) =>
       JSON.stringify({ notification: { title, ...(body === undefined ? {} : { body }) }, data: dataFields(notification) }));
     const parsed = JSON.parse(payload) as { notification: { title: string; body?: string }; data: Record<string, string> };
-    const message = new gcm.Message({
+    const results = await this.sendRaw({
       collapseKey: collapseKey(notification.collapseId),
       priority: notification.priority,
       timeToLive: secondsLeft(notification),
@@ -39,29 +42,33 @@ export class GcmProvider implements PushProvider {
         ...(notification.actionUrl ? { click_action: notification.actionUrl } : {}),
       } as gcm.INotificationOptions,
       data: parsed.data,
-    });
-    const deliveries: Delivery[] = [];
-    for (let start = 0; start < targets.length; start += IDS_PER_REQUEST) {
-      deliveries.push(...(await this.sendChunk(message, targets.slice(start, start + IDS_PER_REQUEST), trimmed)));
-    }
-    return deliveries;
+    }, targets.map((target) => target.token));
+    return results.map(({ token: _token, messageId: _messageId, ...result }, index) => ({ jobId: targets[index].jobId, deviceId: targets[index].deviceId, ...result, trimmed }));
   }
 
-  private sendChunk(message: gcm.Message, targets: readonly Target[], trimmed: boolean): Promise<Delivery[]> {
+  /** Sends one message to many registration ids, 1,000 per request; results in the order of `ids`. */
+  async sendRaw(options: gcm.IMessageOptions, ids: readonly string[]): Promise<GcmResult[]> {
+    const message = new gcm.Message(options);
+    const results: GcmResult[] = [];
+    for (let start = 0; start < ids.length; start += IDS_PER_REQUEST) results.push(...(await this.sendChunk(message, ids.slice(start, start + IDS_PER_REQUEST))));
+    return results;
+  }
+
+  private sendChunk(message: gcm.Message, ids: readonly string[]): Promise<GcmResult[]> {
     return new Promise((resolve) => {
-      this.sender.sendNoRetry(message, { registrationTokens: targets.map((target) => target.token) }, (error, response) => {
+      this.sender.sendNoRetry(message, { registrationTokens: [...ids] }, (error, response) => {
         if (error !== null && error !== undefined) {
           const status = typeof error === 'number' ? error : undefined;
           const reason = status ? `HTTP ${status}` : String((error as Error).message ?? error);
           // 401/400: our key or request is wrong, retrying will not help; 5xx and network errors will.
-          resolve(everyTarget(targets, { kind: status && status < 500 ? 'failed' : 'retry', reason, statusCode: status, trimmed }));
+          resolve(ids.map((token) => ({ token, kind: status && status < 500 ? 'failed' : 'retry', reason, statusCode: status })));
           return;
         }
-        const results = (response as { results?: GcmResult[] }).results ?? [];
-        resolve(targets.map((target, index) => {
+        const results = (response as { results?: RawResult[] }).results ?? [];
+        resolve(ids.map((token, index): GcmResult => {
           const result = results[index] ?? { error: 'missing result' };
-          const base = { jobId: target.jobId, deviceId: target.deviceId, trimmed, statusCode: 200 };
-          if (result.message_id) return { ...base, kind: 'sent', ...(result.registration_id ? { canonicalToken: result.registration_id } : {}) };
+          const base = { token, statusCode: 200 };
+          if (result.message_id) return { ...base, kind: 'sent', messageId: result.message_id, ...(result.registration_id ? { canonicalToken: result.registration_id } : {}) };
           if (DEAD.has(result.error!)) return { ...base, kind: 'dead', reason: result.error };
           if (TRANSIENT.has(result.error!)) return { ...base, kind: 'retry', reason: result.error };
           return { ...base, kind: 'failed', reason: result.error };

@@ -43,9 +43,6 @@ export interface PushProvider {
   close(): Promise<void>;
 }
 
-export const everyTarget = (targets: readonly Target[], result: Omit<Delivery, 'jobId' | 'deviceId'>): Delivery[] =>
-  targets.map((target) => ({ jobId: target.jobId, deviceId: target.deviceId, ...result }));
-
 /** Reads a Retry-After header: seconds or an HTTP date. */
 export function retryAfterMs(value: string | string[] | null | undefined): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
