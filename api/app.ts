@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { ApiContext } from './context.js';
+import { pushletApi } from './compat/pushlet.js';
 import { installErrorHandling } from './errors.js';
 import { deviceRoutes } from './routes/devices.js';
 import { messageRoutes } from './routes/messages.js';
@@ -25,5 +26,6 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
   messageRoutes(app, context);
   nodeRoutes(app, context);
   deviceRoutes(app, context);
+  if (context.config.pushletPrefix !== 'off') await app.register((scope) => pushletApi(scope, context), { prefix: context.config.pushletPrefix });
   return app;
 }

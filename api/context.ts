@@ -4,6 +4,7 @@ import type { ApplicationStore } from '../core/store/applications.js';
 import type { DeviceStore } from '../core/store/devices.js';
 import type { PushOutbox } from '../core/store/outbox.js';
 import type { Store } from '../core/store/store.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import type { Publisher } from './publisher.js';
 
 /** What the routes need, passed in once. */
@@ -15,4 +16,6 @@ export interface ApiContext {
   applications: ApplicationStore;
   nodes: NodeRegistry;
   publisher: Publisher;
+  /** Direct sends of the compatibility APIs (Pushlet, pushjack) that answer with provider results. */
+  providers: ProviderRegistry;
 }

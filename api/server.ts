@@ -4,6 +4,7 @@ import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
 import { listen } from '../core/http.js';
 import type { Logger } from '../core/log.js';
+import { ProviderRegistry } from '../providers/registry.js';
 import { buildApi } from './app.js';
 import { Publisher } from './publisher.js';
 import { startRetention } from './retention.js';
@@ -12,7 +13,8 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
   const bus = new BusPublisher(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort).in, log);
   const publisher = new Publisher(backends.store, bus, backends.presence,
     { windowMs: config.groupCommitMs, max: config.groupCommitMax, pushAckTimeoutMs: config.pushAckTimeoutMs }, log);
-  const app = await buildApi({ config, ...backends, publisher }, log);
+  const providers = new ProviderRegistry(config, backends.applications);
+  const app = await buildApi({ config, ...backends, publisher, providers }, log);
   const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);
   const url = await listen(app, config.host, config.apiPort, 'api', log);
   return {
@@ -21,6 +23,7 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
       stopRetention();
       await app.close();
       await publisher.drain();
+      await providers.close();
       bus.close();
     },
   };

@@ -8,6 +8,8 @@ import { z } from 'zod';
  */
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** A URL path prefix for a compatibility API, or "off". */
+const prefix = z.string().regex(/^(off|\/[A-Za-z0-9._~\/-]*)$/, 'must be a path starting with / or "off"').transform((value) => value.replace(/\/+$/, ''));
 const optionalUrl = (protocols: string[]) =>
   z.string().trim().optional().transform((value) => (value === '' ? undefined : value)).refine(
     (value) => value === undefined || protocols.some((p) => value.startsWith(p)),
@@ -79,6 +81,11 @@ export const options = {
     doc: 'A claimed push not recorded within this time (worker crashed) is sent again, with the same collapse id.' },
   pushMaxBackoffMs: { env: 'PUSHWIRE_PUSH_MAX_BACKOFF_MS', schema: positiveInt, default: 600_000,
     doc: 'Longest wait between retries (exponential backoff with full jitter; Retry-After wins when longer). Retries stop when the message expires.' },
+  pushletPrefix: { env: 'PUSHWIRE_PUSHLET_PREFIX', schema: prefix, default: '/pushlet',
+    doc: 'Where the Pushlet-compatible API is mounted ("off" to disable).' },
+  pushletUser: { env: 'PUSHWIRE_PUSHLET_USER', schema: z.string().optional(), default: undefined,
+    doc: 'HTTP basic auth user of the Pushlet API. Unset: every Pushlet route answers 401.' },
+  pushletPassword: { env: 'PUSHWIRE_PUSHLET_PASSWORD', schema: z.string().optional(), default: undefined, doc: 'HTTP basic auth password of the Pushlet API.' },
   apnsKeyFile: { env: 'PUSHWIRE_APNS_KEY_FILE', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: the .p8 signing key.' },
   apnsKeyId: { env: 'PUSHWIRE_APNS_KEY_ID', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: key id.' },
   apnsTeamId: { env: 'PUSHWIRE_APNS_TEAM_ID', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: team id.' },
@@ -155,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (Boolean(values.vapidPublicKey) !== Boolean(values.vapidPrivateKey)) problems.push('PUSHWIRE_VAPID_PUBLIC_KEY and PUSHWIRE_VAPID_PRIVATE_KEY go together');
   const apnsToken = [values.apnsKeyFile, values.apnsKeyId, values.apnsTeamId];
   if (apnsToken.some(Boolean) && !apnsToken.every(Boolean)) problems.push('APNS token auth needs PUSHWIRE_APNS_KEY_FILE, PUSHWIRE_APNS_KEY_ID and PUSHWIRE_APNS_TEAM_ID');
+  if (Boolean(values.pushletUser) !== Boolean(values.pushletPassword)) problems.push('PUSHWIRE_PUSHLET_USER and PUSHWIRE_PUSHLET_PASSWORD go together');
   if ((values.apnsKeyFile || values.apnsCertFile) && !values.apnsTopic) problems.push('APNS needs PUSHWIRE_APNS_TOPIC (the app\'s bundle id)');
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({

@@ -67,6 +67,15 @@ export class ProviderRegistry {
     return provider;
   }
 
+  /** Drops the cached providers of an application whose credentials changed. */
+  async forget(app: string): Promise<void> {
+    for (const [key, provider] of [...this.providers]) {
+      if (!key.startsWith(`${app}\u0000`)) continue;
+      this.providers.delete(key);
+      await (await provider)?.close();
+    }
+  }
+
   private async create(app: string, platform: Platform): Promise<PushProvider | null> {
     const stored = (await this.applications.get(app)) ?? {};
     const credentials: Credentials = app === DEFAULT_APP ? { ...stored, ...this.fromConfig } : stored;

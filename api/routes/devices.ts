@@ -98,7 +98,7 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
     requireAdmin(request, config.adminToken);
     const { app: id } = request.params as { app: string };
     const limit = (request.query as { limit?: number }).limit ?? 1000;
-    return { devices: (await devices.expired(id, limit)).map((device) => ({ platform: device.platform, token: device.token, expiredAt: device.expiredAt, reason: device.expiredReason })) };
+    return { devices: await devices.expired(id, limit) };
   });
 }
 

@@ -38,6 +38,15 @@ export interface DeviceStore {
   list(userId: number): Promise<Device[]>;
   count(userId: number): Promise<number>;
   remove(userId: number, deviceId: number): Promise<boolean>;
-  /** Devices of an application that a provider declared dead, newest first (like Apple's feedback service). */
-  expired(app: string, limit: number): Promise<Device[]>;
+  /** Tokens of an application that a provider declared dead, registered or not, newest first (like Apple's feedback service). */
+  expired(app: string, limit: number): Promise<ExpiredToken[]>;
+  /** Remembers tokens a provider declared dead when sent to directly (not as registered devices). */
+  recordDead(app: string, platform: Platform, tokens: readonly { token: string; reason: string }[]): Promise<void>;
+}
+
+export interface ExpiredToken {
+  platform: Platform;
+  token: string;
+  expiredAt: string;
+  reason: string;
 }

@@ -90,4 +90,13 @@ export const migrations: readonly string[] = [
      UNIQUE (user_id, seq, device_id)
    );
    CREATE INDEX push_jobs_due ON push_jobs (next_attempt_at) WHERE status = 'pending';`,
+  `-- tokens a provider declared dead that no user registered (sent to directly by the compatibility APIs)
+   CREATE TABLE dead_tokens (
+     app_id     text NOT NULL,
+     platform   text NOT NULL,
+     token      text NOT NULL,
+     reason     text NOT NULL,
+     expired_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (app_id, platform, token)
+   );`,
 ];

@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { Device, DeviceStore, NewDevice, Platform, WebPushKeys } from './devices.js';
+import type { Device, DeviceStore, ExpiredToken, NewDevice, Platform, WebPushKeys } from './devices.js';
 
 interface DeviceRow {
   id: number; user_id: number; app_id: string; platform: Platform; token: string; keys: WebPushKeys | null;
@@ -45,9 +45,20 @@ export class SqlDevices implements DeviceStore {
     return rows.length > 0;
   }
 
-  async expired(app: string, limit: number): Promise<Device[]> {
-    const rows = await this.db.query<DeviceRow>(
-      `SELECT ${DEVICE_COLUMNS} FROM devices WHERE app_id = $1 AND expired_at IS NOT NULL ORDER BY expired_at DESC, id LIMIT $2`, [app, limit]);
-    return rows.map(toDevice);
+  async expired(app: string, limit: number): Promise<ExpiredToken[]> {
+    const rows = await this.db.query<{ platform: Platform; token: string; expired_at: Date | string; reason: string }>(
+      `SELECT platform, token, expired_at, coalesce(expired_reason, 'unregistered') AS reason FROM devices WHERE app_id = $1 AND expired_at IS NOT NULL
+       UNION ALL
+       SELECT platform, token, expired_at, reason FROM dead_tokens WHERE app_id = $1
+       ORDER BY expired_at DESC, token LIMIT $2`, [app, limit]);
+    return rows.map((row) => ({ platform: row.platform, token: row.token, expiredAt: iso(row.expired_at)!, reason: row.reason }));
+  }
+
+  async recordDead(app: string, platform: Platform, tokens: readonly { token: string; reason: string }[]): Promise<void> {
+    if (tokens.length === 0) return;
+    await this.db.query(
+      `INSERT INTO dead_tokens (app_id, platform, token, reason) SELECT $1, $2, t.token, t.reason FROM unnest($3::text[], $4::text[]) AS t(token, reason)
+       ON CONFLICT (app_id, platform, token) DO UPDATE SET reason = EXCLUDED.reason, expired_at = now()`,
+      [app, platform, tokens.map((t) => t.token), tokens.map((t) => t.reason)]);
   }
 }

@@ -1,0 +1,115 @@
+import t from 'tap';
+import { startEmbedded, type System } from './helpers/system.js';
+import { startPushServers, type PushServers } from './servers/all.js';
+import { P12_PASSPHRASE } from './servers/pki.js';
+
+// The Pushlet API as its users know it, at /pushlet, against the local APNs and GCM servers.
+const AUTH = { user: 'pushlet-user', password: 'pushlet-secret' };
+let servers: PushServers;
+let system: System;
+t.before(async () => {
+  servers = await startPushServers();
+  system = await startEmbedded({ ...servers.env, PUSHWIRE_PUSHLET_USER: AUTH.user, PUSHWIRE_PUSHLET_PASSWORD: AUTH.password });
+});
+t.teardown(async () => {
+  await system?.stop();
+  await servers?.close();
+});
+
+const basic = (user = AUTH.user, password = AUTH.password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+async function call(path: string, body: FormData | Record<string, string>, authorization: string | null = basic()) {
+  const headers: Record<string, string> = authorization ? { authorization } : {};
+  const init: RequestInit = body instanceof FormData
+    ? { method: 'POST', body, headers }
+    : { method: 'POST', body: new URLSearchParams(body).toString(), headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } };
+  const response = await fetch(`${system.apiUrl}/pushlet${path}`, init);
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+}
+
+function p12Form(fields: Record<string, string> = {}, p12 = Buffer.from(servers.pki.clientP12, 'base64')): FormData {
+  const form = new FormData();
+  form.append('apns_p12', new Blob([p12]), 'cert.p12');
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return form;
+}
+
+const token = (n: number) => `fe${n.toString(16).padStart(62, '0')}`;
+
+t.test('HTTP basic auth, with JSON errors', async (t) => {
+  const none = await call('/application_feedback', { application_id: 'x' }, null);
+  t.same([none.status, none.body.error], [401, 'unauthorized']);
+  t.match(none.headers.get('www-authenticate'), /^Basic realm="pushlet"/);
+  t.equal((await call('/application_feedback', { application_id: 'x' }, basic('pushlet-user', 'wrong'))).status, 401);
+});
+
+t.test('register_application: P12 or PEM, given or generated id, and every certificate error', async (t) => {
+  const generated = await call('/register_application', p12Form({ apns_p12_pass: P12_PASSPHRASE, apns_mode: 'development' }));
+  t.equal(generated.status, 200);
+  t.match(generated.body.application_id, /^[0-9a-f-]{36}$/, 'a UUID when none is given');
+  const named = await call('/register_application', p12Form({ apns_p12_pass: P12_PASSPHRASE, application_id: 'my-app', apns_mode: 'development' }));
+  t.same(named.body, { application_id: 'my-app' }, 'only the id comes back, never the certificate');
+  const pem = new FormData();
+  pem.append('apns_pem', new Blob([servers.pki.clientCertPem + servers.pki.clientKeyPem]), 'cert.pem');
+  pem.append('application_id', 'pem-app');
+  pem.append('apns_mode', 'development');
+  t.same((await call('/register_application', pem)).body, { application_id: 'pem-app' });
+  t.same((await call('/register_application', { application_id: 'nothing' })).body, { error: 'missing_apns_certificate', message: 'an apns_p12 or apns_pem certificate is required for this call' });
+  const garbage = await call('/register_application', p12Form({}, Buffer.from('not a certificate')));
+  t.same(garbage.body, { error: 'invalid_apns_p12', message: 'could not process apns_p12 certificate, check that it is in p12 format and is valid' });
+  t.equal(garbage.status, 400);
+  t.equal((await call('/register_application', p12Form({ apns_p12_pass: 'wrong passphrase' }))).body.error, 'invalid_apns_p12');
+});
+
+t.test('send_notification to APNS: alert, badge, sound, identifier and data; dead tokens go to the feedback', async (t) => {
+  const sent = await call('/send_notification', { type: 'apns', application_id: 'my-app', device_token: token(1), alert: 'Hello', badge: '3', sound: 'chime.caf', identifier: 'abcd', data: '{"story":42}' });
+  t.same([sent.status, sent.body], [200, { response: 'ok' }]);
+  const request = servers.apns.requests.find((r) => r.token === token(1))!;
+  t.same(request.payload, { story: 42, aps: { alert: 'Hello', badge: 3, sound: 'chime.caf' } });
+  t.equal(request.auth, 'certificate');
+  t.equal(request.headers['apns-collapse-id'], 'abcd');
+  servers.apns.reply = (tok) => (tok === token(2) ? { status: 410, reason: 'Unregistered' } : { status: 200 });
+  t.teardown(() => { servers.apns.reply = () => ({ status: 200 }); });
+  t.same((await call('/send_notification', { type: 'apns', application_id: 'pem-app', device_token: token(2), alert: 'gone?' })).body, { response: 'ok' });
+  const feedback = await call('/application_feedback', { application_id: 'pem-app' });
+  t.equal(feedback.status, 200);
+  t.match(feedback.body, { response: [{ device_token: token(2), timestamp: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/ }] });
+});
+
+t.test('send_notification to GCM: the multicast result, canonical ids, credentials rejected', async (t) => {
+  servers.google.gcmReply = (id) => (id === 'moved' ? { ok: true, canonical: 'moved-new' } : { ok: true });
+  t.teardown(() => { servers.google.gcmReply = () => ({ ok: true }); });
+  const sent = await call('/send_notification', { type: 'gcm', gcm_api_key: 'legacy-server-key', device_token: 'phone-1', data: '{"text":"hello"}' });
+  t.match(sent.body, { success: 1, failure: 0, canonical_ids: 0, results: [{ message_id: /.+/ }] });
+  t.type(sent.body.multicast_id, 'number');
+  t.same(servers.google.gcm.at(-1)!.body.data, { text: 'hello' });
+  const moved = await call('/send_notification', { type: 'gcm', gcm_api_key: 'legacy-server-key', device_token: 'moved' });
+  t.match(moved.body, { canonical_ids: 1, results: [{ registration_id: 'moved-new' }] });
+  const rejected = await call('/send_notification', { type: 'gcm', gcm_api_key: 'wrong-key', device_token: 'phone-1' });
+  t.same([rejected.status, rejected.body], [400, { error: 'invalid_gcm_credentials', message: 'the provided credentials were rejected by google servers' }]);
+});
+
+t.test("send_notification: Pushlet's errors", async (t) => {
+  const cases: [Record<string, string>, string, string | RegExp][] = [
+    [{ type: 'apns', device_token: token(3) }, 'missing_identifier', 'an application_id or gcm_api_key are required for this call'],
+    [{ type: 'apns', application_id: 'my-app' }, 'device_token_required', 'device_token is required, which is registed with the application on your phone'],
+    [{ type: 'apns', application_id: 'my-app', device_token: token(3), data: '{broken' }, 'invalid_data_json', /^data could not be converted to json: /],
+    [{ type: 'apns', application_id: 'no-such-app', device_token: token(3) }, 'application_not_found', 'no application found for the provided application_id'],
+    [{ type: 'carrier-pigeon', application_id: 'my-app', device_token: token(3) }, 'invalid_type', /apns/],
+  ];
+  for (const [body, error, message] of cases) {
+    const result = await call('/send_notification', body);
+    t.equal(result.body.error, error, error);
+    t.match(result.body.message, message, `${error}: message`);
+    t.ok(result.status >= 400 && result.status < 500, `${error}: 4xx`);
+  }
+  t.same((await call('/application_feedback', {})).body, { error: 'missing_application_id', message: 'an application_id is required for this call' });
+  t.equal((await call('/application_feedback', { application_id: 'no-such-app' })).status, 404);
+});
+
+t.test('registered applications survive a restart', async (t) => {
+  await system.restartAll();
+  const sent = await call('/send_notification', { type: 'apns', application_id: 'my-app', device_token: token(9), alert: 'after restart' });
+  t.same(sent.body, { response: 'ok' });
+  t.ok(servers.apns.requests.some((r) => r.token === token(9)));
+});
