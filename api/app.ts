@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { ApiContext } from './context.js';
 import { pushletApi } from './compat/pushlet.js';
+import { webPushSubscriptionsApi } from './compat/webpush-subscriptions.js';
 import { installErrorHandling } from './errors.js';
 import { deviceRoutes } from './routes/devices.js';
 import { messageRoutes } from './routes/messages.js';
@@ -26,6 +27,7 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
   messageRoutes(app, context);
   nodeRoutes(app, context);
   deviceRoutes(app, context);
+  if (context.config.webPushPrefix !== 'off') await app.register((scope) => webPushSubscriptionsApi(scope, context), { prefix: context.config.webPushPrefix });
   if (context.config.pushletPrefix !== 'off') await app.register((scope) => pushletApi(scope, context), { prefix: context.config.pushletPrefix });
   return app;
 }

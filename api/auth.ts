@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { PushwireError } from '../core/errors.js';
 import type { Queue, Store, User } from '../core/store/store.js';
@@ -31,4 +32,13 @@ export async function requireOwnQueue(store: Store, request: FastifyRequest, nam
   const user = await requireUser(store, request);
   if (queue.userId !== user.id) throw new PushwireError('forbidden');
   return { user, queue };
+}
+
+/** Application routes: `Authorization: Bearer <PUSHWIRE_ADMIN_TOKEN>`, compared in constant time. */
+export function requireAdmin(request: FastifyRequest, adminToken: string | undefined): void {
+  if (!adminToken) throw new PushwireError('admin_disabled');
+  const given = Buffer.from(String(request.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+  const expected = Buffer.from(adminToken);
+  if (given.length === 0) throw new PushwireError('missing_token', 'This route needs `Authorization: Bearer <admin token>`.');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PushwireError('invalid_token', 'Wrong admin token.');
 }

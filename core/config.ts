@@ -81,6 +81,8 @@ export const options = {
     doc: 'A claimed push not recorded within this time (worker crashed) is sent again, with the same collapse id.' },
   pushMaxBackoffMs: { env: 'PUSHWIRE_PUSH_MAX_BACKOFF_MS', schema: positiveInt, default: 600_000,
     doc: 'Longest wait between retries (exponential backoff with full jitter; Retry-After wins when longer). Retries stop when the message expires.' },
+  webPushPrefix: { env: 'PUSHWIRE_WEBPUSH_PREFIX', schema: prefix, default: '/push',
+    doc: 'Where the Web Push subscription module is mounted ("off" to disable): POST /push/subscribe etc.' },
   pushletPrefix: { env: 'PUSHWIRE_PUSHLET_PREFIX', schema: prefix, default: '/pushlet',
     doc: 'Where the Pushlet-compatible API is mounted ("off" to disable).' },
   pushletUser: { env: 'PUSHWIRE_PUSHLET_USER', schema: z.string().optional(), default: undefined,

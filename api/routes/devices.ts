@@ -1,14 +1,30 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import { decodeKey } from '../../core/ids.js';
 import type { Device, NewDevice, Platform } from '../../core/store/devices.js';
 import { DEFAULT_APP, defaultVapidKeys } from '../../providers/registry.js';
-import { requireUser } from '../auth.js';
+import { requireAdmin, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
 
 const appId = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } as const;
 const base64url = (min: number, max: number) => ({ type: 'string', pattern: `^[A-Za-z0-9_-]{${min},${max}}={0,2}$` }) as const;
+
+/** The browser's PushSubscription JSON, as the Web Push subscription seed takes it. */
+export const pushSubscriptionSchema = {
+  type: 'object',
+  required: ['endpoint', 'keys'],
+  properties: {
+    endpoint: { type: 'string', pattern: '^https://', maxLength: 2048 },
+    expirationTime: { type: ['integer', 'null'] },
+    keys: { type: 'object', required: ['p256dh', 'auth'], properties: { p256dh: base64url(86, 88), auth: base64url(21, 24) } },
+  },
+} as const;
+
+export interface PushSubscriptionJson {
+  endpoint: string;
+  expirationTime?: number | null;
+  keys: { p256dh: string; auth: string };
+}
 
 /** One schema per platform; `platform` picks it. */
 const deviceBody = {
@@ -22,16 +38,7 @@ const deviceBody = {
       properties: {
         platform: { const: 'webpush' },
         app: appId,
-        // The browser's PushSubscription JSON, as the Web Push subscription seed takes it.
-        subscription: {
-          type: 'object',
-          required: ['endpoint', 'keys'],
-          properties: {
-            endpoint: { type: 'string', pattern: '^https://', maxLength: 2048 },
-            expirationTime: { type: ['integer', 'null'] },
-            keys: { type: 'object', required: ['p256dh', 'auth'], properties: { p256dh: base64url(86, 88), auth: base64url(21, 24) } },
-          },
-        },
+        subscription: pushSubscriptionSchema,
       },
       required: ['subscription'],
     },
@@ -43,7 +50,7 @@ interface DeviceBody {
   platform: Platform | 'android';
   app?: string;
   token?: string;
-  subscription?: { endpoint: string; expirationTime?: number | null; keys: { p256dh: string; auth: string } };
+  subscription?: PushSubscriptionJson;
 }
 
 /** What a client sees of a device: never the Web Push keys. */
@@ -100,12 +107,4 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
     const limit = (request.query as { limit?: number }).limit ?? 1000;
     return { devices: await devices.expired(id, limit) };
   });
-}
-
-function requireAdmin(request: FastifyRequest, adminToken: string | undefined): void {
-  if (!adminToken) throw new PushwireError('admin_disabled');
-  const given = Buffer.from(String(request.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
-  const expected = Buffer.from(adminToken);
-  if (given.length === 0) throw new PushwireError('missing_token', 'This route needs `Authorization: Bearer <admin token>`.');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PushwireError('invalid_token', 'Wrong admin token.');
 }

@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PushwireError } from '../../core/errors.js';
+import { encodeKey } from '../../core/ids.js';
+import { DEFAULT_APP } from '../../providers/registry.js';
+import { requireAdmin, requireUser } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { pushSubscriptionSchema, type PushSubscriptionJson } from '../routes/devices.js';
+import { BroadcastAudience } from './broadcast.js';
+
+const publishSchema = {
+  type: 'object',
+  required: ['title'],
+  properties: {
+    title: { type: 'string', minLength: 1, maxLength: 2048 },
+    body: { type: 'string', maxLength: 2048 },
+    actionUrl: { type: 'string', pattern: '^https?://', maxLength: 2048 },
+    iconUrl: { type: 'string', pattern: '^https?://', maxLength: 2048 },
+    replaceId: { type: 'string', minLength: 1, maxLength: 255 },
+    ttl: { type: 'integer', minimum: 1 },
+  },
+  additionalProperties: false,
+} as const;
+
+/**
+ * The Web Push subscription module: `POST /subscribe` with the browser's PushSubscription JSON,
+ * de-duplicated by endpoint, answering `{"ok": true, "count": N}` like the seed, but stored.
+ * With a user's token (X-Auth-Token) the subscription joins that user's devices (their offline
+ * fallback); without, it joins the broadcast audience that `POST /` (admin) reaches.
+ */
+export async function webPushSubscriptionsApi(app: FastifyInstance, { config, store, devices, applications, publisher }: ApiContext): Promise<void> {
+  const audience = new BroadcastAudience(store, applications);
+  const owner = async (request: FastifyRequest) => (request.headers['x-auth-token'] ? requireUser(store, request) : (await audience.get()).user);
+  const liveSubscriptions = async (userId: number) => (await devices.list(userId)).filter((d) => d.platform === 'webpush' && !d.expiredAt).length;
+
+  app.post('/subscribe', { schema: { body: pushSubscriptionSchema } }, async (request) => {
+    const subscription = request.body as PushSubscriptionJson;
+    const user = await owner(request);
+    await devices.register(user.id, {
+      app: DEFAULT_APP, platform: 'webpush', token: subscription.endpoint, keys: subscription.keys, expirationTime: subscription.expirationTime ?? null,
+    });
+    return { ok: true, count: await liveSubscriptions(user.id) };
+  });
+
+  app.post('/unsubscribe', {
+    schema: { body: { type: 'object', required: ['endpoint'], properties: { endpoint: { type: 'string', maxLength: 2048 } } } },
+  }, async (request) => {
+    const { endpoint } = request.body as { endpoint: string };
+    const user = await owner(request);
+    const device = (await devices.list(user.id)).find((d) => d.platform === 'webpush' && d.token === endpoint);
+    if (!device) throw new PushwireError('device_not_found', 'No such subscription.');
+    await devices.remove(user.id, device.id);
+    return { ok: true, count: await liveSubscriptions(user.id) };
+  });
+
+  /** Broadcast to every anonymous subscription, through the durable outbox. */
+  app.post('/', { schema: { body: publishSchema } }, async (request, reply) => {
+    requireAdmin(request, config.adminToken);
+    const { user, queue } = await audience.get();
+    const { ttl, ...body } = request.body as { title: string; replaceId?: string; ttl?: number };
+    const message = await publisher.publish({
+      queueId: queue.id, userId: user.id, kind: 'message', replaceId: body.replaceId ?? null, body, ttlSeconds: Math.min(ttl ?? config.messageTtlSeconds, config.maxTtlSeconds),
+    });
+    return reply.status(202).send({ ok: true, key: encodeKey(message.userId, message.seq), count: await liveSubscriptions(user.id) });
+  });
+}

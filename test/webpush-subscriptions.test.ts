@@ -1,0 +1,68 @@
+import t from 'tap';
+import { Http } from './helpers/client.js';
+import { startEmbedded, type System } from './helpers/system.js';
+import { startPushServers, type PushServers } from './servers/all.js';
+import { eventually } from './suites/push.js';
+
+// The Web Push subscription module at /push, delivering through the local push service.
+let servers: PushServers;
+let system: System;
+t.before(async () => {
+  servers = await startPushServers();
+  system = await startEmbedded(servers.env);
+});
+t.teardown(async () => {
+  await system?.stop();
+  await servers?.close();
+});
+
+const admin = { authorization: 'Bearer admin-token-for-tests-only' };
+
+t.test('subscribe: validated, de-duplicated by endpoint, persisted, counted', async (t) => {
+  const api = new Http(system.apiUrl);
+  const first = servers.webpush.subscribe();
+  const second = servers.webpush.subscribe();
+  const one = await api.request('POST', '/push/subscribe', { json: first.subscription });
+  t.same([one.status, one.body], [200, { ok: true, count: 1 }]);
+  t.same((await api.request('POST', '/push/subscribe', { json: first.subscription })).body, { ok: true, count: 1 }, 'the same endpoint twice counts once');
+  t.same((await api.request('POST', '/push/subscribe', { json: second.subscription })).body, { ok: true, count: 2 });
+  for (const [name, json] of [
+    ['no keys', { endpoint: second.subscription.endpoint }],
+    ['plain http', { ...second.subscription, endpoint: 'http://push.example/x' }],
+    ['short auth', { ...second.subscription, keys: { ...second.subscription.keys, auth: 'abc' } }],
+  ] as const) {
+    t.match(await api.request('POST', '/push/subscribe', { json }), { status: 400, body: { error: 'invalid_field' } }, name);
+  }
+  await system.restartAll();
+  const broadcast = await api.request<{ ok: boolean; count: number; key: string }>('POST', '/push/', { json: { title: 'To everyone', body: 'hi', replaceId: 'news' }, headers: admin });
+  t.same([broadcast.status, broadcast.body.count], [202, 2], 'still two after a restart');
+  const got = await eventually(() => {
+    const requests = servers.webpush.requests.filter((r) => r.id === first.id || r.id === second.id);
+    return requests.length === 2 && requests;
+  });
+  t.ok(got.every((r) => r.payload.title === 'To everyone' && r.payload.body === 'hi' && r.topic === 'news' && r.payload.key === broadcast.body.key));
+  t.same((await api.request('POST', '/push/unsubscribe', { json: { endpoint: first.subscription.endpoint } })).body, { ok: true, count: 1 });
+  t.match(await api.request('POST', '/push/unsubscribe', { json: { endpoint: first.subscription.endpoint } }), { status: 404, body: { error: 'device_not_found' } });
+});
+
+t.test("a subscription with a user's token joins that user's offline fallback, not the broadcast", async (t) => {
+  const api = new Http(system.apiUrl);
+  const { token, queue } = await api.user();
+  const browser = servers.webpush.subscribe();
+  t.same((await api.request('POST', '/push/subscribe', { json: browser.subscription, headers: { 'x-auth-token': token } })).body, { ok: true, count: 1 });
+  const listed = await api.request<{ devices: { platform: string; token: string }[] }>('GET', '/devices/', { headers: { 'x-auth-token': token } });
+  t.same(listed.body.devices.map((d) => [d.platform, d.token]), [['webpush', browser.subscription.endpoint]]);
+  const message = await api.publish(queue, { title: 'Personal' });
+  const [received] = await eventually(() => servers.webpush.requests.filter((r) => r.id === browser.id).length > 0 && servers.webpush.requests.filter((r) => r.id === browser.id));
+  t.equal(received.payload.key, message.key);
+  await api.request('POST', '/push/', { json: { title: 'Broadcast only' }, headers: admin });
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  t.notOk(servers.webpush.requests.some((r) => r.id === browser.id && r.payload.title === 'Broadcast only'));
+  t.match(await api.request('POST', '/push/subscribe', { json: browser.subscription, headers: { 'x-auth-token': 'f'.repeat(32) } }), { status: 401, body: { error: 'invalid_token' } });
+});
+
+t.test('broadcasting needs the admin token and a title', async (t) => {
+  const api = new Http(system.apiUrl);
+  t.match(await api.request('POST', '/push/', { json: { title: 'x' } }), { status: 401, body: { error: 'missing_token' } });
+  t.match(await api.request('POST', '/push/', { json: { body: 'no title' }, headers: admin }), { status: 400 });
+});
