@@ -83,6 +83,8 @@ export const options = {
     doc: 'Longest wait between retries (exponential backoff with full jitter; Retry-After wins when longer). Retries stop when the message expires.' },
   webPushPrefix: { env: 'PUSHWIRE_WEBPUSH_PREFIX', schema: prefix, default: '/push',
     doc: 'Where the Web Push subscription module is mounted ("off" to disable): POST /push/subscribe etc.' },
+  pushjackPrefix: { env: 'PUSHWIRE_PUSHJACK_PREFIX', schema: prefix, default: '/pushjack',
+    doc: 'Where the pushjack-style bulk send API is mounted ("off" to disable); it needs the admin token.' },
   pushletPrefix: { env: 'PUSHWIRE_PUSHLET_PREFIX', schema: prefix, default: '/pushlet',
     doc: 'Where the Pushlet-compatible API is mounted ("off" to disable).' },
   pushletUser: { env: 'PUSHWIRE_PUSHLET_USER', schema: z.string().optional(), default: undefined,

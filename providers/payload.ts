@@ -18,6 +18,16 @@ export function fit(notification: Notification, limit: number, build: (title: st
   return { payload: build(shorten(notification.title, withTitle ?? 0), undefined), trimmed: true };
 }
 
+/**
+ * The longest prefix of `text` (ending in "…" when cut) whose payload fits in `limit` bytes;
+ * null when not even one character fits.
+ */
+export function shortenToFit(text: string, limit: number, build: (shortened: string) => string): string | null {
+  if (Buffer.byteLength(build(text)) <= limit) return text;
+  const length = longestFitting(text.length, (n) => build(shorten(text, n)), limit);
+  return length === null ? null : shorten(text, length);
+}
+
 function shorten(text: string, length: number): string {
   return length >= text.length ? text : `${[...text].slice(0, Math.max(0, length - 1)).join('')}…`;
 }
