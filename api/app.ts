@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.js';
 import type { ApiContext } from './context.js';
+import { moxieApi } from './compat/moxie.js';
 import { pushjackApi } from './compat/pushjack.js';
 import { pushletApi } from './compat/pushlet.js';
 import { webPushSubscriptionsApi } from './compat/webpush-subscriptions.js';
@@ -30,6 +31,7 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
   deviceRoutes(app, context);
   if (context.config.webPushPrefix !== 'off') await app.register((scope) => webPushSubscriptionsApi(scope, context), { prefix: context.config.webPushPrefix });
   if (context.config.pushjackPrefix !== 'off') await app.register((scope) => pushjackApi(scope, context), { prefix: context.config.pushjackPrefix });
+  if (context.config.moxiePrefix !== 'off') await app.register((scope) => moxieApi(scope, context), { prefix: context.config.moxiePrefix });
   if (context.config.pushletPrefix !== 'off') await app.register((scope) => pushletApi(scope, context), { prefix: context.config.pushletPrefix });
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../core/config.js';
-import type { NodeRegistry } from '../core/presence/presence.js';
+import type { NodeRegistry, NonceCache } from '../core/presence/presence.js';
+import type { MoxieStore } from '../core/store/moxie.js';
 import type { ApplicationStore } from '../core/store/applications.js';
 import type { DeviceStore } from '../core/store/devices.js';
 import type { PushOutbox } from '../core/store/outbox.js';
@@ -15,6 +16,8 @@ export interface ApiContext {
   outbox: PushOutbox;
   applications: ApplicationStore;
   nodes: NodeRegistry;
+  moxie: MoxieStore;
+  nonces: NonceCache;
   publisher: Publisher;
   /** Direct sends of the compatibility APIs (Pushlet, pushjack) that answer with provider results. */
   providers: ProviderRegistry;

@@ -7,29 +7,33 @@ import { PgDb, PgliteDb, type Db } from './store/db.js';
 import type { DeviceStore } from './store/devices.js';
 import type { PushOutbox } from './store/outbox.js';
 import { SqlApplications } from './store/sql-applications.js';
+import { SqlMoxie } from './store/sql-moxie.js';
+import type { MoxieStore } from './store/moxie.js';
 import { SqlDevices } from './store/sql-devices.js';
 import { SqlOutbox } from './store/sql-outbox.js';
 import { SqlStore } from './store/sql-store.js';
 import type { Store } from './store/store.js';
-import { MemoryNodeRegistry, MemoryPresence } from './presence/memory.js';
-import { RedisNodeRegistry, RedisPresence } from './presence/redis.js';
-import type { NodeRegistry, Presence } from './presence/presence.js';
+import { MemoryNodeRegistry, MemoryNonceCache, MemoryPresence } from './presence/memory.js';
+import { RedisNodeRegistry, RedisNonceCache, RedisPresence } from './presence/redis.js';
+import type { NodeRegistry, NonceCache, Presence } from './presence/presence.js';
 
 export interface Backends {
   store: Store;
   devices: DeviceStore;
   outbox: PushOutbox;
   applications: ApplicationStore;
+  moxie: MoxieStore;
   presence: Presence;
   nodes: NodeRegistry;
+  nonces: NonceCache;
   close(): Promise<void>;
 }
 
 /** Everything that lives in the database, over one connection pool. */
-async function sqlBackends(db: Db): Promise<Pick<Backends, 'store' | 'devices' | 'outbox' | 'applications'>> {
+async function sqlBackends(db: Db): Promise<Pick<Backends, 'store' | 'devices' | 'outbox' | 'applications' | 'moxie'>> {
   const store = new SqlStore(db);
   await store.migrate();
-  return { store, devices: new SqlDevices(db), outbox: new SqlOutbox(db), applications: new SqlApplications(db) };
+  return { store, devices: new SqlDevices(db), outbox: new SqlOutbox(db), applications: new SqlApplications(db), moxie: new SqlMoxie(db) };
 }
 
 /**
@@ -47,6 +51,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
       ...sql,
       presence: new RedisPresence(redis, config.redisPrefix),
       nodes: new RedisNodeRegistry(redis, config.redisPrefix),
+      nonces: new RedisNonceCache(redis, config.redisPrefix),
       close: async () => {
         await sql.store.close();
         redis.disconnect();
@@ -55,5 +60,5 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
   }
   mkdirSync(config.dataDir, { recursive: true });
   const sql = await sqlBackends(await PgliteDb.open(config.dataDir));
-  return { ...sql, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), close: () => sql.store.close() };
+  return { ...sql, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), close: () => sql.store.close() };
 }

@@ -8,6 +8,17 @@ import { z } from 'zod';
  */
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** `key:secret,key:secret` (environment) or {key: secret} (file). */
+const keySecrets = z.unknown().transform((value, context) => {
+  const pairs = typeof value === 'string'
+    ? value.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => pair.split(':'))
+    : value && typeof value === 'object' ? Object.entries(value) : null;
+  if (!pairs || pairs.some((pair) => pair.length !== 2 || typeof pair[1] !== 'string' || !pair[0] || !pair[1])) {
+    context.addIssue({ code: 'custom', message: 'must be key:secret pairs separated by commas' });
+    return z.NEVER;
+  }
+  return Object.fromEntries(pairs) as Record<string, string>;
+});
 /** A URL path prefix for a compatibility API, or "off". */
 const prefix = z.string().regex(/^(off|\/[A-Za-z0-9._~\/-]*)$/, 'must be a path starting with / or "off"').transform((value) => value.replace(/\/+$/, ''));
 const optionalUrl = (protocols: string[]) =>
@@ -85,6 +96,18 @@ export const options = {
     doc: 'Where the Web Push subscription module is mounted ("off" to disable): POST /push/subscribe etc.' },
   pushjackPrefix: { env: 'PUSHWIRE_PUSHJACK_PREFIX', schema: prefix, default: '/pushjack',
     doc: 'Where the pushjack-style bulk send API is mounted ("off" to disable); it needs the admin token.' },
+  moxiePrefix: { env: 'PUSHWIRE_MOXIE_PREFIX', schema: prefix, default: '/notifications',
+    doc: 'Where the Moxie notifications API is mounted ("off" to disable).' },
+  moxieUsers: { env: 'PUSHWIRE_MOXIE_USERS', schema: keySecrets, default: {},
+    doc: 'Moxie API keys and their shared secrets, `key1:secret1,key2:secret2` (or an object in the file). None: writes answer 401.' },
+  moxieDateWindowSeconds: { env: 'PUSHWIRE_MOXIE_DATE_WINDOW', schema: positiveInt, default: 300,
+    doc: 'A signed Moxie request whose Date is further than this from now is refused; nonces are remembered this long.' },
+  moxieBroadcastToken: { env: 'PUSHWIRE_MOXIE_BROADCAST_TOKEN', schema: z.string().min(16).max(128).optional(), default: undefined,
+    doc: 'A token (created if new) whose own queue receives every Moxie alert and follow-up: websocket clients holding it see them at once.' },
+  smtpUrl: { env: 'PUSHWIRE_SMTP_URL', schema: optionalUrl(['smtp://', 'smtps://']), default: undefined,
+    doc: 'SMTP server of the email provider (development): Moxie pushes are also mailed.' },
+  emailFrom: { env: 'PUSHWIRE_EMAIL_FROM', schema: z.string().optional(), default: 'pushwire@localhost', doc: 'Sender of those emails.' },
+  emailTo: { env: 'PUSHWIRE_EMAIL_TO', schema: z.string().optional(), default: undefined, doc: 'Comma-separated recipients of those emails.' },
   pushletPrefix: { env: 'PUSHWIRE_PUSHLET_PREFIX', schema: prefix, default: '/pushlet',
     doc: 'Where the Pushlet-compatible API is mounted ("off" to disable).' },
   pushletUser: { env: 'PUSHWIRE_PUSHLET_USER', schema: z.string().optional(), default: undefined,

@@ -37,6 +37,14 @@ export const errorCatalogue = {
   invalid_data_json: [400, 'data could not be converted to json'],
   invalid_gcm_credentials: [400, 'the provided credentials were rejected by google servers'],
   invalid_type: [400, 'type must be "apns" or "gcm"'],
+  // Moxie's HMAC authentication.
+  missing_signature: [401, 'Sign the request: X-Moxie-Key, X-HMAC-Nonce, Date and Authorization headers.'],
+  unknown_api_key: [401, 'Unknown X-Moxie-Key.'],
+  invalid_signature: [401, 'The Authorization signature does not match the request.'],
+  stale_date: [401, 'The Date header is too far from now.'],
+  replayed_nonce: [401, 'This X-HMAC-Nonce was already used.'],
+  notification_not_found: [404, 'No such notification.'],
+  followup_not_found: [404, 'No such follow up.'],
   unavailable: [503, 'The service is starting or shutting down; retry shortly.'],
   internal: [500, 'Internal error.'],
 } as const satisfies Record<string, readonly [number, string]>;

@@ -1,4 +1,4 @@
-import type { NodeInfo, NodeRegistry, Presence } from './presence.js';
+import type { NodeInfo, NodeRegistry, NonceCache, Presence } from './presence.js';
 
 /** In-process presence for the embedded mode, where every role shares one process. */
 export class MemoryPresence implements Presence {
@@ -63,5 +63,17 @@ export class MemoryNodeRegistry implements NodeRegistry {
 
   async list(): Promise<NodeInfo[]> {
     return [...this.nodes.values()];
+  }
+}
+
+export class MemoryNonceCache implements NonceCache {
+  private readonly seen = new Map<string, number>();
+
+  async claim(value: string, ttlSeconds: number): Promise<boolean> {
+    const now = Date.now();
+    for (const [key, until] of this.seen) if (until <= now) this.seen.delete(key);
+    if (this.seen.has(value)) return false;
+    this.seen.set(value, now + ttlSeconds * 1000);
+    return true;
   }
 }

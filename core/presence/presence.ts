@@ -32,3 +32,9 @@ export interface NodeRegistry {
   remove(id: string): Promise<void>;
   list(): Promise<NodeInfo[]>;
 }
+
+/** Remembers values for a while: each can be claimed once (HMAC nonces against replay). */
+export interface NonceCache {
+  /** True the first time `value` is claimed within `ttlSeconds`; false for a replay. */
+  claim(value: string, ttlSeconds: number): Promise<boolean>;
+}

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { NodeInfo, NodeRegistry, Presence } from './presence.js';
+import type { NodeInfo, NodeRegistry, NonceCache, Presence } from './presence.js';
 
 /**
  * Keys (all under the configured prefix):
@@ -94,5 +94,13 @@ export class RedisNodeRegistry implements NodeRegistry {
 
   async list(): Promise<NodeInfo[]> {
     return Object.values(await this.redis.hgetall(this.key)).map((json) => JSON.parse(json) as NodeInfo);
+  }
+}
+
+export class RedisNonceCache implements NonceCache {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  async claim(value: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}nonce:${value}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 }

@@ -99,4 +99,22 @@ export const migrations: readonly string[] = [
      expired_at timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (app_id, platform, token)
    );`,
+  `-- Moxie notifications (the Moxie-compatible API): alerts with follow-ups
+   CREATE TABLE moxie_notifications (
+     uuid       text PRIMARY KEY,
+     message    text NOT NULL,
+     starts_at  timestamptz NOT NULL,
+     expires_at timestamptz NOT NULL,
+     url        text,
+     label      text,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX moxie_notifications_ongoing ON moxie_notifications (expires_at);
+   CREATE TABLE moxie_followups (
+     notification text NOT NULL REFERENCES moxie_notifications(uuid) ON DELETE CASCADE,
+     id           int NOT NULL,
+     message      text NOT NULL,
+     at           timestamptz NOT NULL,
+     PRIMARY KEY (notification, id)
+   );`,
 ];
