@@ -1,20 +1,11 @@
 import t from 'tap';
-import { startEmbedded, type System } from './helpers/system.js';
-import { startPushServers, type PushServers } from './servers/all.js';
+import { startEmbedded } from './helpers/system.js';
+import { withPushSystem } from './servers/all.js';
 import { P12_PASSPHRASE } from './servers/pki.js';
 
 // The Pushlet API as its users know it, at /pushlet, against the local APNs and GCM servers.
 const AUTH = { user: 'pushlet-user', password: 'pushlet-secret' };
-let servers: PushServers;
-let system: System;
-t.before(async () => {
-  servers = await startPushServers();
-  system = await startEmbedded({ ...servers.env, PUSHWIRE_PUSHLET_USER: AUTH.user, PUSHWIRE_PUSHLET_PASSWORD: AUTH.password });
-});
-t.teardown(async () => {
-  await system?.stop();
-  await servers?.close();
-});
+const push = withPushSystem(t, startEmbedded, { PUSHWIRE_PUSHLET_USER: AUTH.user, PUSHWIRE_PUSHLET_PASSWORD: AUTH.password });
 
 const basic = (user = AUTH.user, password = AUTH.password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -23,11 +14,11 @@ async function call(path: string, body: FormData | Record<string, string>, autho
   const init: RequestInit = body instanceof FormData
     ? { method: 'POST', body, headers }
     : { method: 'POST', body: new URLSearchParams(body).toString(), headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' } };
-  const response = await fetch(`${system.apiUrl}/pushlet${path}`, init);
+  const response = await fetch(`${push.system().apiUrl}/pushlet${path}`, init);
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
-function p12Form(fields: Record<string, string> = {}, p12 = Buffer.from(servers.pki.clientP12, 'base64')): FormData {
+function p12Form(fields: Record<string, string> = {}, p12 = Buffer.from(push.servers().pki.clientP12, 'base64')): FormData {
   const form = new FormData();
   form.append('apns_p12', new Blob([p12]), 'cert.p12');
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
@@ -50,7 +41,7 @@ t.test('register_application: P12 or PEM, given or generated id, and every certi
   const named = await call('/register_application', p12Form({ apns_p12_pass: P12_PASSPHRASE, application_id: 'my-app', apns_mode: 'development' }));
   t.same(named.body, { application_id: 'my-app' }, 'only the id comes back, never the certificate');
   const pem = new FormData();
-  pem.append('apns_pem', new Blob([servers.pki.clientCertPem + servers.pki.clientKeyPem]), 'cert.pem');
+  pem.append('apns_pem', new Blob([push.servers().pki.clientCertPem + push.servers().pki.clientKeyPem]), 'cert.pem');
   pem.append('application_id', 'pem-app');
   pem.append('apns_mode', 'development');
   t.same((await call('/register_application', pem)).body, { application_id: 'pem-app' });
@@ -64,12 +55,12 @@ t.test('register_application: P12 or PEM, given or generated id, and every certi
 t.test('send_notification to APNS: alert, badge, sound, identifier and data; dead tokens go to the feedback', async (t) => {
   const sent = await call('/send_notification', { type: 'apns', application_id: 'my-app', device_token: token(1), alert: 'Hello', badge: '3', sound: 'chime.caf', identifier: 'abcd', data: '{"story":42}' });
   t.same([sent.status, sent.body], [200, { response: 'ok' }]);
-  const request = servers.apns.requests.find((r) => r.token === token(1))!;
+  const request = push.servers().apns.requests.find((r) => r.token === token(1))!;
   t.same(request.payload, { story: 42, aps: { alert: 'Hello', badge: 3, sound: 'chime.caf' } });
   t.equal(request.auth, 'certificate');
   t.equal(request.headers['apns-collapse-id'], 'abcd');
-  servers.apns.reply = (tok) => (tok === token(2) ? { status: 410, reason: 'Unregistered' } : { status: 200 });
-  t.teardown(() => { servers.apns.reply = () => ({ status: 200 }); });
+  push.servers().apns.reply = (tok) => (tok === token(2) ? { status: 410, reason: 'Unregistered' } : { status: 200 });
+  t.teardown(() => { push.servers().apns.reply = () => ({ status: 200 }); });
   t.same((await call('/send_notification', { type: 'apns', application_id: 'pem-app', device_token: token(2), alert: 'gone?' })).body, { response: 'ok' });
   const feedback = await call('/application_feedback', { application_id: 'pem-app' });
   t.equal(feedback.status, 200);
@@ -77,12 +68,12 @@ t.test('send_notification to APNS: alert, badge, sound, identifier and data; dea
 });
 
 t.test('send_notification to GCM: the multicast result, canonical ids, credentials rejected', async (t) => {
-  servers.google.gcmReply = (id) => (id === 'moved' ? { ok: true, canonical: 'moved-new' } : { ok: true });
-  t.teardown(() => { servers.google.gcmReply = () => ({ ok: true }); });
+  push.servers().google.gcmReply = (id) => (id === 'moved' ? { ok: true, canonical: 'moved-new' } : { ok: true });
+  t.teardown(() => { push.servers().google.gcmReply = () => ({ ok: true }); });
   const sent = await call('/send_notification', { type: 'gcm', gcm_api_key: 'legacy-server-key', device_token: 'phone-1', data: '{"text":"hello"}' });
   t.match(sent.body, { success: 1, failure: 0, canonical_ids: 0, results: [{ message_id: /.+/ }] });
   t.type(sent.body.multicast_id, 'number');
-  t.same(servers.google.gcm.at(-1)!.body.data, { text: 'hello' });
+  t.same(push.servers().google.gcm.at(-1)!.body.data, { text: 'hello' });
   const moved = await call('/send_notification', { type: 'gcm', gcm_api_key: 'legacy-server-key', device_token: 'moved' });
   t.match(moved.body, { canonical_ids: 1, results: [{ registration_id: 'moved-new' }] });
   const rejected = await call('/send_notification', { type: 'gcm', gcm_api_key: 'wrong-key', device_token: 'phone-1' });
@@ -108,8 +99,8 @@ t.test("send_notification: Pushlet's errors", async (t) => {
 });
 
 t.test('registered applications survive a restart', async (t) => {
-  await system.restartAll();
+  await push.system().restartAll();
   const sent = await call('/send_notification', { type: 'apns', application_id: 'my-app', device_token: token(9), alert: 'after restart' });
   t.same(sent.body, { response: 'ok' });
-  t.ok(servers.apns.requests.some((r) => r.token === token(9)));
+  t.ok(push.servers().apns.requests.some((r) => r.token === token(9)));
 });

@@ -1,27 +1,18 @@
 import t from 'tap';
 import { Http } from './helpers/client.js';
-import { startEmbedded, type System } from './helpers/system.js';
-import { startPushServers, type PushServers } from './servers/all.js';
+import { startEmbedded } from './helpers/system.js';
+import { withPushSystem } from './servers/all.js';
 import { eventually } from './suites/push.js';
 
 // The Web Push subscription module at /push, delivering through the local push service.
-let servers: PushServers;
-let system: System;
-t.before(async () => {
-  servers = await startPushServers();
-  system = await startEmbedded(servers.env);
-});
-t.teardown(async () => {
-  await system?.stop();
-  await servers?.close();
-});
+const push = withPushSystem(t, startEmbedded);
 
 const admin = { authorization: 'Bearer admin-token-for-tests-only' };
 
 t.test('subscribe: validated, de-duplicated by endpoint, persisted, counted', async (t) => {
-  const api = new Http(system.apiUrl);
-  const first = servers.webpush.subscribe();
-  const second = servers.webpush.subscribe();
+  const api = new Http(push.system().apiUrl);
+  const first = push.servers().webpush.subscribe();
+  const second = push.servers().webpush.subscribe();
   const one = await api.request('POST', '/push/subscribe', { json: first.subscription });
   t.same([one.status, one.body], [200, { ok: true, count: 1 }]);
   t.same((await api.request('POST', '/push/subscribe', { json: first.subscription })).body, { ok: true, count: 1 }, 'the same endpoint twice counts once');
@@ -33,11 +24,11 @@ t.test('subscribe: validated, de-duplicated by endpoint, persisted, counted', as
   ] as const) {
     t.match(await api.request('POST', '/push/subscribe', { json }), { status: 400, body: { error: 'invalid_field' } }, name);
   }
-  await system.restartAll();
+  await push.system().restartAll();
   const broadcast = await api.request<{ ok: boolean; count: number; key: string }>('POST', '/push/', { json: { title: 'To everyone', body: 'hi', replaceId: 'news' }, headers: admin });
   t.same([broadcast.status, broadcast.body.count], [202, 2], 'still two after a restart');
   const got = await eventually(() => {
-    const requests = servers.webpush.requests.filter((r) => r.id === first.id || r.id === second.id);
+    const requests = push.servers().webpush.requests.filter((r) => r.id === first.id || r.id === second.id);
     return requests.length === 2 && requests;
   });
   t.ok(got.every((r) => r.payload.title === 'To everyone' && r.payload.body === 'hi' && r.topic === 'news' && r.payload.key === broadcast.body.key));
@@ -46,23 +37,23 @@ t.test('subscribe: validated, de-duplicated by endpoint, persisted, counted', as
 });
 
 t.test("a subscription with a user's token joins that user's offline fallback, not the broadcast", async (t) => {
-  const api = new Http(system.apiUrl);
+  const api = new Http(push.system().apiUrl);
   const { token, queue } = await api.user();
-  const browser = servers.webpush.subscribe();
+  const browser = push.servers().webpush.subscribe();
   t.same((await api.request('POST', '/push/subscribe', { json: browser.subscription, headers: { 'x-auth-token': token } })).body, { ok: true, count: 1 });
   const listed = await api.request<{ devices: { platform: string; token: string }[] }>('GET', '/devices/', { headers: { 'x-auth-token': token } });
   t.same(listed.body.devices.map((d) => [d.platform, d.token]), [['webpush', browser.subscription.endpoint]]);
   const message = await api.publish(queue, { title: 'Personal' });
-  const [received] = await eventually(() => servers.webpush.requests.filter((r) => r.id === browser.id).length > 0 && servers.webpush.requests.filter((r) => r.id === browser.id));
+  const [received] = await eventually(() => push.servers().webpush.requests.filter((r) => r.id === browser.id).length > 0 && push.servers().webpush.requests.filter((r) => r.id === browser.id));
   t.equal(received.payload.key, message.key);
   await api.request('POST', '/push/', { json: { title: 'Broadcast only' }, headers: admin });
   await new Promise((resolve) => setTimeout(resolve, 800));
-  t.notOk(servers.webpush.requests.some((r) => r.id === browser.id && r.payload.title === 'Broadcast only'));
+  t.notOk(push.servers().webpush.requests.some((r) => r.id === browser.id && r.payload.title === 'Broadcast only'));
   t.match(await api.request('POST', '/push/subscribe', { json: browser.subscription, headers: { 'x-auth-token': 'f'.repeat(32) } }), { status: 401, body: { error: 'invalid_token' } });
 });
 
 t.test('broadcasting needs the admin token and a title', async (t) => {
-  const api = new Http(system.apiUrl);
+  const api = new Http(push.system().apiUrl);
   t.match(await api.request('POST', '/push/', { json: { title: 'x' } }), { status: 401, body: { error: 'missing_token' } });
   t.match(await api.request('POST', '/push/', { json: { body: 'no title' }, headers: admin }), { status: 400 });
 });

@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Test } from 'tap';
+import type { System } from '../helpers/system.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalApns } from './apns.js';
@@ -51,4 +53,26 @@ export async function startPushServers(): Promise<PushServers> {
       await Promise.all([apns.close(), google.close(), webpush.close()]);
     },
   };
+}
+
+/**
+ * Starts the local push services and a system pointed at them before a test file's tests, and
+ * stops both after them. Returns getters, valid once the tests run.
+ */
+export function withPushSystem(
+  t: Test,
+  start: (env: Record<string, string>) => Promise<System>,
+  extraEnv: Record<string, string> = {},
+): { system: () => System; servers: () => PushServers } {
+  let servers: PushServers;
+  let system: System;
+  t.before(async () => {
+    servers = await startPushServers();
+    system = await start({ ...servers.env, ...extraEnv });
+  });
+  t.teardown(async () => {
+    await system?.stop();
+    await servers?.close();
+  });
+  return { system: () => system, servers: () => servers };
 }
