@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { operationalRoutes } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import type { ApiContext } from './context.js';
 import { moxieApi } from './compat/moxie.js';
@@ -29,6 +30,10 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
   messageRoutes(app, context);
   nodeRoutes(app, context);
   deviceRoutes(app, context);
+  operationalRoutes(app, async () => {
+    await context.store.ping();
+    return null;
+  });
   if (context.config.webPushPrefix !== 'off') await app.register((scope) => webPushSubscriptionsApi(scope, context), { prefix: context.config.webPushPrefix });
   if (context.config.pushjackPrefix !== 'off') await app.register((scope) => pushjackApi(scope, context), { prefix: context.config.pushjackPrefix });
   if (context.config.moxiePrefix !== 'off') await app.register((scope) => moxieApi(scope, context), { prefix: context.config.moxiePrefix });

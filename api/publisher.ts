@@ -1,5 +1,6 @@
 import type { BusPublisher } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
+import { metrics } from '../core/metrics.js';
 import type { Presence } from '../core/presence/presence.js';
 import { PushwireError } from '../core/errors.js';
 import type { StoredMessage } from '../core/message.js';
@@ -61,6 +62,7 @@ export class Publisher {
     stored.forEach((message, index) => {
       if (!message) return batch[index].reject(new PushwireError('queue_not_found'));
       this.touchedQueues.add(batch[index].message.queueId);
+      metrics.published.inc({ kind: message.kind });
       this.bus.publishMessage(message);
       batch[index].resolve(message);
     });

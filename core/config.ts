@@ -78,6 +78,9 @@ export const options = {
     doc: 'A gateway silent for this long leaves /nodes/ and presence. With the monitor\'s 250 ms sweep, a dead gateway is gone within 3 s.' },
   resyncMs: { env: 'PUSHWIRE_RESYNC_MS', schema: positiveInt, default: 10_000,
     doc: 'Gateways compare each connected user\'s stored sequence with what they delivered this often, covering a bus that dropped.' },
+  gatewayDrainMs: { env: 'PUSHWIRE_GATEWAY_DRAIN_MS', schema: z.coerce.number().int().min(0), default: 3000,
+    doc: 'On SIGTERM a gateway sends every client a reconnect frame and waits this long for them to leave before closing the rest (1001).' },
+  brokerHttpPort: { env: 'PUSHWIRE_BROKER_HTTP_PORT', schema: port, default: undefined, doc: 'Broker /health, /ready and /metrics port (profile default: 5005, test 5015).' },
   pusherPort: { env: 'PUSHWIRE_PUSHER_PORT', schema: port, default: undefined, doc: 'Push worker health port (profile default: 5004, test 5014).' },
   adminToken: { env: 'PUSHWIRE_ADMIN_TOKEN', schema: z.string().min(16).optional(), default: undefined,
     doc: 'Bearer token for application routes (feedback, expired devices). Unset: those routes answer 403.' },
@@ -142,8 +145,8 @@ export type OptionName = keyof typeof options;
 type Raw = { [K in OptionName]: z.output<(typeof options)[K]['schema']> };
 
 const profiles = {
-  dev: { apiPort: 5001, gatewayPort: 5002, monitorPort: 5003, pusherPort: 5004, brokerInPort: 5560, brokerOutPort: 5561 },
-  test: { apiPort: 5011, gatewayPort: 5012, monitorPort: 5013, pusherPort: 5014, brokerInPort: 5570, brokerOutPort: 5571 },
+  dev: { apiPort: 5001, gatewayPort: 5002, monitorPort: 5003, pusherPort: 5004, brokerHttpPort: 5005, brokerInPort: 5560, brokerOutPort: 5561 },
+  test: { apiPort: 5011, gatewayPort: 5012, monitorPort: 5013, pusherPort: 5014, brokerHttpPort: 5015, brokerInPort: 5570, brokerOutPort: 5571 },
 } as const;
 
 export interface Config extends Readonly<Omit<Raw, keyof (typeof profiles)['dev'] | 'publicUrl' | 'gatewayAddress'>> {
@@ -151,6 +154,7 @@ export interface Config extends Readonly<Omit<Raw, keyof (typeof profiles)['dev'
   readonly gatewayPort: number;
   readonly monitorPort: number;
   readonly pusherPort: number;
+  readonly brokerHttpPort: number;
   readonly brokerInPort: number;
   readonly brokerOutPort: number;
   readonly publicUrl: string;

@@ -1,5 +1,6 @@
 import { encodeKey, type Since } from '../core/ids.js';
 import { toFrame, type StoredMessage } from '../core/message.js';
+import { metrics } from '../core/metrics.js';
 import type { ReadResult, Store } from '../core/store/store.js';
 import { CloseCode } from './protocol.js';
 
@@ -97,7 +98,8 @@ export class Connection {
       return this.fail(error);
     }
     if (this.closed) return;
-    this.socket.batch(() => result.messages.forEach((message) => this.sendMessage(message)));
+    this.socket.batch(() => result.messages.forEach((message) => this.sendMessage(message, 'catchup')));
+    metrics.catchupSize.observe(result.messages.length);
     const last = result.messages.at(-1);
     if (result.more) this.lastSeq = last!.seq;
     // Everything up to the newest row read, or up to what was stored before the read, is now covered.
@@ -130,11 +132,12 @@ export class Connection {
     }
     if (message.seq <= this.lastSeq) return;
     if (message.seq === this.lastSeq + 1) {
-      this.sendMessage(message);
+      this.sendMessage(message, 'live');
       this.lastSeq = message.seq;
       return;
     }
     this.held.push(message);
+    metrics.gapRepairs.inc();
     void this.repair(message.seq - 1);
   }
 
@@ -155,7 +158,7 @@ export class Connection {
         this.socket.batch(() => {
           for (const row of rows) {
             if (row.seq <= this.lastSeq) continue;
-            this.sendMessage(row);
+            this.sendMessage(row, 'repair');
             this.lastSeq = row.seq;
           }
         });
@@ -177,7 +180,8 @@ export class Connection {
     if (this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq) await this.repair(this.maxSeen);
   }
 
-  sendMessage(message: StoredMessage): void {
+  sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
+    metrics.delivered.inc({ path });
     this.enqueue({ frame: frameOf(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
   }
 
@@ -193,10 +197,16 @@ export class Connection {
     }
     if (outgoing.collapseKey !== null) {
       const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
-      if (older >= 0) this.pending.splice(older, 1);
+      if (older >= 0) {
+        this.pending.splice(older, 1);
+        metrics.collapsed.inc();
+      }
     }
     this.pending.push(outgoing);
-    if (this.pending.length > this.options.maxPending) this.close(CloseCode.slowConsumer, 'slow consumer');
+    if (this.pending.length > this.options.maxPending) {
+      metrics.dropped.inc({ reason: 'slow_consumer' });
+      this.close(CloseCode.slowConsumer, 'slow consumer');
+    }
   }
 
   /** The socket drained some of its buffer: send what waits, while it stays under the soft limit. */
@@ -211,6 +221,7 @@ export class Connection {
   }
 
   private fail(error: unknown): void {
+    metrics.dropped.inc({ reason: 'store_failure' });
     this.options.onError(error);
     this.close(CloseCode.internal, 'store unavailable, reconnect');
   }

@@ -1,5 +1,6 @@
 import { userTopic, type BusSubscriber } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
+import { metrics } from '../core/metrics.js';
 import type { StoredMessage } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
 import type { Store } from '../core/store/store.js';
@@ -60,6 +61,7 @@ export class Hub {
       this.bus.subscribe(userTopic(connection.userId));
     }
     set.add(connection);
+    metrics.connections.inc();
     this.settle([connection.userId]);
     this.presence.add(connection.userId, this.options.gatewayId).catch((error) => this.log.warn({ err: error }, 'presence add failed'));
   }
@@ -67,6 +69,7 @@ export class Hub {
   detach(connection: Connection): void {
     const set = this.users.get(connection.userId);
     if (!set?.delete(connection)) return;
+    metrics.connections.dec();
     if (set.size === 0) {
       this.users.delete(connection.userId);
       this.bus.unsubscribe(userTopic(connection.userId));
@@ -77,6 +80,7 @@ export class Hub {
   deliver(message: StoredMessage): void {
     const set = this.users.get(message.userId);
     if (!set) return;
+    metrics.busLag.observe(Math.max(0, Date.now() / 1000 - message.micros / 1e6));
     for (const connection of set) connection.offer(message);
     this.delivered += set.size;
   }

@@ -7,6 +7,7 @@ import type { Role } from '../core/daemon.js';
 import { PushwireError } from '../core/errors.js';
 import { encodeKey, parseSince, type Since } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
+import { metrics, registry } from '../core/metrics.js';
 import { Connection } from './connection.js';
 import { Hub } from './hub.js';
 import { CloseCode, errorFrame, parseClientFrame, type ClientFrame } from './protocol.js';
@@ -40,6 +41,7 @@ export async function startGateway(config: Config, { store, presence }: Backends
   const reject = (ws: WebSocket<SocketData>, error: PushwireError, code: number) => {
     const data = ws.getUserData();
     if (data.closed) return;
+    if (!data.connection) metrics.authFailures.inc({ reason: error.code });
     sendRaw(ws, errorFrame(error));
     data.closed = true;
     ws.end(code, error.message.slice(0, 120));
@@ -126,6 +128,7 @@ export async function startGateway(config: Config, { store, presence }: Backends
   }
 
   const sockets = new Set<WebSocket<SocketData>>();
+  let draining = false;
   const app = App().ws<SocketData>('/*', {
     maxPayloadLength: config.maxFrameBytes,
     idleTimeout: config.idleTimeoutSeconds,
@@ -168,6 +171,16 @@ export async function startGateway(config: Config, { store, presence }: Backends
     },
   }).get('/health', (res) => {
     res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', id, connections: hub.connections }));
+  }).get('/ready', (res) => {
+    const problem = draining ? 'draining' : subscriber.connected ? null : 'bus disconnected';
+    res.writeStatus(problem ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json')
+      .end(JSON.stringify(problem ? { status: 'not ready', reason: problem } : { status: 'ready' }));
+  }).get('/metrics', (res) => {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    void registry.metrics().then((text) => {
+      if (!aborted) res.cork(() => res.writeHeader('content-type', registry.contentType).end(text));
+    });
   });
 
   const listenSocket = await new Promise<ListenSocket>((resolve, reject) => {
@@ -192,10 +205,22 @@ export async function startGateway(config: Config, { store, presence }: Backends
   return {
     id,
     port,
+    /**
+     * Drain: leave /nodes/ at once (farewell heartbeat), stop accepting, ask every client to
+     * reconnect elsewhere with a `reconnect` frame, give them up to PUSHWIRE_GATEWAY_DRAIN_MS to
+     * go, then close the rest with 1001. Clients resume with `since`, so nothing is lost.
+     */
     close: async () => {
+      draining = true;
       clearInterval(heartbeat);
       beat(true);
       closeListenSocket(listenSocket);
+      for (const ws of sockets) {
+        const data = ws.getUserData();
+        if (!data.closed) sendRaw(ws, JSON.stringify({ type: 'reconnect', reason: 'draining' }));
+      }
+      const deadline = Date.now() + config.gatewayDrainMs;
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       for (const ws of sockets) {
         const data = ws.getUserData();
         if (!data.closed) {

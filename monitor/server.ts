@@ -3,7 +3,7 @@ import type { Backends } from '../core/backends.js';
 import { BusSubscriber, busEndpoints } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
-import { listen } from '../core/http.js';
+import { listen, operationalRoutes } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import { GatewayWatcher } from './watcher.js';
 
@@ -24,7 +24,7 @@ export async function startMonitor(config: Config, { nodes, presence }: Backends
       gateways: watcher.list().map((node) => ({ ...node, ageMs: now - node.lastSeen, state: now - node.lastSeen > config.heartbeatMs * 2 ? 'late' : 'up' })),
     };
   });
-  app.get('/health', async () => ({ status: 'ok' }));
+  operationalRoutes(app, async () => (bus.connected ? null : 'bus disconnected'));
   const url = await listen(app, config.host, config.monitorPort, 'monitor', log);
   return {
     url,

@@ -2,7 +2,8 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Backends } from '../core/backends.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
-import { listen } from '../core/http.js';
+import { listen, operationalRoutes } from '../core/http.js';
+import { metrics } from '../core/metrics.js';
 import type { Logger } from '../core/log.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { PushWorker } from './worker.js';
@@ -16,12 +17,18 @@ export async function startPusher(config: Config, backends: Backends, log: Logge
   }, log);
   worker.start();
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger });
-  app.get('/health', async () => ({ status: 'ok' }));
+  operationalRoutes(app, async () => {
+    await backends.store.ping();
+    return null;
+  });
   app.get('/status', async () => ({ sent: worker.sent, outboxDepth: await backends.outbox.depth() }));
+  const depth = setInterval(() => void backends.outbox.depth().then((n) => metrics.outboxDepth.set(n), () => {}), 5000);
+  depth.unref();
   const url = await listen(app, config.host, config.pusherPort, 'pusher', log);
   return {
     url,
     close: async () => {
+      clearInterval(depth);
       await app.close();
       await worker.stop();
       await providers.close();

@@ -1,4 +1,5 @@
 import type { Logger } from '../core/log.js';
+import { metrics } from '../core/metrics.js';
 import { encodeKey, formatTimestamp } from '../core/ids.js';
 import { queueUrl } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
@@ -103,6 +104,8 @@ export class PushWorker {
       for (const delivery of deliveries) outcomes.push(this.outcome(delivery, attemptOf.get(delivery.jobId)!, now));
     });
     await this.outbox.record(outcomes, Date.now() * 1000);
+    const platformOf = new Map(jobs.map((job) => [job.id, job.device.platform]));
+    for (const outcome of outcomes) metrics.pushSends.inc({ platform: platformOf.get(outcome.jobId), result: outcome.kind });
     this.sent += outcomes.filter((outcome) => outcome.kind === 'sent').length;
     return jobs.length === this.options.batch;
   }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startMultiprocess, type System } from './helpers/system.js';
 import { httpSuite } from './suites/http.js';
+import { operationsSuite } from './suites/operations.js';
 import { resilienceSuite } from './suites/resilience.js';
 import { websocketSuite } from './suites/websocket.js';
 
@@ -17,4 +18,5 @@ t.afterEach((t) => {
 
 httpSuite(t, () => system);
 websocketSuite(t, () => system);
+operationsSuite(t, () => system);
 resilienceSuite(t, () => system, 'multiprocess');

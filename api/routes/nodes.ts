@@ -12,5 +12,4 @@ export function nodeRoutes(app: FastifyInstance, { config, nodes }: ApiContext):
     return { nodes: [...load.entries()].sort((a, b) => a[1] - b[1]).map(([address]) => address) };
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
 }

@@ -1,3 +1,4 @@
+import { timed } from '../metrics.js';
 import type { Db } from './db.js';
 import { migrations } from './migrations.js';
 import type { NewMessage, Queue, ReadRequest, ReadResult, Store, User } from './store.js';
@@ -33,6 +34,10 @@ export class SqlStore implements Store {
         await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
       }
     });
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
   }
 
   async createUser(token: string, ownQueueName: string): Promise<{ user: User; queue: Queue }> {
@@ -85,56 +90,58 @@ export class SqlStore implements Store {
    * until commit, so per-user seq order, commit order and timestamp order agree.
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
-    if (batch.length === 0) return [];
-    const byUser = new Map<number, number[]>();
-    batch.forEach((message, index) => {
-      const indexes = byUser.get(message.userId) ?? [];
-      indexes.push(index);
-      byUser.set(message.userId, indexes);
-    });
-    return this.db.transaction(async (tx) => {
-      const seqs = new Array<number>(batch.length);
-      const times = new Array<number>(batch.length);
-      const userIds = [...byUser.keys()].sort((a, b) => a - b);
-      // Lock in id order so concurrent batches (other api processes) cannot deadlock, then take
-      // every user's block of sequence numbers in one statement.
-      await tx.query('SELECT id FROM users WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE', [userIds]);
-      const blocks = await tx.query<{ id: number; last_seq: number; now: number }>(
-        `UPDATE users u SET last_seq = u.last_seq + c.n
-         FROM unnest($1::int8[], $2::int8[]) AS c(id, n) WHERE u.id = c.id
-         RETURNING u.id, u.last_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now`,
-        [userIds, userIds.map((id) => byUser.get(id)!.length)]);
-      for (const block of blocks) {
-        const indexes = byUser.get(block.id)!;
-        indexes.forEach((index, offset) => {
-          seqs[index] = block.last_seq - indexes.length + 1 + offset;
-          times[index] = block.now;
+    return timed('append', async () => {
+      if (batch.length === 0) return [];
+      const byUser = new Map<number, number[]>();
+      batch.forEach((message, index) => {
+        const indexes = byUser.get(message.userId) ?? [];
+        indexes.push(index);
+        byUser.set(message.userId, indexes);
+      });
+      return this.db.transaction(async (tx) => {
+        const seqs = new Array<number>(batch.length);
+        const times = new Array<number>(batch.length);
+        const userIds = [...byUser.keys()].sort((a, b) => a - b);
+        // Lock in id order so concurrent batches (other api processes) cannot deadlock, then take
+        // every user's block of sequence numbers in one statement.
+        await tx.query('SELECT id FROM users WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE', [userIds]);
+        const blocks = await tx.query<{ id: number; last_seq: number; now: number }>(
+          `UPDATE users u SET last_seq = u.last_seq + c.n
+           FROM unnest($1::int8[], $2::int8[]) AS c(id, n) WHERE u.id = c.id
+           RETURNING u.id, u.last_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now`,
+          [userIds, userIds.map((id) => byUser.get(id)!.length)]);
+        for (const block of blocks) {
+          const indexes = byUser.get(block.id)!;
+          indexes.forEach((index, offset) => {
+            seqs[index] = block.last_seq - indexes.length + 1 + offset;
+            times[index] = block.now;
+          });
+        }
+        const stored = await tx.query<{ user_id: number; seq: number; queue: string }>(
+          `INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
+           SELECT m.user_id, m.seq, m.queue_id, m.ts, m.ts + m.ttl * 1000000, m.kind, m.replace_id, m.body::jsonb
+           FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[])
+             AS m(user_id, seq, queue_id, ts, ttl, kind, replace_id, body)
+           JOIN queues q ON q.id = m.queue_id AND q.user_id = m.user_id
+           RETURNING user_id, seq, (SELECT name FROM queues WHERE id = queue_id) AS queue`,
+          [batch.map((m) => m.userId), seqs, batch.map((m) => m.queueId), times, batch.map((m) => m.ttlSeconds),
+            batch.map((m) => m.kind), batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body))]);
+        const queueOf = new Map(stored.map((row) => [`${row.user_id}:${row.seq}`, row.queue]));
+        const pushed = batch.map((message, index) => ({ message, index }))
+          .filter(({ message, index }) => message.pushAfterMs !== undefined && queueOf.has(`${message.userId}:${seqs[index]}`));
+        if (pushed.length) {
+          await tx.query(
+            `INSERT INTO push_checks (user_id, seq, due_at)
+             SELECT c.user_id, c.seq, c.due FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS c(user_id, seq, due)
+             WHERE EXISTS (SELECT 1 FROM devices d WHERE d.user_id = c.user_id AND d.expired_at IS NULL)`,
+            [pushed.map(({ message }) => message.userId), pushed.map(({ index }) => seqs[index]),
+              pushed.map(({ message, index }) => times[index] + message.pushAfterMs! * 1000)]);
+        }
+        return batch.map((message, index) => {
+          const queue = queueOf.get(`${message.userId}:${seqs[index]}`);
+          if (queue === undefined) return null;
+          return { userId: message.userId, seq: seqs[index], queue, micros: times[index], kind: message.kind, replaceId: message.replaceId, body: message.body };
         });
-      }
-      const stored = await tx.query<{ user_id: number; seq: number; queue: string }>(
-        `INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
-         SELECT m.user_id, m.seq, m.queue_id, m.ts, m.ts + m.ttl * 1000000, m.kind, m.replace_id, m.body::jsonb
-         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[])
-           AS m(user_id, seq, queue_id, ts, ttl, kind, replace_id, body)
-         JOIN queues q ON q.id = m.queue_id AND q.user_id = m.user_id
-         RETURNING user_id, seq, (SELECT name FROM queues WHERE id = queue_id) AS queue`,
-        [batch.map((m) => m.userId), seqs, batch.map((m) => m.queueId), times, batch.map((m) => m.ttlSeconds),
-          batch.map((m) => m.kind), batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body))]);
-      const queueOf = new Map(stored.map((row) => [`${row.user_id}:${row.seq}`, row.queue]));
-      const pushed = batch.map((message, index) => ({ message, index }))
-        .filter(({ message, index }) => message.pushAfterMs !== undefined && queueOf.has(`${message.userId}:${seqs[index]}`));
-      if (pushed.length) {
-        await tx.query(
-          `INSERT INTO push_checks (user_id, seq, due_at)
-           SELECT c.user_id, c.seq, c.due FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS c(user_id, seq, due)
-           WHERE EXISTS (SELECT 1 FROM devices d WHERE d.user_id = c.user_id AND d.expired_at IS NULL)`,
-          [pushed.map(({ message }) => message.userId), pushed.map(({ index }) => seqs[index]),
-            pushed.map(({ message, index }) => times[index] + message.pushAfterMs! * 1000)]);
-      }
-      return batch.map((message, index) => {
-        const queue = queueOf.get(`${message.userId}:${seqs[index]}`);
-        if (queue === undefined) return null;
-        return { userId: message.userId, seq: seqs[index], queue, micros: times[index], kind: message.kind, replaceId: message.replaceId, body: message.body };
       });
     });
   }
@@ -145,36 +152,40 @@ export class SqlStore implements Store {
    * nothing that matters. `limit` counts after collapsing; one extra row tells `more`.
    */
   async read(request: ReadRequest): Promise<ReadResult> {
-    const since = request.since ?? { seq: 0 };
-    const afterSeq = 'seq' in since ? since.seq : null;
-    const afterTs = 'micros' in since ? since.micros : null;
-    const rows = await this.db.query<MessageRow>(
-      `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
-       FROM (
-         SELECT *, CASE WHEN $5 AND replace_id IS NOT NULL
-                   THEN row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
-         FROM messages
-         WHERE user_id = $1 AND ($2::int8 IS NULL OR queue_id = $2)
-           AND ($3::int8 IS NULL OR seq > $3) AND ($4::int8 IS NULL OR ts > $4)
-       ) m JOIN queues q ON q.id = m.queue_id
-       WHERE m.rank = 1
-       ORDER BY m.seq
-       LIMIT $6`,
-      [request.userId, request.queueId ?? null, afterSeq, afterTs, request.collapse, request.limit + 1]);
-    const [pruned] = request.queueId === undefined
-      ? await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM users WHERE id = $1', [request.userId])
-      : await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM queues WHERE id = $1', [request.queueId]);
-    const truncated = pruned !== undefined && (afterSeq !== null ? pruned.seq > afterSeq : pruned.ts > afterTs!);
-    return { messages: rows.slice(0, request.limit).map(toMessage), more: rows.length > request.limit, truncated };
+    return timed('read', async () => {
+      const since = request.since ?? { seq: 0 };
+      const afterSeq = 'seq' in since ? since.seq : null;
+      const afterTs = 'micros' in since ? since.micros : null;
+      const rows = await this.db.query<MessageRow>(
+        `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
+         FROM (
+           SELECT *, CASE WHEN $5 AND replace_id IS NOT NULL
+                     THEN row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
+           FROM messages
+           WHERE user_id = $1 AND ($2::int8 IS NULL OR queue_id = $2)
+             AND ($3::int8 IS NULL OR seq > $3) AND ($4::int8 IS NULL OR ts > $4)
+         ) m JOIN queues q ON q.id = m.queue_id
+         WHERE m.rank = 1
+         ORDER BY m.seq
+         LIMIT $6`,
+        [request.userId, request.queueId ?? null, afterSeq, afterTs, request.collapse, request.limit + 1]);
+      const [pruned] = request.queueId === undefined
+        ? await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM users WHERE id = $1', [request.userId])
+        : await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM queues WHERE id = $1', [request.queueId]);
+      const truncated = pruned !== undefined && (afterSeq !== null ? pruned.seq > afterSeq : pruned.ts > afterTs!);
+      return { messages: rows.slice(0, request.limit).map(toMessage), more: rows.length > request.limit, truncated };
+    });
   }
 
   async range(userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredMessage[]> {
-    const rows = await this.db.query<MessageRow>(
-      `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
-       FROM messages m JOIN queues q ON q.id = m.queue_id
-       WHERE m.user_id = $1 AND m.seq > $2 AND m.seq <= $3
-       ORDER BY m.seq LIMIT $4`, [userId, afterSeq, uptoSeq, max]);
-    return rows.map(toMessage);
+    return timed('range', async () => {
+      const rows = await this.db.query<MessageRow>(
+        `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
+         FROM messages m JOIN queues q ON q.id = m.queue_id
+         WHERE m.user_id = $1 AND m.seq > $2 AND m.seq <= $3
+         ORDER BY m.seq LIMIT $4`, [userId, afterSeq, uptoSeq, max]);
+      return rows.map(toMessage);
+    });
   }
 
   async hasMessage(userId: number, seq: number): Promise<boolean> {
@@ -183,10 +194,12 @@ export class SqlStore implements Store {
   }
 
   async lastSeqs(userIds: readonly number[]): Promise<Map<number, number>> {
-    if (userIds.length === 0) return new Map();
-    const rows = await this.db.query<{ id: number; last_seq: number }>(
-      'SELECT id, last_seq FROM users WHERE id = ANY($1::int8[])', [userIds]);
-    return new Map(rows.map((row) => [row.id, row.last_seq]));
+    return timed('last_seqs', async () => {
+      if (userIds.length === 0) return new Map();
+      const rows = await this.db.query<{ id: number; last_seq: number }>(
+        'SELECT id, last_seq FROM users WHERE id = ANY($1::int8[])', [userIds]);
+      return new Map(rows.map((row) => [row.id, row.last_seq]));
+    });
   }
 
   async prune(nowMicros: number, backlog: number, queueIds: readonly number[]): Promise<number> {

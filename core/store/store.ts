@@ -58,6 +58,8 @@ export interface ReadResult {
  */
 export interface Store {
   migrate(): Promise<void>;
+  /** Resolves when the database answers (readiness checks). */
+  ping(): Promise<void>;
   /** A new user with their own queue. */
   createUser(token: string, ownQueueName: string): Promise<{ user: User; queue: Queue }>;
   userByToken(token: string): Promise<User | null>;

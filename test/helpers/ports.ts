@@ -16,17 +16,19 @@ export interface PortSet {
   PUSHWIRE_GATEWAY_PORT: string;
   PUSHWIRE_MONITOR_PORT: string;
   PUSHWIRE_PUSHER_PORT: string;
+  PUSHWIRE_BROKER_HTTP_PORT: string;
   PUSHWIRE_BROKER_IN_PORT: string;
   PUSHWIRE_BROKER_OUT_PORT: string;
 }
 
 export async function portSet(): Promise<PortSet> {
-  const [api, gateway, monitor, pusher, brokerIn, brokerOut] = await freePorts(6);
+  const [api, gateway, monitor, pusher, brokerHttp, brokerIn, brokerOut] = await freePorts(7);
   return {
     PUSHWIRE_API_PORT: String(api),
     PUSHWIRE_GATEWAY_PORT: String(gateway),
     PUSHWIRE_MONITOR_PORT: String(monitor),
     PUSHWIRE_PUSHER_PORT: String(pusher),
+    PUSHWIRE_BROKER_HTTP_PORT: String(brokerHttp),
     PUSHWIRE_BROKER_IN_PORT: String(brokerIn),
     PUSHWIRE_BROKER_OUT_PORT: String(brokerOut),
   };

@@ -26,6 +26,10 @@ export interface System {
   restart(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
   stopRole(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
   startRole(role: RoleName): Promise<void>;
+  /** Stops the one process of `role` with this pid (multi-process only). */
+  stopProcess(role: RoleName, pid: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Base URLs of each role's /health, /ready and /metrics (multi-process: one per watcher, first process). */
+  readonly operationalUrls: Partial<Record<RoleName, string>>;
   /** Stops every role gracefully, then starts them all again. */
   restartAll(): Promise<void>;
   stop(): Promise<void>;
@@ -38,6 +42,7 @@ const TEST_ENV = {
   PUSHWIRE_LOG_LEVEL: 'warn',
   PUSHWIRE_HOST: '127.0.0.1',
   PUSHWIRE_AUTH_TIMEOUT_MS: '1000',
+  PUSHWIRE_GATEWAY_DRAIN_MS: '1000',
   PUSHWIRE_RESYNC_MS: '2000',
 } as const;
 
@@ -55,6 +60,19 @@ async function waitForNodes(apiUrl: string, timeoutMs = 15_000): Promise<void> {
       if (body.nodes.length > 0) return;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) throw new Error('no gateway appeared in /nodes/');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Until the monitor hears `count` gateways heartbeat (a first heartbeat can be lost while the bus connects). */
+async function waitForGateways(monitorUrl: string, count: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const body = (await (await fetch(`${monitorUrl}/status`)).json()) as { gateways: { state: string }[] };
+      if (body.gateways.filter((gateway) => gateway.state === 'up').length >= count) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} gateways heartbeat`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -87,6 +105,10 @@ export async function startEmbedded(extraEnv: Record<string, string> = {}): Prom
       await daemon.stop('SIGTERM');
       await start();
     },
+    stopProcess: async () => {
+      throw new Error('one process: use stopRole');
+    },
+    operationalUrls: { api: urls(ports).apiUrl },
     stop: async () => {
       await daemon.stop('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
@@ -144,16 +166,19 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}): 
   const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix, ...extraEnv };
   const watchers = readCircusIni();
   const daemons = new Map<RoleName, Daemon[]>();
+  /** Brings a watcher up to its numprocesses, as circus would, keeping processes still running. */
   const startWatcher = async (watcher: Watcher) => {
     const cmd = watcher.cmd === 'node' ? process.execPath : watcher.cmd;
     const env = { ...process.env, ...watcher.env, ...isolation };
-    const started = Array.from({ length: watcher.numprocesses }, (_, index) =>
-      new Daemon(`${watcher.name}.${index}`, cmd, watcher.args, env, ROOT).start());
-    daemons.set(watcher.name, started);
+    const running = (daemons.get(watcher.name) ?? []).filter((daemon) => daemon.running);
+    const started = Array.from({ length: watcher.numprocesses - running.length }, (_, index) =>
+      new Daemon(`${watcher.name}.${running.length + index}`, cmd, watcher.args, env, ROOT).start());
+    daemons.set(watcher.name, [...running, ...started]);
     await Promise.all(started.map((daemon) => daemon.waitForOutput(READY[watcher.name], 30_000)));
   };
   for (const watcher of watchers) await startWatcher(watcher);
   await waitForNodes(urls(ports).apiUrl);
+  await waitForGateways(urls(ports).monitorUrl, watchers.find((watcher) => watcher.name === 'gateway')!.numprocesses);
   const watcherOf = (role: RoleName) => watchers.find((watcher) => watcher.name === role)!;
   const stopRole = async (role: RoleName, signal: NodeJS.Signals = 'SIGTERM') => {
     await Promise.all((daemons.get(role) ?? []).map((daemon) => daemon.stop(signal)));
@@ -166,11 +191,23 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}): 
     stopRole,
     startRole: async (role) => {
       await startWatcher(watcherOf(role));
-      if (role === 'gateway') await waitForNodes(urls(ports).apiUrl);
+      if (role === 'gateway') await waitForGateways(urls(ports).monitorUrl, watcherOf(role).numprocesses);
     },
     restart: async (role, signal = 'SIGTERM') => {
       await stopRole(role, signal);
       await startWatcher(watcherOf(role));
+    },
+    stopProcess: async (role, pid, signal = 'SIGTERM') => {
+      const daemon = (daemons.get(role) ?? []).find((candidate) => candidate.pid === pid);
+      if (!daemon) throw new Error(`no ${role} process ${pid}`);
+      await daemon.stop(signal);
+    },
+    operationalUrls: {
+      api: urls(ports).apiUrl,
+      gateway: `http://127.0.0.1:${ports.PUSHWIRE_GATEWAY_PORT}`,
+      monitor: urls(ports).monitorUrl,
+      pusher: `http://127.0.0.1:${ports.PUSHWIRE_PUSHER_PORT}`,
+      broker: `http://127.0.0.1:${ports.PUSHWIRE_BROKER_HTTP_PORT}`,
     },
     restartAll: async () => {
       for (const watcher of [...watchers].reverse()) await stopRole(watcher.name);

@@ -87,12 +87,44 @@ export function resilienceSuite(t: Test, system: () => System, kind: System['kin
     client.close();
   });
 
-  t.test('a gateway stopping gracefully tells its clients to reconnect (1001)', async (t) => {
+  t.test('a gateway stopping gracefully sends a reconnect frame, then closes with 1001', async (t) => {
     const { token } = await http().user();
     const client = await WsClient.connect(system().wsUrl, { token });
     await client.waitFor((frame) => frame.type === 'hello');
-    await system().stopRole('gateway', 'SIGTERM');
-    t.equal(await client.closed(), 1001);
+    const stopping = system().stopRole('gateway', 'SIGTERM');
+    t.match(await client.waitFor((frame) => frame.type === 'reconnect'), { type: 'reconnect', reason: 'draining' });
+    t.equal(await client.closed(), 1001, 'a client that does not leave is closed after the drain time');
+    await stopping;
+    await system().startRole('gateway');
+  });
+
+  t.test('draining one of two gateway processes: its clients move to the other, nothing published meanwhile is lost', { skip: kind === 'embedded' ? 'one process' : false }, async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    const client = await WsClient.connect(system().wsUrl, { token });
+    const hello = await client.waitFor((frame) => frame.type === 'hello');
+    await sleep(300);
+    const first = await api.publish(queue, { title: 'before the drain' });
+    await client.waitForMessages(1);
+    const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(String(hello.gateway))![1]);
+    const draining = system().stopProcess('gateway', pid, 'SIGTERM');
+    await client.waitFor((frame) => frame.type === 'reconnect');
+    const during = await api.publish(queue, { title: 'during the drain' });
+    client.close();
+    // The draining process closed its listening socket: the kernel sends this to the other one.
+    const moved = await WsClient.connect(system().wsUrl, { token, since: first.key });
+    const movedHello = await moved.waitFor((frame) => frame.type === 'hello');
+    t.not(movedHello.gateway, hello.gateway, 'served by the other gateway process');
+    await moved.waitFor((frame) => frame.type === 'catchup');
+    const after = await api.publish(queue, { title: 'after the drain' });
+    await moved.waitForMessages(2);
+    t.same(moved.messages().map((m) => m.key), [during.key, after.key]);
+    const listed = async () => (await new Http(system().apiUrl).request<{ nodes: string[] }>('GET', '/nodes/')).body.nodes;
+    const deadline = Date.now() + 1500;
+    while ((await listed()).length === 0 && Date.now() < deadline) await sleep(50);
+    t.same(await listed(), [new URL(system().wsUrl).host], 'the address stays listed');
+    moved.close();
+    await draining;
     await system().startRole('gateway');
   });
 

@@ -1,0 +1,36 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric Pushwire exports, in one registry per process (embedded mode: one registry for
+ * all roles). Each daemon serves it at GET /metrics. Node's defaults come along, among them
+ * event-loop lag (nodejs_eventloop_lag_*) and memory.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'pushwire_' });
+
+const registers = [registry];
+
+export const metrics = {
+  connections: new Gauge({ name: 'pushwire_connections', help: 'Authenticated websocket connections on this gateway.', registers }),
+  authFailures: new Counter({ name: 'pushwire_auth_failures_total', help: 'Websocket authentications refused, by reason.', labelNames: ['reason'], registers }),
+  published: new Counter({ name: 'pushwire_messages_published_total', help: 'Entries stored in user sequences, by kind.', labelNames: ['kind'], registers }),
+  delivered: new Counter({ name: 'pushwire_messages_delivered_total', help: 'Frames of messages written to websockets, by path (live, catchup, repair).', labelNames: ['path'], registers }),
+  collapsed: new Counter({ name: 'pushwire_messages_collapsed_total', help: 'Messages a slow socket never got because a newer one with the same replaceId replaced them.', registers }),
+  dropped: new Counter({ name: 'pushwire_sockets_dropped_total', help: 'Sockets closed by the server, by reason (slow consumer, store failure).', labelNames: ['reason'], registers }),
+  catchupSize: new Histogram({ name: 'pushwire_catchup_messages', help: 'Messages sent per catch-up page.', buckets: [0, 1, 5, 10, 50, 100, 500, 1000], registers }),
+  busLag: new Histogram({ name: 'pushwire_bus_lag_seconds', help: 'From commit to a gateway receiving the message on the bus.', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers }),
+  gapRepairs: new Counter({ name: 'pushwire_gap_repairs_total', help: 'Store reads a gateway made because the bus skipped a sequence number.', registers }),
+  storeSeconds: new Histogram({ name: 'pushwire_store_seconds', help: 'Store operation latency, by operation.', labelNames: ['operation'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers }),
+  pushSends: new Counter({ name: 'pushwire_push_sends_total', help: 'Push attempts, by platform and result (sent, retry, dead, failed, expired).', labelNames: ['platform', 'result'], registers }),
+  outboxDepth: new Gauge({ name: 'pushwire_push_outbox_depth', help: 'Pushes waiting: due checks plus pending jobs.', registers }),
+};
+
+/** Times `work` into the store latency histogram. */
+export async function timed<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  const stop = metrics.storeSeconds.startTimer({ operation });
+  try {
+    return await work();
+  } finally {
+    stop();
+  }
+}
