@@ -20,6 +20,8 @@ export interface Heartbeat {
   connections: number;
   messagesPerSecond: number;
   startedAt: number;
+  /** p99 of commit → delivery (ms) over the last heartbeat period; null when nothing was delivered. */
+  p99LatencyMs: number | null;
   /** Set on the last heartbeat of a gateway that is shutting down. */
   leaving?: boolean;
 }

@@ -15,6 +15,7 @@ export interface HubOptions {
 
 const VERIFY_CHUNK = 5000;
 const ACK_FLUSH_MS = 250;
+const MAX_LATENCY_SAMPLES = 20_000;
 
 /**
  * The connections of one gateway, by user. Subscribes the bus to exactly the users held here,
@@ -29,6 +30,8 @@ export class Hub {
   private readonly timers: NodeJS.Timeout[] = [];
   private settleTimer: NodeJS.Timeout | null = null;
   delivered = 0;
+  /** Commit → delivery latencies (ms) since the last heartbeat. */
+  private latencies: number[] = [];
 
   constructor(
     private readonly bus: BusSubscriber,
@@ -80,9 +83,18 @@ export class Hub {
   deliver(message: StoredMessage): void {
     const set = this.users.get(message.userId);
     if (!set) return;
-    metrics.busLag.observe(Math.max(0, Date.now() / 1000 - message.micros / 1e6));
+    const lagSeconds = Math.max(0, Date.now() / 1000 - message.micros / 1e6);
+    metrics.busLag.observe(lagSeconds);
+    if (this.latencies.length < MAX_LATENCY_SAMPLES) this.latencies.push(lagSeconds * 1000);
     for (const connection of set) connection.offer(message);
     this.delivered += set.size;
+  }
+
+  /** p99 of the latencies since the last call, then starts a new period. */
+  takeP99LatencyMs(): number | null {
+    const sorted = this.latencies.sort((a, b) => a - b);
+    this.latencies = [];
+    return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] * 100) / 100 : null;
   }
 
   ack(userId: number, seq: number): void {

@@ -196,7 +196,7 @@ export async function startGateway(config: Config, { store, presence }: Backends
     const rate = ((hub.delivered - lastDelivered) * 1000) / Math.max(1, now - lastBeat);
     lastDelivered = hub.delivered;
     lastBeat = now;
-    publisher.publishHeartbeat({ id, address, connections: hub.connections, messagesPerSecond: Math.round(rate), startedAt, leaving });
+    publisher.publishHeartbeat({ id, address, connections: hub.connections, messagesPerSecond: Math.round(rate), p99LatencyMs: hub.takeP99LatencyMs(), startedAt, leaving });
   };
   beat();
   const heartbeat = setInterval(beat, config.heartbeatMs);

@@ -1,5 +1,6 @@
 import { HEARTBEAT_TOPIC, type BusSubscriber, type Heartbeat } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
+import type { History } from './history.js';
 import type { NodeInfo, NodeRegistry, Presence } from '../core/presence/presence.js';
 
 const REAP_EVERY_MS = 250;
@@ -19,6 +20,7 @@ export class GatewayWatcher {
     private readonly presence: Presence,
     private readonly timeoutMs: number,
     private readonly log: Logger,
+    private readonly history: History,
   ) {
     bus.subscribe(HEARTBEAT_TOPIC);
     this.timer = setInterval(() => void this.reap(), REAP_EVERY_MS);
@@ -32,6 +34,7 @@ export class GatewayWatcher {
   async heartbeat(beat: Heartbeat): Promise<void> {
     if (beat.leaving) return this.forget(beat.id, 'left');
     const node = { ...beat, lastSeen: Date.now() };
+    this.history.record(node);
     if (!this.nodes.has(beat.id)) this.log.info({ gateway: beat.id, address: beat.address }, 'gateway joined');
     this.nodes.set(beat.id, node);
     await this.registry.upsert(node).catch((error) => this.log.warn({ err: error }, 'registry update failed'));
@@ -44,11 +47,12 @@ export class GatewayWatcher {
   private async reap(): Promise<void> {
     if (!this.bus.connected) return;
     const deadline = Date.now() - this.timeoutMs;
-    for (const node of this.nodes.values()) if (node.lastSeen < deadline) await this.forget(node.id, 'silent');
+    for (const node of this.nodes.values()) if (node.lastSeen < deadline) await this.forget(node.id, 'dead');
   }
 
-  private async forget(id: string, reason: string): Promise<void> {
+  private async forget(id: string, reason: 'dead' | 'left'): Promise<void> {
     this.nodes.delete(id);
+    this.history.ended(id, reason);
     this.log.info({ gateway: id, reason }, 'gateway removed');
     try {
       await this.registry.remove(id);
