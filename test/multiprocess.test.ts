@@ -2,7 +2,7 @@ import t from 'tap';
 import { startMultiprocess, type System } from './helpers/system.js';
 import { httpSuite } from './suites/http.js';
 import { operationsSuite } from './suites/operations.js';
-import { resilienceSuite } from './suites/resilience.js';
+import { apiDrainTest, resilienceSuite } from './suites/resilience.js';
 import { websocketSuite } from './suites/websocket.js';
 
 // Every watcher of circus.ini as its own process, against real PostgreSQL and Redis.
@@ -20,3 +20,4 @@ httpSuite(t, () => system);
 websocketSuite(t, () => system);
 operationsSuite(t, () => system);
 resilienceSuite(t, () => system, 'multiprocess');
+apiDrainTest(t, () => system);
