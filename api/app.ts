@@ -24,6 +24,16 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
   await app.register(formbody, { bodyLimit: context.config.maxRequestBytes });
   // Only JSON and form bodies are accepted; anything else is 415 unsupported_media_type.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body (curl -H 'content-type: application/json' -X POST) means no fields, not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    }
+  });
   installErrorHandling(app);
   tokenRoutes(app, context);
   queueRoutes(app, context);

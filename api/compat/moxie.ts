@@ -60,6 +60,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   app.addHook('onClose', async () => email?.close());
 
   // Keep the raw body: it is part of the signed string.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     (request as FastifyRequest & { rawBody?: string }).rawBody = body as string;
     try {

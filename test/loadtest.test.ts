@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ROOT, startEmbedded, type System } from './helpers/system.js';
+
+// The load-test tool, run as a user would, against a running system.
+let system: System;
+t.before(async () => {
+  system = await startEmbedded();
+});
+t.teardown(() => system?.stop());
+
+const run = (...args: string[]) => spawnSync(process.execPath, ['dist/loadtest/main.js', '--api', system.apiUrl, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+
+for (const shape of ['hot', 'per-client', 'mixed']) {
+  t.test(`${shape}: every expected delivery, no loss, no duplicate, measured`, async (t) => {
+    const html = join(mkdtempSync(join(tmpdir(), 'pushwire-load-')), 'report.html');
+    const result = run('--clients', '60', '--shape', shape, '--messages', '40', '--sources', '3', '--json', '--html', html);
+    t.equal(result.status, 0, result.stderr.slice(-500));
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+    t.equal(report.published, 40);
+    t.ok(report.expected > 0);
+    t.equal(report.delivered, report.expected);
+    t.same([report.lost, report.duplicates], [0, 0]);
+    t.ok(report.latencyMs.p99 > 0 && report.latencyMs.p50 <= report.latencyMs.p99);
+    t.ok(report.connectMs.max > 0);
+    t.ok(report.server.rssBytes > 0, 'server memory read from /metrics');
+    t.match(readFileSync(html, 'utf8'), /<svg[^>]*aria-label="latency histogram">.*<rect/s);
+  });
+}
+
+t.test('a fixed rate is kept', async (t) => {
+  const started = Date.now();
+  const result = run('--clients', '10', '--messages', '20', '--rate', '20', '--json');
+  t.equal(result.status, 0);
+  t.ok(Date.now() - started >= 950, '20 messages at 20/s take about a second');
+  t.ok(JSON.parse(result.stdout).publishesPerSecond <= 25);
+});
+
+t.test('bad arguments are refused with a message', async (t) => {
+  const result = run('--shape', 'square');
+  t.equal(result.status, 2);
+  t.match(result.stderr, /--shape must be hot, per-client or mixed/);
+  t.equal(run('--clients', '-5').status, 1, 'commander refuses a negative count');
+});
