@@ -89,9 +89,15 @@ export async function startGateway(config: Config, { store, presence }: Backends
       }),
     ]);
     if (data.closed) return;
-    // `acked` lets a client without a stored position resume from what the user last acknowledged.
-    connection.sendControl({ type: 'hello', gateway: id, acked: acked > 0 ? encodeKey(user.id, acked) : null });
-    await connection.start(stored.get(user.id) ?? user.lastSeq, since, limit);
+    const storedLastSeq = stored.get(user.id) ?? user.lastSeq;
+    // `position`: without `since`, live delivery starts after this key, so a client that loses the
+    // socket before its first message resumes from here. `acked`: what the user last acknowledged.
+    connection.sendControl({
+      type: 'hello', gateway: id,
+      position: since === undefined ? encodeKey(user.id, storedLastSeq) : null,
+      acked: acked > 0 ? encodeKey(user.id, acked) : null,
+    });
+    await connection.start(storedLastSeq, since, limit);
   }
 
   function handle(ws: WebSocket<SocketData>, frame: ClientFrame): void {

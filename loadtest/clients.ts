@@ -1,45 +1,84 @@
 import WebSocket from 'ws';
 import type { Histogram } from 'hdr-histogram-js';
 
-/** The send time rides in the posted body (µs since the epoch); a regex reads it without parsing JSON. */
+/** The send time rides in the posted body (µs since the epoch); regexes read frames without parsing JSON. */
 const SENT_AT = /"body":"(\d+)"/;
-const KEY_SEQ = /"key":"[0-9a-f]{12}([0-9a-f]{12})"/;
+const KEY = /"key":"([0-9a-f]{12}([0-9a-f]{12}))"/;
 
-/** One websocket client of the load test: counts what it gets, catches duplicates and gaps. */
+/**
+ * One websocket client of the load test: counts what it gets, catches duplicates, and, like a
+ * real client, reconnects to any node from /nodes/ with `since` = its last key when its socket
+ * closes or its gateway drains.
+ */
 export class LoadClient {
   received = 0;
   duplicates = 0;
+  reconnects = 0;
   private lastSeq = 0;
-  socket: WebSocket | null = null;
+  private lastKey: string | null = null;
+  private socket: WebSocket | null = null;
+  private wanted = true;
 
-  constructor(readonly token: string, readonly user: number) {}
+  constructor(readonly token: string, readonly user: number, private readonly api: string, private readonly localAddress: string, private readonly latency: Histogram) {}
 
-  /** Connects and authenticates; resolves with the connect+auth time in ms. */
-  connect(url: string, localAddress: string, latency: Histogram): Promise<number> {
+  get open(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Connects and authenticates (resuming after its last key, if any); resolves with the time it took in ms. */
+  connect(node: string): Promise<number> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { localAddress, perMessageDeflate: false });
+      const socket = new WebSocket(`ws://${node}/`, { localAddress: this.localAddress, perMessageDeflate: false });
       this.socket = socket;
-      socket.on('open', () => socket.send(JSON.stringify({ token: this.token })));
-      socket.on('error', reject);
+      socket.on('open', () => socket.send(JSON.stringify(this.lastKey ? { token: this.token, since: this.lastKey, limit: 1000 } : { token: this.token })));
+      socket.on('error', (error) => (socket.readyState === WebSocket.CONNECTING ? reject(error) : undefined));
+      socket.on('close', () => {
+        if (this.wanted && this.socket === socket) void this.reconnect();
+      });
       socket.on('message', (data) => {
         const text = data.toString();
-        if (text.startsWith('{"type":"hello"')) return resolve(performance.now() - started);
+        if (text.startsWith('{"type":"hello"')) {
+          // Before any message, resume from where live delivery started, not from "now".
+          this.lastKey ??= /"position":"([0-9a-f]{24})"/.exec(text)?.[1] ?? null;
+          return resolve(performance.now() - started);
+        }
+        if (text.startsWith('{"type":"reconnect"')) return socket.close();
+        if (text.startsWith('{"type":"catchup"') && text.includes('"more":true')) return socket.send('{"type":"fetch"}');
         const sentAt = SENT_AT.exec(text);
-        if (!sentAt) return;
-        const seq = parseInt(KEY_SEQ.exec(text)![1], 16);
+        const key = KEY.exec(text);
+        if (!sentAt || !key) return;
+        const seq = parseInt(key[2], 16);
         if (seq <= this.lastSeq) {
           this.duplicates++;
           return;
         }
         this.lastSeq = seq;
+        this.lastKey = key[1];
         this.received++;
-        latency.recordValue(Math.max(1, Math.round((performance.timeOrigin + performance.now()) * 1000 - Number(sentAt[1]))));
+        this.latency.recordValue(Math.max(1, Math.round((performance.timeOrigin + performance.now()) * 1000 - Number(sentAt[1]))));
       });
     });
   }
 
+  /** Backoff with full jitter, then any node that /nodes/ lists. */
+  private async reconnect(): Promise<void> {
+    for (let attempt = 0; this.wanted; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 100 * 2 ** attempt)));
+      try {
+        const { nodes } = (await (await fetch(`${this.api}/nodes/`)).json()) as { nodes: string[] };
+        if (nodes.length === 0) continue;
+        await this.connect(nodes[Math.floor(Math.random() * nodes.length)]);
+        this.reconnects++;
+        return;
+      } catch {
+        // the node went away meanwhile: try again
+      }
+    }
+  }
+
   close(): void {
+    this.wanted = false;
     this.socket?.terminate();
   }
 }

@@ -39,6 +39,14 @@ t.test('a fixed rate is kept', async (t) => {
   t.ok(JSON.parse(result.stdout).publishesPerSecond <= 25);
 });
 
+t.test('--storm-command runs once the clients are connected and the storm is timed', async (t) => {
+  const result = run('--clients', '20', '--messages', '10', '--json', '--storm-command', 'true');
+  t.equal(result.status, 0);
+  const report = JSON.parse(result.stdout);
+  t.ok(report.storm.secondsFromStart >= report.storm.secondsAfterCommand);
+  t.equal(report.storm.reconnects, 0, 'a storm that kills nothing reconnects nobody');
+});
+
 t.test('bad arguments are refused with a message', async (t) => {
   const result = run('--shape', 'square');
   t.equal(result.status, 2);
