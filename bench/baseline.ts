@@ -1,27 +1,21 @@
-import uws from '@trufflesuite/uws-js-unofficial';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-/**
- * The ceiling of our stack: a bare uWebSockets.js pub/sub server. Clients connect and are
- * subscribed to one topic; `POST /publish` sends the posted JSON to every subscriber, wrapped
- * in an envelope shaped like Pushwire's so both put the same bytes on the wire.
- */
-export async function startBareUws(): Promise<{ url: string; wsUrl: string; close(): void }> {
-  const app = uws.App()
-    .ws('/*', { open: (ws) => void ws.subscribe('all'), idleTimeout: 60 })
-    .post('/publish', (res) => {
-      let body = Buffer.alloc(0);
-      res.onAborted(() => {});
-      res.onData((chunk, last) => {
-        body = Buffer.concat([body, Buffer.from(chunk)]);
-        if (!last) return;
-        const frame = `{"type":"message","key":"${'0'.repeat(24)}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
-          + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body.toString()}}`;
-        app.publish('all', frame, false);
-        res.cork(() => res.end('{}'));
-      });
+export interface Baseline {
+  url: string;
+  port: number;
+  pid: number;
+  close(): void;
+}
+
+/** Starts a baseline server (see baseline-server.ts) in its own process. */
+export function startBaseline(kind: 'uws' | 'socketio'): Promise<Baseline> {
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.js', import.meta.url)), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`baseline ${kind} exited (${code})`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const port = /listening (\d+)/.exec(chunk.toString())?.[1];
+      if (port) resolve({ url: `http://127.0.0.1:${port}`, port: Number(port), pid: child.pid!, close: () => child.kill() });
     });
-  const socket = await new Promise<uws.us_listen_socket>((resolve, reject) =>
-    app.listen('127.0.0.1', 0, (listen) => (listen ? resolve(listen) : reject(new Error('cannot listen')))));
-  const port = uws.us_socket_local_port(socket as never);
-  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/`, close: () => uws.us_listen_socket_close(socket) };
+  });
 }

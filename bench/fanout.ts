@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
 import { startEmbedded, startMultiprocess, type System } from '../test/helpers/system.js';
-import { startBareUws } from './baseline.js';
+import { io as connectSocketIo, type Socket } from 'socket.io-client';
+import { startBaseline } from './baseline.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -115,13 +116,37 @@ async function fanOut(system: System): Promise<Result> {
 }
 
 async function bareFanOut(): Promise<Result> {
-  const bare = await startBareUws();
+  const bare = await startBaseline('uws');
   const latencies: number[] = [];
   const counter = { delivered: 0 };
-  const sockets = await openClients(bare.wsUrl, Array(CLIENTS).fill(null), latencies, counter);
+  const sockets = await openClients(`ws://127.0.0.1:${bare.port}/`, Array(CLIENTS).fill(null), latencies, counter);
   const result = await measure(FANOUT_MESSAGES * CLIENTS, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${bare.url}/publish`));
   sockets.forEach((socket) => socket.terminate());
   bare.close();
+  return result;
+}
+
+/** Socket.IO clients (websocket transport) of the Socket.IO baseline, reading the same frames. */
+async function socketIoFanOut(): Promise<Result> {
+  const server = await startBaseline('socketio');
+  const latencies: number[] = [];
+  const counter = { delivered: 0 };
+  const sockets: Socket[] = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const socket = connectSocketIo(server.url, { transports: ['websocket'], forceNew: true });
+    socket.on('message', (text: string) => {
+      const sentAt = SENT_AT.exec(text);
+      if (!sentAt) return;
+      counter.delivered++;
+      latencies.push(performance.timeOrigin + performance.now() - Number(sentAt[1]));
+    });
+    sockets.push(socket);
+  }
+  await Promise.all(sockets.map((socket) => (socket.connected ? null : new Promise((resolve) => socket.once('connect', () => resolve(null))))));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const result = await measure(FANOUT_MESSAGES * CLIENTS, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${server.url}/publish`));
+  sockets.forEach((socket) => socket.disconnect());
+  server.close();
   return result;
 }
 
@@ -135,6 +160,7 @@ async function main(): Promise<void> {
   };
   for (let run = 0; run < RUNS; run++) {
     record('bare uWS fan-out (baseline)', await bareFanOut());
+    record('Socket.IO fan-out (baseline)', await socketIoFanOut());
     for (const [kind, start] of [['embedded', () => startEmbedded()], ['multi-process', startMultiprocess]] as const) {
       const system = await start();
       try {
@@ -146,15 +172,16 @@ async function main(): Promise<void> {
     }
   }
   const baseline = median(rows['bare uWS fan-out (baseline)'].map((r) => r.deliveriesPerSecond));
+  const socketIo = median(rows['Socket.IO fan-out (baseline)'].map((r) => r.deliveriesPerSecond));
   const lines = [
     `Medians of ${RUNS} runs, ${CLIENTS} clients, ${FANOUT_MESSAGES} fan-out messages, ${MESSAGES} messages over ${CLIENTS} users, ${CONCURRENCY} concurrent publishers; load generator in one process on the same 2-core machine.`,
     '',
-    '| scenario | deliveries/s | × bare uWS | publishes/s | p50 ms | p99 ms | lost |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | deliveries/s | × bare uWS | × Socket.IO | publishes/s | p50 ms | p99 ms | lost |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, results] of Object.entries(rows)) {
     const dps = median(results.map((r) => r.deliveriesPerSecond));
-    lines.push(`| ${name} | ${Math.round(dps)} | ${name.includes('fan-out') ? (dps / baseline).toFixed(2) : '—'} | ${Math.round(median(results.map((r) => r.publishesPerSecond)))} | ${median(results.map((r) => r.p50)).toFixed(1)} | ${median(results.map((r) => r.p99)).toFixed(1)} | ${results.reduce((sum, r) => sum + r.lost, 0)} |`);
+    lines.push(`| ${name} | ${Math.round(dps)} | ${name.includes('fan-out') ? (dps / baseline).toFixed(2) : '—'} | ${name.includes('fan-out') ? (dps / socketIo).toFixed(2) : '—'} | ${Math.round(median(results.map((r) => r.publishesPerSecond)))} | ${median(results.map((r) => r.p50)).toFixed(1)} | ${median(results.map((r) => r.p99)).toFixed(1)} | ${results.reduce((sum, r) => sum + r.lost, 0)} |`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);

@@ -1,0 +1,52 @@
+/**
+ * The baselines of `npm run bench`, each in its own process like Pushwire's gateway:
+ *   node dist/bench/baseline-server.js uws       — bare uWebSockets.js pub/sub (our stack's ceiling)
+ *   node dist/bench/baseline-server.js socketio  — Socket.IO (what a Node user would pick instead)
+ * Clients connect and join one audience; `POST /publish` sends the posted JSON to all of them,
+ * wrapped in an envelope shaped like Pushwire's so every server puts the same bytes on the wire.
+ * Prints `listening <port>` when ready.
+ */
+import { createServer } from 'node:http';
+import { Server } from 'socket.io';
+import uws from '@trufflesuite/uws-js-unofficial';
+
+const frame = (body: string) => `{"type":"message","key":"${'0'.repeat(24)}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
+  + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body}}`;
+
+function startUws(): void {
+  const app = uws.App()
+    .ws('/*', { open: (ws) => void ws.subscribe('all'), idleTimeout: 60 })
+    .post('/publish', (res) => {
+      let body = Buffer.alloc(0);
+      res.onAborted(() => {});
+      res.onData((chunk, last) => {
+        body = Buffer.concat([body, Buffer.from(chunk)]);
+        if (!last) return;
+        app.publish('all', frame(body.toString()), false);
+        res.cork(() => res.end('{}'));
+      });
+    });
+  app.listen('127.0.0.1', 0, (socket) => {
+    if (!socket) throw new Error('cannot listen');
+    process.stdout.write(`listening ${uws.us_socket_local_port(socket as never)}\n`);
+  });
+}
+
+function startSocketIo(): void {
+  const server = createServer();
+  const io = new Server(server, { transports: ['websocket'], perMessageDeflate: false });
+  io.on('connection', (socket) => void socket.join('all'));
+  server.on('request', (request, response) => {
+    if (request.url !== '/publish') return;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      io.to('all').emit('message', frame(Buffer.concat(chunks).toString()));
+      response.end('{}');
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${(server.address() as { port: number }).port}\n`));
+}
+
+if (process.argv[2] === 'socketio') startSocketIo();
+else startUws();
