@@ -81,15 +81,18 @@ export async function startGateway(config: Config, { store, presence }: Backends
     data.connection = connection;
     // Subscribe first, then read the store: nothing committed in between can be missed.
     hub.attach(connection);
+    // Resuming after a key needs no fresh sequence read: catch-up starts at that key, and the
+    // settle check covers what commits meanwhile. Without `since` (or after a time) it does.
+    const resumesAfterKey = since !== undefined && 'seq' in since;
     const [stored, acked] = await Promise.all([
-      store.lastSeqs([user.id]),
+      resumesAfterKey ? Promise.resolve(new Map<number, number>()) : store.lastSeqs([user.id]),
       presence.acked(user.id).catch((error) => {
         log.warn({ err: error }, 'acked position unavailable');
         return 0;
       }),
     ]);
     if (data.closed) return;
-    const storedLastSeq = stored.get(user.id) ?? user.lastSeq;
+    const storedLastSeq = resumesAfterKey ? (since as { seq: number }).seq : stored.get(user.id) ?? user.lastSeq;
     // `position`: without `since`, live delivery starts after this key, so a client that loses the
     // socket before its first message resumes from here. `acked`: what the user last acknowledged.
     connection.sendControl({

@@ -18,6 +18,7 @@ export class LoadClient {
   private lastKey: string | null = null;
   private socket: WebSocket | null = null;
   private wanted = true;
+  private node = '';
 
   constructor(readonly token: string, readonly user: number, private readonly api: string, private readonly localAddress: string, private readonly latency: Histogram) {}
 
@@ -28,6 +29,7 @@ export class LoadClient {
   /** Connects and authenticates (resuming after its last key, if any); resolves with the time it took in ms. */
   connect(node: string): Promise<number> {
     const started = performance.now();
+    this.node = node;
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(`ws://${node}/`, { localAddress: this.localAddress, perMessageDeflate: false });
       this.socket = socket;
@@ -61,14 +63,18 @@ export class LoadClient {
     });
   }
 
-  /** Backoff with full jitter, then any node that /nodes/ lists. */
+  /** Backoff with full jitter; the same node first (several processes may share its address), then any that /nodes/ lists. */
   private async reconnect(): Promise<void> {
     for (let attempt = 0; this.wanted; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 100 * 2 ** attempt)));
       try {
-        const { nodes } = (await (await fetch(`${this.api}/nodes/`)).json()) as { nodes: string[] };
-        if (nodes.length === 0) continue;
-        await this.connect(nodes[Math.floor(Math.random() * nodes.length)]);
+        let node = this.node;
+        if (attempt > 0) {
+          const { nodes } = (await (await fetch(`${this.api}/nodes/`)).json()) as { nodes: string[] };
+          if (nodes.length === 0) continue;
+          node = nodes[Math.floor(Math.random() * nodes.length)];
+        }
+        await this.connect(node);
         this.reconnects++;
         return;
       } catch {
