@@ -12,14 +12,8 @@ import { Connection } from './connection.js';
 import { Hub } from './hub.js';
 import { CloseCode, errorFrame, parseClientFrame, type ClientFrame } from './protocol.js';
 import { App, closeListenSocket, localPort, type ListenSocket, type WebSocket } from './uws.js';
+import { UwsSocket, type SocketData } from './uws-socket.js';
 
-interface SocketData {
-  queryToken: string | null;
-  authenticating: boolean;
-  closed: boolean;
-  authTimer?: NodeJS.Timeout;
-  connection?: Connection;
-}
 
 /** How long a new bus subscription takes to reach the broker, with margin (loopback: ~1 ms). */
 const SETTLE_MS = 250;
@@ -35,6 +29,10 @@ export async function startGateway(config: Config, { store, presence }: Backends
     if (event.topic === 'user') hub.deliver(event.message);
   });
 
+  const delivery = {
+    publicUrl: config.publicUrl, softBackpressureBytes: config.softBackpressureBytes, maxPending: config.maxPendingMessages,
+    fillBatch: FILL_BATCH, onError: (error: unknown) => log.error({ err: error }, 'delivery failed'),
+  };
   const sendRaw = (ws: WebSocket<SocketData>, frame: string) => {
     if (!ws.getUserData().closed) ws.send(frame, false);
   };
@@ -62,22 +60,8 @@ export async function startGateway(config: Config, { store, presence }: Backends
     const limit = frame.limit ?? config.defaultLimit;
     if (limit > config.maxLimit) return reject(ws, new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
     clearTimeout(data.authTimer);
-    const connection = new Connection(user.id, {
-      send: (text) => sendRaw(ws, text),
-      batch: (sends) => {
-        if (data.closed) sends();
-        else ws.cork(sends);
-      },
-      bufferedAmount: () => (data.closed ? 0 : ws.getBufferedAmount()),
-      close: (code, reason) => {
-        if (data.closed) return;
-        data.closed = true;
-        ws.end(code, reason);
-      },
-    }, store, {
-      publicUrl: config.publicUrl, softBackpressureBytes: config.softBackpressureBytes, maxPending: config.maxPendingMessages,
-      fillBatch: FILL_BATCH, onError: (error) => log.error({ err: error }, 'delivery failed'),
-    });
+    data.authTimer = undefined;
+    const connection = new Connection(user.id, new UwsSocket(ws, data), store, delivery);
     data.connection = connection;
     // Subscribe first, then read the store: nothing committed in between can be missed.
     hub.attach(connection);
