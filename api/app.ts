@@ -20,6 +20,8 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: context.config.maxRequestBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
+    // Some compatibility fields take several JSON types (pushjack's message: text or a dictionary).
+    ajv: { customOptions: { allowUnionTypes: true } },
   });
   await app.register(formbody, { bodyLimit: context.config.maxRequestBytes });
   // Only JSON and form bodies are accepted; anything else is 415 unsupported_media_type.

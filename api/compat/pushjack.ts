@@ -113,7 +113,7 @@ export async function pushjackApi(app: FastifyInstance, { config, devices, provi
         required: ['ids'],
         properties: {
           ids: { type: 'array', minItems: 1, maxItems: MAX_IDS, items: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } },
-          message: { type: ['string', 'object', 'null'], maxProperties: 64 },
+          message: { type: ['string', 'object', 'null'] },
           application_id: appId,
           expiration: { type: 'integer', minimum: 0, maximum: 365 * 86400 },
           low_priority: { type: 'boolean' },
@@ -192,7 +192,7 @@ export async function pushjackApi(app: FastifyInstance, { config, devices, provi
         required: ['ids', 'message'],
         properties: {
           ids: { type: 'array', minItems: 1, maxItems: MAX_IDS, items: { type: 'string', minLength: 1, maxLength: 4096 } },
-          message: { type: ['string', 'object'], maxProperties: 64 },
+          message: { type: ['string', 'object'] },
           api_key: { type: 'string', minLength: 1 },
           application_id: appId,
           notification: { type: 'object', properties: { title: { type: 'string' }, body: { type: 'string' }, icon: { type: 'string' } } },
