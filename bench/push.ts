@@ -12,6 +12,7 @@ import { Http } from '../test/helpers/client.js';
 import { ROOT, startMultiprocess } from '../test/helpers/system.js';
 import { startPushServers, type PushServers } from '../test/servers/all.js';
 import { ensurePki, PKI_DIR_ENV } from '../test/servers/pki.js';
+import { PLATFORMS, type Platform } from '../core/store/devices.js';
 
 const { values: args } = parseArgs({ options: { devices: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
 const DEVICES = Number(args.devices);
@@ -21,8 +22,6 @@ const pkiDir = join(ROOT, 'test-artifacts', 'pki');
 ensurePki(pkiDir);
 process.env[PKI_DIR_ENV] = pkiDir;
 
-type Platform = 'apns' | 'fcm' | 'gcm' | 'webpush';
-const PLATFORMS: Platform[] = ['apns', 'fcm', 'gcm', 'webpush'];
 
 /** Pushes the local servers have accepted so far, per platform. */
 function accepted(servers: PushServers, platform: Platform): number {

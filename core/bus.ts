@@ -33,11 +33,11 @@ export type BusEvent =
 const packr = new Packr({ useRecords: false });
 const HIGH_WATER_MARK = 100_000;
 
-export function encodeUserMessage(message: StoredMessage): [string, Buffer] {
+function encodeUserMessage(message: StoredMessage): [string, Buffer] {
   return [userTopic(message.userId), packr.pack(message)];
 }
 
-export function decodeBusFrame(topic: Buffer, payload: Buffer): BusEvent | null {
+function decodeBusFrame(topic: Buffer, payload: Buffer): BusEvent | null {
   const name = topic.toString();
   if (name === HEARTBEAT_TOPIC) return { topic: 'heartbeat', heartbeat: packr.unpack(payload) as Heartbeat };
   if (name.startsWith('u.')) return { topic: 'user', message: packr.unpack(payload) as StoredMessage };

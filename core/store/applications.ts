@@ -1,5 +1,3 @@
-import type { Platform } from './devices.js';
-
 export interface ApnsCredentials {
   /** Token auth: .p8 key (PEM), key id, team id. */
   token?: { key: string; keyId: string; teamId: string };
@@ -17,8 +15,6 @@ export interface Credentials {
   gcm?: { serverKey: string };
   webpush?: { subject: string; publicKey: string; privateKey: string };
 }
-
-export type CredentialsFor<P extends Platform> = NonNullable<Credentials[P]>;
 
 /** Provider credentials per application id. The application `default` comes from configuration. */
 export interface ApplicationStore {
