@@ -16,7 +16,7 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
   const providers = new ProviderRegistry(config, backends.applications);
   const app = await buildApi({ config, ...backends, publisher, providers }, log);
   const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);
-  const url = await listen(app, config.host, config.apiPort, 'api', log);
+  const url = await listen(app, config.host, config.apiPort, 'api', log, config.apiFd);
   return {
     url,
     close: async () => {

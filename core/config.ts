@@ -33,6 +33,8 @@ export const options = {
   host: { env: 'PUSHWIRE_HOST', schema: z.string().min(1), default: '127.0.0.1',
     doc: 'Interface every daemon listens on. Loopback by default so a first run exposes nothing.' },
   apiPort: { env: 'PUSHWIRE_API_PORT', schema: port, default: undefined, doc: 'HTTP API port (profile default).' },
+  apiFd: { env: 'PUSHWIRE_API_FD', schema: z.coerce.number().int().min(3).optional(), default: undefined,
+    doc: 'Listen on this inherited socket instead of HOST:API_PORT: how circus runs several api processes on one port (use_sockets, `--fd $(circus.sockets.api)`).' },
   gatewayPort: { env: 'PUSHWIRE_GATEWAY_PORT', schema: port, default: undefined, doc: 'Websocket gateway port (profile default).' },
   monitorPort: { env: 'PUSHWIRE_MONITOR_PORT', schema: port, default: undefined, doc: 'Monitor HTTP port (profile default).' },
   brokerHost: { env: 'PUSHWIRE_BROKER_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Host the broker listens on and the others connect to.' },

@@ -1,5 +1,5 @@
 import { openBackends, type Backends } from './backends.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config, type OptionName } from './config.js';
 import { createLogger, type Logger } from './log.js';
 
 /** A running role of Pushwire (api, gateway, monitor, broker). */
@@ -15,11 +15,11 @@ export interface Role {
 export async function runDaemon(
   name: string,
   start: (config: Config, backends: Backends | null, log: Logger) => Promise<Role>,
-  { needsBackends = true, allowEmbedded = false } = {},
+  { needsBackends = true, allowEmbedded = false, overrides = {} as Partial<Record<OptionName, unknown>> } = {},
 ): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, overrides);
     if (needsBackends && config.embedded && !allowEmbedded) {
       throw new ConfigError([`the ${name} daemon runs alone only with DATABASE_URL and REDIS_URL; for one process with embedded defaults run \`npm start\``]);
     }

@@ -163,7 +163,7 @@ export async function startGateway(config: Config, { store, presence }: Backends
       }
     },
   }).get('/health', (res) => {
-    res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', id, connections: hub.connections }));
+    res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', pid: process.pid, id, connections: hub.connections }));
   }).get('/ready', (res) => {
     const problem = draining ? 'draining' : subscriber.connected ? null : 'bus disconnected';
     res.writeStatus(problem ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json')

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { startMultiprocess, type System } from './helpers/system.js';
+import { readCircusIni, startMultiprocess, type System } from './helpers/system.js';
 import { httpSuite } from './suites/http.js';
-import { operationsSuite } from './suites/operations.js';
+import { operationsSuite, sharedPortTest } from './suites/operations.js';
 import { apiDrainTest, resilienceSuite } from './suites/resilience.js';
 import { websocketSuite } from './suites/websocket.js';
 
@@ -19,5 +19,7 @@ t.afterEach((t) => {
 httpSuite(t, () => system);
 websocketSuite(t, () => system);
 operationsSuite(t, () => system);
+const processes = (role: string) => readCircusIni().find((watcher) => watcher.name === role)!.numprocesses;
+sharedPortTest(t, () => system, { gateway: processes('gateway'), api: processes('api') });
 resilienceSuite(t, () => system, 'multiprocess');
 apiDrainTest(t, () => system);

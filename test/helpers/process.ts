@@ -6,10 +6,12 @@ export class Daemon {
   private child: ChildProcess | null = null;
   private exited: Promise<number | null> = Promise.resolve(null);
 
-  constructor(readonly name: string, private readonly cmd: string, private readonly args: string[], private readonly env: NodeJS.ProcessEnv, private readonly cwd: string) {}
+  /** `inheritFd`: a descriptor of ours the child gets as its fd 3 (a listening socket, like circus's). */
+  constructor(readonly name: string, private readonly cmd: string, private readonly args: string[], private readonly env: NodeJS.ProcessEnv, private readonly cwd: string, private readonly inheritFd?: number) {}
 
   start(): this {
-    const child = spawn(this.cmd, this.args, { env: this.env, cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe', ...(this.inheritFd === undefined ? [] : [this.inheritFd])];
+    const child = spawn(this.cmd, this.args, { env: this.env, cwd: this.cwd, stdio });
     this.child = child;
     const keep = (chunk: Buffer) => {
       this.output.push(chunk.toString());

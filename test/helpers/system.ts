@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +63,19 @@ async function waitForNodes(apiUrl: string, timeoutMs = 15_000): Promise<void> {
     if (Date.now() > deadline) throw new Error('no gateway appeared in /nodes/');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A listening socket for processes to share, as circus binds `[socket:NAME]`. We never serve
+ * on it: a connection that reaches us before the children take over is reset. Closed once the
+ * children have it.
+ */
+async function bindShared(port: number): Promise<{ fd: number; close(): void }> {
+  const server = createNetServer({ pauseOnConnect: true }, (socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  // The descriptor of a listening server, to pass to children (not part of Node's public API).
+  const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+  return { fd, close: () => server.close() };
 }
 
 /** Until the monitor hears `count` gateways heartbeat (a first heartbeat can be lost while the bus connects). */
@@ -171,10 +185,19 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}): 
     const cmd = watcher.cmd === 'node' ? process.execPath : watcher.cmd;
     const env = { ...process.env, ...watcher.env, ...isolation };
     const running = (daemons.get(watcher.name) ?? []).filter((daemon) => daemon.running);
+    // use_sockets: like circus, bind `$(circus.sockets.NAME)` once and hand it to every process as fd 3.
+    const socketName = /\$\(circus\.sockets\.(\w+)\)/.exec(watcher.args.join(' '))?.[1];
+    if (socketName && running.length) throw new Error(`${watcher.name}: restart the whole watcher; its socket is shared`);
+    const socket = socketName ? await bindShared(Number(isolation[`PUSHWIRE_${socketName.toUpperCase()}_PORT` as keyof typeof isolation])) : null;
+    const args = watcher.args.map((arg) => arg.replace(/\$\(circus\.sockets\.\w+\)/, '3'));
     const started = Array.from({ length: watcher.numprocesses - running.length }, (_, index) =>
-      new Daemon(`${watcher.name}.${running.length + index}`, cmd, watcher.args, env, ROOT).start());
+      new Daemon(`${watcher.name}.${running.length + index}`, cmd, args, env, ROOT, socket?.fd).start());
     daemons.set(watcher.name, [...running, ...started]);
-    await Promise.all(started.map((daemon) => daemon.waitForOutput(READY[watcher.name], 30_000)));
+    try {
+      await Promise.all(started.map((daemon) => daemon.waitForOutput(READY[watcher.name], 30_000)));
+    } finally {
+      socket?.close();
+    }
   };
   for (const watcher of watchers) await startWatcher(watcher);
   await waitForNodes(urls(ports).apiUrl);

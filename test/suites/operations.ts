@@ -14,6 +14,21 @@ function freshGet(url: string): Promise<string> {
   });
 }
 
+/** Several processes of one role behind one port (gateways: SO_REUSEPORT; api: circus's shared socket) all serve. */
+export function sharedPortTest(t: Test, system: () => System, processes: { gateway: number; api: number }): void {
+  t.test('every process behind a shared port serves', async (t) => {
+    for (const [role, count] of Object.entries(processes) as ['gateway' | 'api', number][]) {
+      // Concurrent connections: with one shared accept queue, an idle process may win every lone accept.
+      const pids = new Set<number>();
+      for (let round = 0; round < 10 && pids.size < count; round++) {
+        const answers = await Promise.all(Array.from({ length: 20 }, () => freshGet(`${system().operationalUrls[role]}/health`)));
+        for (const answer of answers) pids.add((JSON.parse(answer) as { pid: number }).pid);
+      }
+      t.equal(pids.size, count, `${count} ${role} processes answered on one port`);
+    }
+  });
+}
+
 /** Every daemon answers /health, /ready and /metrics, and the metrics move with the traffic. */
 export function operationsSuite(t: Test, system: () => System): void {
   t.test('health, readiness and Prometheus metrics on every daemon', async (t) => {
