@@ -34,6 +34,13 @@ interface Outgoing {
 
 type Phase = 'syncing' | 'paging' | 'live';
 
+/** Counter children bound once: this runs once per socket per message. */
+const deliveredBy = {
+  live: metrics.delivered.labels('live'),
+  catchup: metrics.delivered.labels('catchup'),
+  repair: metrics.delivered.labels('repair'),
+};
+
 /** A bus message reaches every socket of its user as the same object: serialise it once. */
 const frames = new WeakMap<StoredMessage, string>();
 function frameOf(message: StoredMessage, publicUrl: string): string {
@@ -181,7 +188,7 @@ export class Connection {
   }
 
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
-    metrics.delivered.inc({ path });
+    deliveredBy[path].inc();
     this.enqueue({ frame: frameOf(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
   }
 
