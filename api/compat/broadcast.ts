@@ -21,15 +21,20 @@ export class BroadcastAudience {
   }
 
   private async load(): Promise<{ user: User; queue: Queue }> {
-    const { token, queue } = await this.applications.setting('broadcast-user', () => ({ token: randomId(), queue: randomId() }));
-    const existing = await this.store.userByToken(token);
-    if (existing) return { user: existing, queue: (await this.store.queueByName(queue))! };
+    const { token } = await this.applications.setting('broadcast-user', () => ({ token: randomId() }));
+    return userWithToken(this.store, token);
+  }
+}
+
+/** The user holding `token` and their own queue, created when new (the first api process to try wins). */
+export async function userWithToken(store: Store, token: string): Promise<{ user: User; queue: Queue }> {
+  let user = await store.userByToken(token);
+  if (!user) {
     try {
-      return await this.store.createUser(token, queue);
+      return await store.createUser(token, randomId());
     } catch {
-      // Another api process created it first.
-      const user = (await this.store.userByToken(token))!;
-      return { user, queue: (await this.store.queueByName(queue))! };
+      user = (await store.userByToken(token))!;
     }
   }
+  return { user, queue: (await store.queuesOf(user.id)).find((queue) => queue.domain === null)! };
 }

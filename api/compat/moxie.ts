@@ -1,26 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
-import { randomId } from '../../core/ids.js';
 import type { MoxieFields, MoxieNotification } from '../../core/store/moxie.js';
-import type { Queue, Store } from '../../core/store/store.js';
 import { EmailProvider } from '../../providers/email.js';
 import type { ApiContext } from '../context.js';
-import { BroadcastAudience } from './broadcast.js';
+import { BroadcastAudience, userWithToken } from './broadcast.js';
 import { verifyMoxieRequest } from './hmac.js';
-
-/** The own queue of the user with this token, creating the user when new (first api process wins). */
-async function ownQueueOf(store: Store, token: string): Promise<Queue> {
-  let user = await store.userByToken(token);
-  if (!user) {
-    try {
-      return (await store.createUser(token, randomId())).queue;
-    } catch {
-      user = (await store.userByToken(token))!;
-    }
-  }
-  return (await store.queuesOf(user.id)).find((queue) => queue.domain === null)!;
-}
 
 /** Moxie's date format, YYYY-mm-DDTHH:mm:ss, read and written as UTC. */
 const DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
@@ -71,7 +56,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   });
   const signed = { preHandler: async (request: FastifyRequest) => verifyMoxieRequest(request, config.moxieUsers, nonces, config.moxieDateWindowSeconds) };
 
-  const channel = config.moxieBroadcastToken ? await ownQueueOf(store, config.moxieBroadcastToken) : null;
+  const channel = config.moxieBroadcastToken ? (await userWithToken(store, config.moxieBroadcastToken)).queue : null;
   const announce = async (fields: { title: string; body?: string; actionUrl?: string; replaceId: string }) => {
     if (!channel) return;
     await publisher.publish({ queueId: channel.id, userId: channel.userId, kind: 'message', replaceId: fields.replaceId, body: fields, ttlSeconds: config.messageTtlSeconds });
