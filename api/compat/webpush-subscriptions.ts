@@ -5,21 +5,8 @@ import { DEFAULT_APP } from '../../providers/registry.js';
 import { requireAdmin, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { pushSubscriptionSchema, type PushSubscriptionJson } from '../routes/devices.js';
+import { publishSchema } from '../publish-schema.js';
 import { BroadcastAudience } from './broadcast.js';
-
-const publishSchema = {
-  type: 'object',
-  required: ['title'],
-  properties: {
-    title: { type: 'string', minLength: 1, maxLength: 2048 },
-    body: { type: 'string', maxLength: 2048 },
-    actionUrl: { type: 'string', pattern: '^https?://', maxLength: 2048 },
-    iconUrl: { type: 'string', pattern: '^https?://', maxLength: 2048 },
-    replaceId: { type: 'string', minLength: 1, maxLength: 255 },
-    ttl: { type: 'integer', minimum: 1 },
-  },
-  additionalProperties: false,
-} as const;
 
 /**
  * The Web Push subscription module: `POST /subscribe` with the browser's PushSubscription JSON,
@@ -53,12 +40,12 @@ export async function webPushSubscriptionsApi(app: FastifyInstance, { config, st
   });
 
   /** Broadcast to every anonymous subscription, through the durable outbox. */
-  app.post('/', { schema: { body: publishSchema } }, async (request, reply) => {
+  app.post('/', { schema: { body: publishSchema(config) } }, async (request, reply) => {
     requireAdmin(request, config.adminToken);
     const { user, queue } = await audience.get();
     const { ttl, ...body } = request.body as { title: string; replaceId?: string; ttl?: number };
     const message = await publisher.publish({
-      queueId: queue.id, userId: user.id, kind: 'message', replaceId: body.replaceId ?? null, body, ttlSeconds: Math.min(ttl ?? config.messageTtlSeconds, config.maxTtlSeconds),
+      queueId: queue.id, userId: user.id, kind: 'message', replaceId: body.replaceId ?? null, body, ttlSeconds: ttl ?? config.messageTtlSeconds,
     });
     return reply.status(202).send({ ok: true, key: encodeKey(message.userId, message.seq), count: await liveSubscriptions(user.id) });
   });

@@ -5,6 +5,7 @@ import { decodeKey, formatTimestamp, parseSince, parseTimestamp } from '../../co
 import { MARKER_REPLACE_ID, queueUrl, toEnvelope, type StoredMessage } from '../../core/message.js';
 import type { Queue, User } from '../../core/store/store.js';
 import { requireOwnQueue, requireQueue } from '../auth.js';
+import { publishSchema } from '../publish-schema.js';
 import type { ApiContext } from '../context.js';
 import { queueParams } from './queues.js';
 
@@ -21,23 +22,7 @@ interface PublishFields {
 export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
   const { config, store, publisher } = context;
   const envelope = (message: StoredMessage) => toEnvelope(message, config.publicUrl);
-  const text = { type: 'string', maxLength: config.maxFieldLength } as const;
-  const link = { type: 'string', maxLength: config.maxFieldLength, pattern: '^https?://' } as const;
-
-  const publishBody = {
-    type: 'object',
-    properties: {
-      title: { type: 'string', minLength: 1, maxLength: config.maxFieldLength },
-      body: text,
-      actionUrl: link,
-      iconUrl: link,
-      replaceId: { type: 'string', minLength: 1, maxLength: 255 },
-      ttl: { type: 'integer', minimum: 1, maximum: config.maxTtlSeconds },
-      priority: { enum: ['high', 'normal'] },
-    },
-    required: ['title'],
-    additionalProperties: false,
-  } as const;
+  const publishBody = publishSchema(config);
 
   /**
    * Publish (public: sites hold the unguessable queue URL), or with `?action=read&key=K` mark
