@@ -1,8 +1,7 @@
 import t from 'tap';
-import { Http } from './helpers/client.js';
+import { eventually, Http } from './helpers/client.js';
 import { startEmbedded } from './helpers/system.js';
 import { withPushSystem } from './servers/all.js';
-import { eventually } from './suites/push.js';
 
 // The Web Push subscription module at /push, delivering through the local push service.
 const push = withPushSystem(t, startEmbedded);

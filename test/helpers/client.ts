@@ -46,6 +46,9 @@ export class Http {
   }
 }
 
+/** ZeroMQ subscriptions take a moment to reach the broker (loopback: ~1 ms); generous for loaded CI. */
+const SUBSCRIPTION_SETTLE_MS = 300;
+
 export type Frame = { type: string; [field: string]: unknown };
 
 /** A websocket client that records every frame, for assertions. */
@@ -76,6 +79,17 @@ export class WsClient {
     const client = new WsClient(url);
     await client.opened;
     if (auth !== undefined) client.send(auth);
+    return client;
+  }
+
+  /**
+   * Connects, authenticates, and waits until the gateway's bus subscription for the user has
+   * surely reached the broker, so a message published next is delivered live.
+   */
+  static async subscribed(url: string, auth: Record<string, unknown> | string): Promise<WsClient> {
+    const client = await WsClient.connect(url, auth);
+    await client.waitFor((frame) => frame.type === 'hello');
+    await sleep(SUBSCRIPTION_SETTLE_MS);
     return client;
   }
 
@@ -118,3 +132,14 @@ export class WsClient {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it is truthy or `timeoutMs` passes. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 8000): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as Exclude<T, false | null | undefined | 0 | ''>;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}

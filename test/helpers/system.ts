@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ini from 'ini';
+import { eventually } from './client.js';
 import { Daemon } from './process.js';
 import { portSet, type PortSet } from './ports.js';
 import { createDatabase, redisPrefix, TEST_REDIS_URL } from './services.js';
@@ -54,15 +55,12 @@ const urls = (ports: PortSet) => ({
 });
 
 async function waitForNodes(apiUrl: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const body = (await (await fetch(`${apiUrl}/nodes/`)).json()) as { nodes: string[] };
-      if (body.nodes.length > 0) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error('no gateway appeared in /nodes/');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(async () => {
+    const body = (await fetch(`${apiUrl}/nodes/`).then((r) => r.json()).catch(() => ({ nodes: [] }))) as { nodes: string[] };
+    return body.nodes.length > 0;
+  }, timeoutMs).catch(() => {
+    throw new Error('no gateway appeared in /nodes/');
+  });
 }
 
 /**
@@ -80,15 +78,12 @@ async function bindShared(port: number): Promise<{ fd: number; close(): void }> 
 
 /** Until the monitor hears `count` gateways heartbeat (a first heartbeat can be lost while the bus connects). */
 async function waitForGateways(monitorUrl: string, count: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const body = (await (await fetch(`${monitorUrl}/status`)).json()) as { gateways: { state: string }[] };
-      if (body.gateways.filter((gateway) => gateway.state === 'up').length >= count) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} gateways heartbeat`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(async () => {
+    const body = (await fetch(`${monitorUrl}/status`).then((r) => r.json()).catch(() => ({ gateways: [] }))) as { gateways: { state: string }[] };
+    return body.gateways.filter((gateway) => gateway.state === 'up').length >= count;
+  }, timeoutMs).catch(() => {
+    throw new Error(`fewer than ${count} gateways heartbeat`);
+  });
 }
 
 /** `npm start`: every role in one process, PGlite in a temporary data folder. */

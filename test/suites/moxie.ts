@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import { sign, signedString } from '../../api/compat/hmac.js';
-import { WsClient } from '../helpers/client.js';
+import { eventually, WsClient } from '../helpers/client.js';
 import type { System } from '../helpers/system.js';
 import { startPushServers, type PushServers } from '../servers/all.js';
 import { LocalSmtp } from '../servers/smtp.js';
-import { eventually } from './push.js';
 
 const KEY = 'd51459b5-d634-48f7-a77c-d87c77af37f1';
 const SECRET = 'usersharedsecret';

@@ -1,6 +1,6 @@
 import { get } from 'node:http';
 import type { Test } from 'tap';
-import { Http, WsClient, sleep } from '../helpers/client.js';
+import { Http, WsClient } from '../helpers/client.js';
 import type { System } from '../helpers/system.js';
 
 /** A GET on a new connection (fetch reuses one, and SO_REUSEPORT spreads connections, not requests). */
@@ -34,9 +34,7 @@ export function operationsSuite(t: Test, system: () => System): void {
   t.test('health, readiness and Prometheus metrics on every daemon', async (t) => {
     const api = new Http(system().apiUrl);
     const { token, queue } = await api.user();
-    const client = await WsClient.connect(system().wsUrl, { token });
-    await client.waitFor((frame) => frame.type === 'hello');
-    await sleep(300);
+    const client = await WsClient.subscribed(system().wsUrl, { token });
     await api.publish(queue, { title: 'measured' });
     await client.waitForMessages(1);
     const scraped: Record<string, string> = {};

@@ -1,19 +1,8 @@
 import type { Test } from 'tap';
-import { Http, WsClient, sleep, type Envelope } from '../helpers/client.js';
+import { eventually, Http, WsClient, sleep, type Envelope } from '../helpers/client.js';
 import type { System } from '../helpers/system.js';
 import type { PushServers } from '../servers/all.js';
 import type { Subscriber } from '../servers/webpush.js';
-
-/** Polls `check` until it is truthy or `timeoutMs` passes. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 8000): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as Exclude<T, false | null | undefined | 0 | ''>;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
 
 let counter = 0;
 const unique = () => `${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;

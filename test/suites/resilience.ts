@@ -72,9 +72,7 @@ export function resilienceSuite(t: Test, system: () => System, kind: System['kin
   t.test('broker restarted: connected clients get what was published meanwhile, without reconnecting', { skip: kind === 'embedded' ? 'one process: the broker dies with the gateway' : false }, async (t) => {
     const api = http();
     const { token, queue } = await api.user();
-    const client = await WsClient.connect(system().wsUrl, { token });
-    await client.waitFor((frame) => frame.type === 'hello');
-    await sleep(300);
+    const client = await WsClient.subscribed(system().wsUrl, { token });
     await api.publish(queue, { title: 'one' });
     await client.waitForMessages(1);
     await system().stopRole('broker', 'SIGKILL');
