@@ -49,11 +49,8 @@ export class Hub {
     this.timers.push(setInterval(() => void this.flushAcks(), ACK_FLUSH_MS));
   }
 
-  get connections(): number {
-    let count = 0;
-    for (const set of this.users.values()) count += set.size;
-    return count;
-  }
+  /** Kept as sockets come and go: heartbeats and /health read it, and walking every user would not scale. */
+  connections = 0;
 
   /** Subscribes the user's topic (first socket) and records presence. Call before reading the store. */
   attach(connection: Connection): void {
@@ -64,6 +61,7 @@ export class Hub {
       this.bus.subscribe(userTopic(connection.userId));
     }
     set.add(connection);
+    this.connections++;
     metrics.connections.inc();
     this.settle([connection.userId]);
     this.presence.add(connection.userId, this.options.gatewayId).catch((error) => this.log.warn({ err: error }, 'presence add failed'));
@@ -72,6 +70,7 @@ export class Hub {
   detach(connection: Connection): void {
     const set = this.users.get(connection.userId);
     if (!set?.delete(connection)) return;
+    this.connections--;
     metrics.connections.dec();
     if (set.size === 0) {
       this.users.delete(connection.userId);
