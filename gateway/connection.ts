@@ -11,6 +11,11 @@ export interface Socket {
   batch(sends: () => void): void;
   bufferedAmount(): number;
   close(code: number, reason: string): void;
+  /** Joins a server-side topic: what is published to it reaches this socket without JavaScript. */
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** How many clients one send reaches (a topic reaches all its subscribers). */
+  readonly receivers: number;
 }
 
 export type History = Pick<Store, 'read' | 'range'>;
@@ -43,7 +48,7 @@ const deliveredBy = {
 
 /** A bus message reaches every socket of its user as the same object: serialise it once. */
 const frames = new WeakMap<StoredMessage, string>();
-function frameOf(message: StoredMessage, publicUrl: string): string {
+export function frameOf(message: StoredMessage, publicUrl: string): string {
   let frame = frames.get(message);
   if (frame === undefined) {
     frame = toFrame(message, publicUrl);
@@ -62,7 +67,12 @@ function frameOf(message: StoredMessage, publicUrl: string): string {
  * store, live messages are held and replayed afterwards, skipping what was already sent.
  */
 export class Connection {
-  lastSeq = 0;
+  private ownSeq = 0;
+  /**
+   * While set, this socket receives through a group: the delivery of one user's in-step sockets,
+   * which sends to their shared topic. Its position is then the group's.
+   */
+  private group: { delivery: Connection; topic: string } | null = null;
   closed = false;
   private phase: Phase = 'syncing';
   private held: StoredMessage[] = [];
@@ -94,6 +104,52 @@ export class Connection {
 
   get paging(): boolean {
     return this.phase === 'paging';
+  }
+
+  /** Every message of the user with seq <= lastSeq has been sent to this socket (see the class invariant). */
+  get lastSeq(): number {
+    return this.group ? this.group.delivery.lastSeq : this.ownSeq;
+  }
+
+  set lastSeq(seq: number) {
+    this.ownSeq = seq;
+  }
+
+  /** Live, nothing held, waiting or being read: fit to receive through a group. */
+  get inSync(): boolean {
+    return !this.closed && this.phase === 'live' && !this.filling && this.held.length === 0 && this.pending.length === 0;
+  }
+
+  get grouped(): boolean {
+    return this.group !== null;
+  }
+
+  /** Call only when in sync and at the group's position. */
+  joinGroup(delivery: Connection, topic: string): void {
+    this.group = { delivery, topic };
+    this.socket.subscribe(topic);
+  }
+
+  /**
+   * Back to delivering on its own, at the position the group reached; what the group knows
+   * exists beyond that (held out of order, say) is repaired from the store.
+   */
+  leaveGroup(): void {
+    if (!this.group) return;
+    const { delivery, topic } = this.group;
+    this.ownSeq = delivery.lastSeq;
+    this.socket.unsubscribe(topic);
+    this.group = null;
+    this.verify(delivery.highestSeen);
+  }
+
+  get highestSeen(): number {
+    return this.maxSeen;
+  }
+
+  /** Past the soft backpressure limit: such a socket needs its own collapsing queue. */
+  get behind(): boolean {
+    return this.socket.bufferedAmount() >= this.options.softBackpressureBytes;
   }
 
   private async catchUp(since: Since, limit: number, storedLastSeq: number): Promise<void> {
@@ -188,7 +244,7 @@ export class Connection {
   }
 
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
-    deliveredBy[path].inc();
+    deliveredBy[path].inc(this.socket.receivers);
     this.enqueue({ frame: frameOf(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
   }
 

@@ -4,10 +4,14 @@ import { metrics } from '../core/metrics.js';
 import type { StoredMessage } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
 import type { Store } from '../core/store/store.js';
-import type { Connection } from './connection.js';
+import { Connection, type DeliveryOptions } from './connection.js';
+import { TopicSocket } from './topic-socket.js';
 
 export interface HubOptions {
   gatewayId: string;
+  delivery: DeliveryOptions;
+  /** Publishes a frame to every socket subscribed to a server-side topic, natively (uWS). */
+  publish(topic: string, frame: string): void;
   /** After a bus subscription, how long until it surely reached the broker (then check the store). */
   settleMs: number;
   resyncMs: number;
@@ -16,6 +20,21 @@ export interface HubOptions {
 const VERIFY_CHUNK = 5000;
 const ACK_FLUSH_MS = 250;
 const MAX_LATENCY_SAMPLES = 20_000;
+/** How often sockets that just got group sends are checked for backpressure. */
+const BACKPRESSURE_CHECK_MS = 50;
+
+/**
+ * A user's sockets here. Those in step are `members` of one group delivery that sends each
+ * message once to the user's uWS topic; the rest (catching up, repairing, slow) are `solo`,
+ * each with its own delivery. A group is a Connection too, so it orders, holds and repairs
+ * gaps from the store once for all its members.
+ */
+interface UserSockets {
+  topic: string;
+  group: Connection | null;
+  members: Set<Connection>;
+  solo: Set<Connection>;
+}
 
 /**
  * The connections of one gateway, by user. Subscribes the bus to exactly the users held here,
@@ -24,7 +43,9 @@ const MAX_LATENCY_SAMPLES = 20_000;
  * reconnects, and every `resyncMs` as a backstop.
  */
 export class Hub {
-  private readonly users = new Map<number, Set<Connection>>();
+  private readonly users = new Map<number, UserSockets>();
+  /** Users whose group got a publish since the last backpressure check. */
+  private readonly published = new Set<UserSockets>();
   private readonly unsettled = new Set<number>();
   private readonly acks = new Map<number, number>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -47,6 +68,7 @@ export class Hub {
     };
     this.timers.push(setInterval(() => void this.verify([...this.users.keys()]), options.resyncMs));
     this.timers.push(setInterval(() => void this.flushAcks(), ACK_FLUSH_MS));
+    this.timers.push(setInterval(() => this.checkBackpressure(), BACKPRESSURE_CHECK_MS));
   }
 
   /** Kept as sockets come and go: heartbeats and /health read it, and walking every user would not scale. */
@@ -54,13 +76,13 @@ export class Hub {
 
   /** Subscribes the user's topic (first socket) and records presence. Call before reading the store. */
   attach(connection: Connection): void {
-    let set = this.users.get(connection.userId);
-    if (!set) {
-      set = new Set();
-      this.users.set(connection.userId, set);
+    let user = this.users.get(connection.userId);
+    if (!user) {
+      user = { topic: `u${connection.userId}`, group: null, members: new Set(), solo: new Set() };
+      this.users.set(connection.userId, user);
       this.bus.subscribe(userTopic(connection.userId));
     }
-    set.add(connection);
+    user.solo.add(connection);
     this.connections++;
     metrics.connections.inc();
     this.settle([connection.userId]);
@@ -68,11 +90,12 @@ export class Hub {
   }
 
   detach(connection: Connection): void {
-    const set = this.users.get(connection.userId);
-    if (!set?.delete(connection)) return;
+    const user = this.users.get(connection.userId);
+    if (!user || !(user.solo.delete(connection) || user.members.delete(connection))) return;
     this.connections--;
     metrics.connections.dec();
-    if (set.size === 0) {
+    if (user.members.size === 0) this.dropGroup(user);
+    if (user.solo.size === 0 && user.members.size === 0) {
       this.users.delete(connection.userId);
       this.bus.unsubscribe(userTopic(connection.userId));
     }
@@ -80,13 +103,58 @@ export class Hub {
   }
 
   deliver(message: StoredMessage): void {
-    const set = this.users.get(message.userId);
-    if (!set) return;
+    const user = this.users.get(message.userId);
+    if (!user) return;
     const lagSeconds = Math.max(0, Date.now() / 1000 - message.micros / 1e6);
     metrics.busLag.observe(lagSeconds);
     if (this.latencies.length < MAX_LATENCY_SAMPLES) this.latencies.push(lagSeconds * 1000);
-    for (const connection of set) connection.offer(message);
-    this.delivered += set.size;
+    this.delivered += user.members.size + user.solo.size;
+    user.group?.offer(message);
+    for (const connection of user.solo) {
+      connection.offer(message);
+      if (connection.inSync) this.join(user, connection);
+    }
+  }
+
+  /** Moves an in-step socket into the user's group, starting the group at its position if there is none. */
+  private join(user: UserSockets, connection: Connection): void {
+    if (!user.group) {
+      const group = new Connection(connection.userId, new TopicSocket(user.topic, user.members, (topic, frame) => {
+        this.options.publish(topic, frame);
+        this.published.add(user);
+      }, () => this.dissolve(user)), this.store, this.options.delivery);
+      void group.start(connection.lastSeq, undefined, 0);
+      user.group = group;
+    }
+    if (!user.group.inSync || user.group.lastSeq !== connection.lastSeq) return;
+    user.solo.delete(connection);
+    user.members.add(connection);
+    connection.joinGroup(user.group, user.topic);
+  }
+
+  private leave(user: UserSockets, connection: Connection): void {
+    user.members.delete(connection);
+    user.solo.add(connection);
+    connection.leaveGroup();
+    if (user.members.size === 0) this.dropGroup(user);
+  }
+
+  /** A group without members stops, so a repair still reading cannot send into a later group's topic. */
+  private dropGroup(user: UserSockets): void {
+    if (user.group) user.group.closed = true;
+    user.group = null;
+  }
+
+  private dissolve(user: UserSockets): void {
+    for (const connection of user.members) this.leave(user, connection);
+  }
+
+  /** A member whose socket buffer grew past the soft limit goes back to its own collapsing queue. */
+  private checkBackpressure(): void {
+    for (const user of this.published) {
+      for (const connection of user.members) if (connection.behind) this.leave(user, connection);
+    }
+    this.published.clear();
   }
 
   /** p99 of the latencies since the last call, then starts a new period. */
@@ -116,7 +184,11 @@ export class Hub {
       const chunk = userIds.slice(start, start + VERIFY_CHUNK);
       try {
         const stored = await this.store.lastSeqs(chunk);
-        for (const [userId, seq] of stored) for (const connection of this.users.get(userId) ?? []) connection.verify(seq);
+        for (const [userId, seq] of stored) {
+          const user = this.users.get(userId);
+          user?.group?.verify(seq);
+          for (const connection of user?.solo ?? []) connection.verify(seq);
+        }
       } catch (error) {
         this.log.warn({ err: error }, 'store check failed; will retry at the next resync');
       }

@@ -24,15 +24,17 @@ export async function startGateway(config: Config, { store, presence }: Backends
   const endpoints = busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort);
   const subscriber = new BusSubscriber(endpoints.out, log);
   const publisher = new BusPublisher(endpoints.in, log);
-  const hub = new Hub(subscriber, store, presence, { gatewayId: id, settleMs: SETTLE_MS, resyncMs: config.resyncMs }, log);
-  void subscriber.run((event) => {
-    if (event.topic === 'user') hub.deliver(event.message);
-  });
-
   const delivery = {
     publicUrl: config.publicUrl, softBackpressureBytes: config.softBackpressureBytes, maxPending: config.maxPendingMessages,
     fillBatch: FILL_BATCH, onError: (error: unknown) => log.error({ err: error }, 'delivery failed'),
   };
+  const hub = new Hub(subscriber, store, presence, {
+    gatewayId: id, settleMs: SETTLE_MS, resyncMs: config.resyncMs, delivery,
+    publish: (topic, frame) => app.publish(topic, frame, false),
+  }, log);
+  void subscriber.run((event) => {
+    if (event.topic === 'user') hub.deliver(event.message);
+  });
   const sendRaw = (ws: WebSocket<SocketData>, frame: string) => {
     if (!ws.getUserData().closed) ws.send(frame, false);
   };
@@ -126,8 +128,10 @@ export async function startGateway(config: Config, { store, presence }: Backends
     maxPayloadLength: config.maxFrameBytes,
     idleTimeout: config.idleTimeoutSeconds,
     sendPingsAutomatically: true,
+    // A group publish past this would be dropped for that socket: close it instead, so the
+    // client resumes and loses nothing. The hub moves slow sockets out of groups long before.
     maxBackpressure: 64 * 1024 * 1024,
-    closeOnBackpressureLimit: 0,
+    closeOnBackpressureLimit: 1,
     upgrade: (res, req, context) => {
       const token = new URLSearchParams(req.getQuery() ?? '').get('token');
       res.upgrade<SocketData>({ queryToken: token, authenticating: false, closed: false },

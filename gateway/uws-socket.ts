@@ -16,6 +16,8 @@ export interface SocketData {
  * uWS throws on any use of a closed socket, so every method checks first.
  */
 export class UwsSocket implements Socket {
+  readonly receivers = 1;
+
   constructor(private readonly ws: WebSocket<SocketData>, private readonly data: SocketData) {}
 
   send(frame: string): void {
@@ -29,6 +31,21 @@ export class UwsSocket implements Socket {
 
   bufferedAmount(): number {
     return this.data.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  subscribe(topic: string): void {
+    if (!this.data.closed) this.ws.subscribe(topic);
+  }
+
+  /**
+   * uWS queues publishes per subscriber until the end of the event-loop turn, and unsubscribing
+   * discards what is still queued. Any send flushes that queue first; a ping is the one send a
+   * client never sees (it answers with a pong on its own).
+   */
+  unsubscribe(topic: string): void {
+    if (this.data.closed) return;
+    this.ws.ping();
+    this.ws.unsubscribe(topic);
   }
 
   close(code: number, reason: string): void {

@@ -47,6 +47,9 @@ class FakeSocket implements Socket {
   close(code: number): void {
     this.closedWith = code;
   }
+  subscribe(): void {}
+  unsubscribe(): void {}
+  readonly receivers = 1;
   titles(): string[] {
     return this.frames.filter((f) => f.type === 'message').map((f) => (f.body as { title: string }).title);
   }

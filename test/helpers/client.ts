@@ -126,6 +126,15 @@ export class WsClient {
     return this.closeCode;
   }
 
+  /** Stops reading the socket (a slow consumer: the server's buffer for it grows), or reads again. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     this.socket.close();
   }

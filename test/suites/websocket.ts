@@ -132,6 +132,30 @@ export function websocketSuite(t: Test, system: () => System): void {
     next.close();
   });
 
+  t.test('sockets of one user keep every message in order while one of them stops reading', async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    const sockets = await Promise.all([0, 1, 2].map(() => WsClient.subscribed(system().wsUrl, { token })));
+    const [slow] = sockets;
+    // Warm up: every socket in step, so the next messages go out as one publish to all.
+    await api.publish(queue, { title: 'first' });
+    await Promise.all(sockets.map((socket) => socket.waitForMessages(1)));
+    slow.pause();
+    const filler = 'x'.repeat(2000);
+    const published: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      published.push(...(await Promise.all(Array.from({ length: 16 }, (_, i) => api.publish(queue, { title: `r${round}-${i}`, body: filler })))).map((m) => m.key));
+    }
+    await Promise.all(sockets.slice(1).map((socket) => socket.waitForMessages(published.length + 1, 15_000)));
+    slow.resume();
+    await slow.waitForMessages(published.length + 1, 15_000);
+    for (const [i, socket] of sockets.entries()) {
+      const keys = socket.messages().slice(1).map((m) => m.key);
+      t.same(keys, [...published].sort(), `socket ${i}: all ${published.length} exactly once, in key order`);
+    }
+    sockets.forEach((socket) => socket.close());
+  });
+
   t.test('a client resuming in a loop while publishers post concurrently gets every key exactly once', async (t) => {
     const api = http();
     const { token, queue } = await api.user('a.example');
