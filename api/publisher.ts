@@ -13,13 +13,16 @@ interface Pending {
 }
 
 /**
- * Group commit: publishes that arrive within `windowMs` (or until `max` are waiting) share one
- * transaction, so many publishers to one user do not serialise one commit at a time on the
- * user's row. Each publish resolves only after its transaction committed, then goes to the bus.
+ * Group commit without a timer: a publish commits at once while fewer than `commitsInFlight`
+ * transactions are running; otherwise it waits for one to finish and then shares a transaction
+ * (up to `max` messages) with everything that arrived meanwhile. Light load gets one quick
+ * transaction per publish; heavy load gets batches as large as the store's latency makes them,
+ * so many publishers to one user do not serialise one commit at a time on the user's row. Each
+ * publish resolves only after its transaction committed, then goes to the bus.
  */
 export class Publisher {
   private batch: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private scheduled: NodeJS.Immediate | null = null;
   private inFlight = new Set<Promise<void>>();
   /** Queues that received messages since the last retention sweep. */
   readonly touchedQueues = new Set<number>();
@@ -28,26 +31,35 @@ export class Publisher {
     private readonly store: Store,
     private readonly bus: BusPublisher,
     private readonly presence: Pick<Presence, 'online'>,
-    private readonly options: { windowMs: number; max: number; pushAckTimeoutMs: number },
+    private readonly options: { commitsInFlight: number; max: number; pushAckTimeoutMs: number },
     private readonly log: Logger,
   ) {}
 
   publish(message: NewMessage): Promise<StoredMessage> {
     return new Promise((resolve, reject) => {
       this.batch.push({ message, resolve, reject });
-      if (this.batch.length >= this.options.max) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+      this.schedule();
+    });
+  }
+
+  /** Flushes after the current turn of the event loop, so publishes that arrived together commit together. */
+  private schedule(): void {
+    if (this.batch.length === 0 || this.inFlight.size >= this.options.commitsInFlight) return;
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = null;
+      this.flush();
     });
   }
 
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.batch;
-    this.batch = [];
+    const batch = this.batch.splice(0, this.options.max);
     if (batch.length === 0) return;
-    const done = this.commit(batch).finally(() => this.inFlight.delete(done));
+    const done = this.commit(batch).finally(() => {
+      this.inFlight.delete(done);
+      this.schedule();
+    });
     this.inFlight.add(done);
+    this.schedule();
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -85,7 +97,9 @@ export class Publisher {
 
   /** Commits what is waiting and waits for every transaction in flight (graceful stop). */
   async drain(): Promise<void> {
-    this.flush();
-    await Promise.all(this.inFlight);
+    while (this.batch.length > 0 || this.inFlight.size > 0) {
+      this.flush();
+      await Promise.race(this.inFlight);
+    }
   }
 }

@@ -12,7 +12,7 @@ import { startRetention } from './retention.js';
 export async function startApi(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
   const bus = new BusPublisher(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort).in, log);
   const publisher = new Publisher(backends.store, bus, backends.presence,
-    { windowMs: config.groupCommitMs, max: config.groupCommitMax, pushAckTimeoutMs: config.pushAckTimeoutMs }, log);
+    { commitsInFlight: config.commitsInFlight, max: config.groupCommitMax, pushAckTimeoutMs: config.pushAckTimeoutMs }, log);
   const providers = new ProviderRegistry(config, backends.applications);
   const app = await buildApi({ config, ...backends, publisher, providers }, log);
   const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);

@@ -23,14 +23,33 @@ let seq = 0;
 const stored = (batch: readonly NewMessage[]) =>
   Promise.resolve(batch.map((m) => (m.queueId === 404 ? null : { userId: m.userId, seq: ++seq, queue: `q${m.queueId}`, micros: 0, kind: m.kind, replaceId: null, body: m.body })));
 
-t.test('publishes within the window share one transaction, then reach the bus in order', async (t) => {
+t.test('publishes arriving together share one transaction, then reach the bus in order', async (t) => {
   const { store, bus, batches, published } = fakes(stored);
-  const publisher = new Publisher(store, bus, presence, { windowMs: 5, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
   const results = await Promise.all([1, 2, 3].map((queue) => publisher.publish(message(queue))));
   t.same(batches, [3], 'one append for three publishes');
   t.same(results.map((r) => r.queue), ['q1', 'q2', 'q3']);
   t.same(published, results, 'published after commit, in order');
   t.same([...publisher.touchedQueues].sort(), [1, 2, 3]);
+});
+
+t.test('a lone publish commits at once; while every transaction is busy, later publishes gather into the next', async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const { store, bus, batches } = fakes(async (batch) => {
+    if (batches.length === 1) await gate;
+    return stored(batch);
+  });
+  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const first = publisher.publish(message(1));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(batches, [1], 'committing without waiting for company');
+  const later = [2, 3, 4].map((queue) => publisher.publish(message(queue)));
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.same(batches, [1], 'the rest wait while the only transaction runs');
+  release();
+  await Promise.all([first, ...later]);
+  t.same(batches, [1, 3], 'then share one');
 });
 
 t.test('messages of connected users are pushed after the ack timeout, of offline users at once; reads never', async (t) => {
@@ -41,7 +60,7 @@ t.test('messages of connected users are pushed after the ack timeout, of offline
   });
   const online = new MemoryPresence();
   await online.add(2, 'gw');
-  const publisher = new Publisher(store, bus, online, { windowMs: 1, max: 100, pushAckTimeoutMs: 1500 }, log);
+  const publisher = new Publisher(store, bus, online, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1500 }, log);
   await Promise.all([
     publisher.publish(message(1)),
     publisher.publish({ ...message(1), userId: 2 }),
@@ -50,21 +69,21 @@ t.test('messages of connected users are pushed after the ack timeout, of offline
   t.same(seen.map((m) => m.pushAfterMs), [0, 1500, undefined]);
 });
 
-t.test('a full batch commits without waiting for the window', async (t) => {
+t.test('a transaction holds at most `max` publishes', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, presence, { windowMs: 10_000, max: 2, pushAckTimeoutMs: 1000 }, log);
-  await Promise.all([1, 2].map((queue) => publisher.publish(message(queue))));
-  t.same(batches, [2]);
+  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 2, pushAckTimeoutMs: 1000 }, log);
+  await Promise.all([1, 2, 3, 4, 5].map((queue) => publisher.publish(message(queue))));
+  t.same(batches, [2, 2, 1]);
 });
 
 t.test('a message whose queue vanished fails alone; a failed commit fails the batch as unavailable, publishing nothing', async (t) => {
   const ok = fakes(stored);
-  const publisher = new Publisher(ok.store, ok.bus, presence, { windowMs: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(ok.store, ok.bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
   const [good, gone] = await Promise.allSettled([publisher.publish(message(1)), publisher.publish(message(404))]);
   t.equal(good.status, 'fulfilled');
   t.match(gone, { status: 'rejected', reason: { code: 'queue_not_found' } });
   const broken = fakes(() => Promise.reject(new Error('connection refused')));
-  const failing = new Publisher(broken.store, broken.bus, presence, { windowMs: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const failing = new Publisher(broken.store, broken.bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
   const error = await failing.publish(message(1)).catch((e: unknown) => e);
   t.type(error, PushwireError);
   t.equal((error as PushwireError).code, 'unavailable');
@@ -74,7 +93,7 @@ t.test('a message whose queue vanished fails alone; a failed commit fails the ba
 
 t.test('drain commits what waits', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, presence, { windowMs: 60_000, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
   const pending = publisher.publish(message(1));
   await publisher.drain();
   t.same(batches, [1]);
