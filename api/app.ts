@@ -8,6 +8,7 @@ import { pushjackApi } from './compat/pushjack.js';
 import { pushletApi } from './compat/pushlet.js';
 import { webPushSubscriptionsApi } from './compat/webpush-subscriptions.js';
 import { installErrorHandling } from './errors.js';
+import { browserRoutes } from './static.js';
 import { deviceRoutes } from './routes/devices.js';
 import { messageRoutes } from './routes/messages.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -37,6 +38,7 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
     }
   });
   installErrorHandling(app);
+  await browserRoutes(app, context.config);
   tokenRoutes(app, context);
   queueRoutes(app, context);
   messageRoutes(app, context);

@@ -1,0 +1,6 @@
+/** The Pushwire client for browsers (no dependencies); Node adds `ws` and a file store in `node.ts`. */
+export { PushwireClient, type ClientEvents, type ClientOptions, type ClientState, type SocketConstructor, type SocketLike } from './client.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
+export { createToken, PushwireError, type Envelope } from './http.js';
+export { localStorageKeyStore, memoryKeyStore, type KeyStore } from './storage.js';
+export { enableWebPush, type WebPushOptions } from './webpush.js';
