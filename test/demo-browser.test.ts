@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import t, { type Test } from 'tap';
-import { Http, sleep } from './helpers/client.js';
-import { ROOT, startMultiprocess, type System } from './helpers/system.js';
+import { eventually, Http, sleep } from './helpers/client.js';
+import { ROOT, startMultiprocess } from './helpers/system.js';
+import { withPushSystem } from './servers/all.js';
 
 // The demo page and the browser SDK in a real headless Chromium (Debian's package; .ci/run
 // installs it), against circus.ini's processes, so the gateways can go down while the api
@@ -13,11 +14,8 @@ const ARTIFACTS = join(ROOT, 'test-artifacts');
 // Skipped without Chromium on a developer's machine; under CI (which installs it) a missing browser fails.
 const skip = existsSync(CHROMIUM) || process.env.CI ? false : `no ${CHROMIUM}: apt-get install chromium`;
 
-let system: System;
-t.before(async () => {
-  if (!skip) system = await startMultiprocess();
-});
-t.teardown(() => system?.stop());
+// The system's pusher sends Web Push to the local RFC 8030 service, which decrypts each push.
+const push = withPushSystem(t, (env) => startMultiprocess(env));
 
 async function launch(t: Test) {
   const browser = await chromium.launch({
@@ -40,6 +38,7 @@ const shot = (page: Page, name: string) => {
 
 t.test('the demo page: live, caught up after a gateway restart (collapsed, none lost or repeated), resumed after reload', { skip }, async (t) => {
   const { page, errors } = await launch(t);
+  const system = push.system();
   const api = new Http(system.apiUrl);
   await page.goto(`${system.apiUrl}/demo/`);
   await page.waitForSelector('#state[data-state="connected"]', { timeout: 15_000 });
@@ -79,7 +78,49 @@ t.test('the demo page: live, caught up after a gateway restart (collapsed, none 
   await page.waitForSelector(`li[data-key="${afterReload.key}"]`, { timeout: 10_000 });
   await sleep(300);
   t.same(await received(page), [afterReload.key], 'a reload repeats nothing');
-  t.match(await page.locator('#notice').textContent(), `resuming after ${whileAway.key}`);
+  t.match(await page.locator('#resume').textContent(), `resuming after ${whileAway.key}`, 'from the key it stored');
   await shot(page, 'demo-reloaded.png');
+  t.same(errors, [], 'no script errors');
+});
+
+t.test('Web Push: a message published while the page is closed becomes a notification from the service worker', { skip }, async (t) => {
+  const { context, page, errors } = await launch(t);
+  const system = push.system();
+  const api = new Http(system.apiUrl);
+  await context.grantPermissions(['notifications'], { origin: system.apiUrl });
+  await page.goto(`${system.apiUrl}/demo/`);
+  await page.waitForSelector('#state[data-state="connected"]', { timeout: 15_000 });
+  const { token, queue } = await page.evaluate(() => JSON.parse(localStorage.getItem('pushwire:demo')!) as { token: string; queue: string });
+  // The worker enableWebPush registers. Headless Chromium has no push service to subscribe
+  // with, so the subscription comes from the local RFC 8030 service and each push it decrypts
+  // is handed to the worker through the DevTools protocol, as a browser's push service would.
+  const cdp = await context.newCDPSession(page);
+  const registrations: { registrationId: string; isDeleted: boolean }[] = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (event) => registrations.push(...event.registrations));
+  await cdp.send('ServiceWorker.enable');
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.register('/sdk/sw.js', { scope: '/' });
+    await navigator.serviceWorker.ready;
+  });
+  const registration = await eventually(() => registrations.find((r) => !r.isDeleted));
+  const subscriber = push.servers().webpush.subscribe();
+  const device = await api.request('POST', '/devices/', { json: { platform: 'webpush', subscription: subscriber.subscription }, headers: { 'x-auth-token': token } });
+  t.equal(device.status, 201, 'the subscription is a device of the page\'s user');
+
+  await page.goto('about:blank');
+  await sleep(300);
+  const message = await api.publish(queue, { title: 'Goal!', body: '1:0 in the 89th minute', actionUrl: `${system.apiUrl}/demo/?from=push` });
+  const pushed = await eventually(() => push.servers().webpush.requests.find((r) => r.id === subscriber.id), 15_000);
+  t.equal(pushed.payload.key, message.key, 'pushed with the message key');
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: `${system.apiUrl}/`, registrationId: registration.registrationId, data: JSON.stringify(pushed.payload) });
+
+  await page.goto(`${system.apiUrl}/demo/`);
+  const notifications = await eventually(() => page.evaluate(async () => {
+    const shown = await (await navigator.serviceWorker.ready).getNotifications();
+    return shown.length ? shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, actionUrl: (n.data as { actionUrl?: string }).actionUrl })) : null;
+  }), 10_000);
+  t.same(notifications, [{ title: 'Goal!', body: '1:0 in the 89th minute', tag: message.key, actionUrl: `${system.apiUrl}/demo/?from=push` }], 'shown with its text, tagged by key, opening actionUrl on click');
+  await page.waitForSelector(`li[data-key="${message.key}"]`, { timeout: 15_000 });
+  t.pass('and the page, opened again, catches up with it');
   t.same(errors, [], 'no script errors');
 });

@@ -48,13 +48,16 @@ const client = new PushwireClient({ api, token, store });
 // For the curious (and the browser tests): the client and every key this page received, in order.
 const received = [];
 window.pushwireDemo = { client, received };
-if (resumedAfter) $('notice').textContent = `resuming after ${resumedAfter}`;
+if (resumedAfter) $('resume').textContent = `resuming after ${resumedAfter}`;
 const showState = () => {
   $('state').textContent = client.state;
   $('state').dataset.state = client.state;
   $('node').textContent = client.node ? `gateway ${client.node}` : '';
 };
-client.on('connected', showState);
+client.on('connected', () => {
+  showState();
+  $('notice').textContent = '';
+});
 client.on('disconnected', ({ retryInMs }) => {
   showState();
   if (retryInMs !== null) $('notice').textContent = `reconnecting in ${(retryInMs / 1000).toFixed(1)} s`;
