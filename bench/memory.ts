@@ -1,7 +1,10 @@
 /**
  * `npm run bench:memory`: resident memory per idle websocket connection, Pushwire's gateway
  * against a bare uWebSockets.js server, both in their own processes, with the same clients.
- * RSS is read from /proc before and after opening the connections (medians of several runs).
+ * RSS is read from /proc before, half-way and after opening the connections (medians of
+ * several runs). Two figures: the average (all growth over all connections, fixed costs such
+ * as V8's young generation included) and the marginal cost (growth over the second half
+ * only), which is what the next connection costs and so what bounds a large gateway.
  *
  *   npm run bench:memory -- --connections 10000 --runs 3
  */
@@ -19,10 +22,10 @@ const RUNS = Number(args.runs);
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2000));
 
-async function open(url: string, auth: string | null): Promise<WebSocket[]> {
+async function open(url: string, auth: string | null, from: number, to: number): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
-  for (let start = 0; start < CONNECTIONS; start += 500) {
-    sockets.push(...(await Promise.all(Array.from({ length: Math.min(500, CONNECTIONS - start) }, (_, i) => new Promise<WebSocket>((resolve, reject) => {
+  for (let start = from; start < to; start += 500) {
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(500, to - start) }, (_, i) => new Promise<WebSocket>((resolve, reject) => {
       const socket = new WebSocket(url, { localAddress: `127.0.0.${1 + ((start + i) % 8)}`, perMessageDeflate: false });
       socket.on('error', reject);
       if (auth === null) socket.on('open', () => resolve(socket));
@@ -35,22 +38,32 @@ async function open(url: string, auth: string | null): Promise<WebSocket[]> {
   return sockets;
 }
 
-async function measure(pids: () => number[], url: string, auth: string | null): Promise<number> {
+interface PerConnection {
+  average: number;
+  marginal: number;
+}
+
+async function measure(pids: () => number[], url: string, auth: string | null): Promise<PerConnection> {
+  const total = () => pids().reduce((sum, pid) => sum + rss(pid), 0);
+  const half = Math.floor(CONNECTIONS / 2);
   await settle();
-  const before = pids().reduce((sum, pid) => sum + rss(pid), 0);
-  const sockets = await open(url, auth);
+  const before = total();
+  const sockets = await open(url, auth, 0, half);
   await settle();
-  const after = pids().reduce((sum, pid) => sum + rss(pid), 0);
+  const middle = total();
+  sockets.push(...(await open(url, auth, half, CONNECTIONS)));
+  await settle();
+  const after = total();
   sockets.forEach((socket) => socket.terminate());
   await settle();
-  return (after - before) / CONNECTIONS;
+  return { average: (after - before) / CONNECTIONS, marginal: (after - middle) / (CONNECTIONS - half) };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
-  const bare: number[] = [];
-  const gateway: number[] = [];
+  const bare: PerConnection[] = [];
+  const gateway: PerConnection[] = [];
   const system = await startMultiprocess({ PUSHWIRE_LOG_LEVEL: 'info' });
   try {
     const api = new Http(system.apiUrl);
@@ -65,17 +78,20 @@ async function main(): Promise<void> {
       bare.push(await measure(() => [baseline.pid], `ws://127.0.0.1:${baseline.port}/`, null));
       baseline.close();
       gateway.push(await measure(() => pids, system.wsUrl, JSON.stringify({ token })));
-      process.stderr.write(`run ${run + 1}: bare uWS ${(bare[run] / 1024).toFixed(2)} KiB, gateway ${(gateway[run] / 1024).toFixed(2)} KiB per connection\n`);
+      const kib = ({ average, marginal }: PerConnection) => `${(average / 1024).toFixed(2)} KiB average, ${(marginal / 1024).toFixed(2)} KiB marginal`;
+      process.stderr.write(`run ${run + 1}: bare uWS ${kib(bare[run])}; gateway ${kib(gateway[run])} per connection\n`);
     }
   } finally {
     await system.stop();
   }
-  const b = median(bare);
-  const g = median(gateway);
+  const b = { average: median(bare.map((r) => r.average)), marginal: median(bare.map((r) => r.marginal)) };
+  const g = { average: median(gateway.map((r) => r.average)), marginal: median(gateway.map((r) => r.marginal)) };
+  const row = (name: string, r: PerConnection) =>
+    `| ${name} | ${(r.average / 1024).toFixed(2)} | ${(r.average / b.average).toFixed(2)} | ${(r.marginal / 1024).toFixed(2)} | ${(r.marginal / b.marginal).toFixed(2)} |`;
   process.stdout.write([
-    `Medians of ${RUNS} runs, ${CONNECTIONS} idle connections (authenticated, on one user, for Pushwire), RSS delta per connection.`,
-    '', '| server | KiB per idle connection | × bare uWS |', '|---|---:|---:|',
-    `| bare uWS | ${(b / 1024).toFixed(2)} | 1.00 |`, `| Pushwire gateway | ${(g / 1024).toFixed(2)} | ${(g / b).toFixed(2)} |`, '',
+    `Medians of ${RUNS} runs, ${CONNECTIONS} idle connections (authenticated, on one user, for Pushwire), RSS growth per connection.`,
+    '', '| server | average KiB | × bare uWS | marginal KiB (second half) | × bare uWS |', '|---|---:|---:|---:|---:|',
+    row('bare uWS', b), row('Pushwire gateway', g), '',
   ].join('\n'));
   process.exit(0);
 }

@@ -72,6 +72,25 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       t.ok(byTime.messages.every((m) => m.micros > all.messages[0].micros));
     });
 
+    await t.test('readMany answers several reads at once, each as read alone would', async (t) => {
+      const first = await fresh();
+      const second = await fresh();
+      await store.append([message(first.site, 'a', 3600, 'a1'), message(first.site, 'a', 3600, 'a2'), message(first.own, null, 3600, 'o')]);
+      await store.append([message(second.site, null, 3600, 's1'), message(second.site, null, 3600, 's2')]);
+      const requests = [
+        { userId: first.user.id, limit: 10, collapse: true },
+        { userId: second.user.id, limit: 1, collapse: false },
+        { userId: first.user.id, queueId: first.site.id, limit: 10, collapse: false, since: { seq: 1 } },
+        { userId: second.user.id, limit: 10, collapse: false, since: { seq: 2 } },
+        { userId: 987_654_321, limit: 10, collapse: false },
+      ];
+      const together = await store.readMany(requests);
+      const alone = await Promise.all(requests.map((request) => store.read(request)));
+      t.same(together, alone);
+      t.same(together.map((r) => r.messages.map((m) => m.body.title)), [['a2', 'o'], ['s1'], ['a2'], [], []]);
+      t.same(together.map((r) => r.more), [false, true, false, false, false]);
+    });
+
     await t.test('retention: backlog and expiry prune, and catch-up from before says truncated', async (t) => {
       const { user, site, own } = await fresh();
       await devices.register(user.id, { app: 'default', platform: 'fcm', token: `device-${name}` });

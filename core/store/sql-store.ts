@@ -50,8 +50,13 @@ export class SqlStore implements Store {
   }
 
   async userByToken(token: string): Promise<User | null> {
-    const [row] = await this.db.query<{ id: number; last_seq: number }>('SELECT id, last_seq FROM users WHERE token = $1', [token]);
-    return row ? { id: row.id, token, lastSeq: row.last_seq } : null;
+    return (await this.usersByTokens([token])).get(token) ?? null;
+  }
+
+  async usersByTokens(tokens: readonly string[]): Promise<Map<string, User>> {
+    const rows = await this.db.query<{ id: number; token: string; last_seq: number }>(
+      'SELECT id, token, last_seq FROM users WHERE token = ANY($1::text[])', [tokens]);
+    return new Map(rows.map((row) => [row.token, { id: row.id, token: row.token, lastSeq: row.last_seq }]));
   }
 
   async queueForDomain(userId: number, domain: string, name: string): Promise<Queue> {
@@ -152,28 +157,53 @@ export class SqlStore implements Store {
    * nothing that matters. `limit` counts after collapsing; one extra row tells `more`.
    */
   async read(request: ReadRequest): Promise<ReadResult> {
+    return (await this.readMany([request]))[0];
+  }
+
+  /**
+   * Several reads in one query (one round trip, one statement: the gateway batches the
+   * catch-ups of a reconnect storm). Each request joins the position retention pruned up to
+   * (of its user, or of its queue) with its page of messages; no message gives a row of nulls.
+   */
+  async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
     return timed('read', async () => {
-      const since = request.since ?? { seq: 0 };
-      const afterSeq = 'seq' in since ? since.seq : null;
-      const afterTs = 'micros' in since ? since.micros : null;
-      const rows = await this.db.query<MessageRow>(
-        `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
-         FROM (
-           SELECT *, CASE WHEN $5 AND replace_id IS NOT NULL
-                     THEN row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
-           FROM messages
-           WHERE user_id = $1 AND ($2::int8 IS NULL OR queue_id = $2)
-             AND ($3::int8 IS NULL OR seq > $3) AND ($4::int8 IS NULL OR ts > $4)
-         ) m JOIN queues q ON q.id = m.queue_id
-         WHERE m.rank = 1
-         ORDER BY m.seq
-         LIMIT $6`,
-        [request.userId, request.queueId ?? null, afterSeq, afterTs, request.collapse, request.limit + 1]);
-      const [pruned] = request.queueId === undefined
-        ? await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM users WHERE id = $1', [request.userId])
-        : await this.db.query<{ seq: number; ts: number }>('SELECT pruned_seq AS seq, pruned_ts AS ts FROM queues WHERE id = $1', [request.queueId]);
-      const truncated = pruned !== undefined && (afterSeq !== null ? pruned.seq > afterSeq : pruned.ts > afterTs!);
-      return { messages: rows.slice(0, request.limit).map(toMessage), more: rows.length > request.limit, truncated };
+      const position = (request: ReadRequest) => request.since ?? { seq: 0 };
+      const afterSeqs = requests.map((r) => { const since = position(r); return 'seq' in since ? since.seq : null; });
+      const afterTss = requests.map((r) => { const since = position(r); return 'micros' in since ? since.micros : null; });
+      const rows = await this.db.query<MessageRow & { idx: number; pruned_seq: number; pruned_ts: number }>(
+        `SELECT r.idx, p.pruned_seq, p.pruned_ts, page.*
+         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int4[])
+              WITH ORDINALITY AS r(user_id, queue_id, after_seq, after_ts, collapse, lim, idx)
+         CROSS JOIN LATERAL (
+           SELECT pruned_seq, pruned_ts FROM users WHERE id = r.user_id AND r.queue_id IS NULL
+           UNION ALL
+           SELECT pruned_seq, pruned_ts FROM queues WHERE id = r.queue_id
+         ) p
+         LEFT JOIN LATERAL (
+           SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
+           FROM (
+             SELECT *, CASE WHEN r.collapse AND replace_id IS NOT NULL
+                       THEN row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
+             FROM messages
+             WHERE user_id = r.user_id AND (r.queue_id IS NULL OR queue_id = r.queue_id)
+               AND (r.after_seq IS NULL OR seq > r.after_seq) AND (r.after_ts IS NULL OR ts > r.after_ts)
+           ) m JOIN queues q ON q.id = m.queue_id
+           WHERE m.rank = 1
+           ORDER BY m.seq
+           LIMIT r.lim
+         ) page ON true
+         ORDER BY r.idx, page.seq`,
+        [requests.map((r) => r.userId), requests.map((r) => r.queueId ?? null), afterSeqs, afterTss,
+          requests.map((r) => r.collapse), requests.map((r) => r.limit + 1)]);
+      const byRequest = requests.map(() => [] as typeof rows);
+      for (const row of rows) byRequest[Number(row.idx) - 1].push(row);
+      return requests.map((request, index) => {
+        const found = byRequest[index];
+        const pruned = found[0];
+        const truncated = pruned !== undefined && (afterSeqs[index] !== null ? pruned.pruned_seq > afterSeqs[index]! : pruned.pruned_ts > afterTss[index]!);
+        const messages = found.filter((row) => row.seq !== null);
+        return { messages: messages.slice(0, request.limit).map(toMessage), more: messages.length > request.limit, truncated };
+      });
     });
   }
 

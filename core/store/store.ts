@@ -63,6 +63,8 @@ export interface Store {
   /** A new user with their own queue. */
   createUser(token: string, ownQueueName: string): Promise<{ user: User; queue: Queue }>;
   userByToken(token: string): Promise<User | null>;
+  /** Many lookups in one query (the gateway batches the authentications of a reconnect storm). */
+  usersByTokens(tokens: readonly string[]): Promise<Map<string, User>>;
   /** The user's queue for this domain, created when missing. */
   queueForDomain(userId: number, domain: string, name: string): Promise<Queue>;
   queueCount(userId: number): Promise<number>;
@@ -73,6 +75,8 @@ export interface Store {
   /** Stores a batch in one transaction. Null for a message whose queue no longer exists. */
   append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]>;
   read(request: ReadRequest): Promise<ReadResult>;
+  /** Several reads in one round trip, results in request order. */
+  readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]>;
   /** Messages with afterSeq < seq <= uptoSeq, oldest first, at most `max`; no collapsing. */
   range(userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredMessage[]>;
   /** Whether this user's sequence holds this seq. */
