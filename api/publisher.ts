@@ -17,13 +17,17 @@ interface Pending {
  * transactions are running; otherwise it waits for one to finish and then shares a transaction
  * (up to `max` messages) with everything that arrived meanwhile. Light load gets one quick
  * transaction per publish; heavy load gets batches as large as the store's latency makes them,
- * so many publishers to one user do not serialise one commit at a time on the user's row. Each
- * publish resolves only after its transaction committed, then goes to the bus.
+ * so many publishers to one user do not serialise one commit at a time on the user's row. A
+ * user with a transaction in flight waits for it rather than queueing a second one on its row
+ * lock, so a hot user's publishes gather into large batches. Each publish resolves only after
+ * its transaction committed, then goes to the bus.
  */
 export class Publisher {
   private batch: Pending[] = [];
   private scheduled: NodeJS.Immediate | null = null;
   private inFlight = new Set<Promise<void>>();
+  /** Users with a transaction in flight. */
+  private readonly busyUsers = new Set<number>();
   /** Queues that received messages since the last retention sweep. */
   readonly touchedQueues = new Set<number>();
 
@@ -52,9 +56,18 @@ export class Publisher {
   }
 
   private flush(): void {
-    const batch = this.batch.splice(0, this.options.max);
+    const batch: Pending[] = [];
+    const waiting: Pending[] = [];
+    for (const pending of this.batch) {
+      if (batch.length < this.options.max && !this.busyUsers.has(pending.message.userId)) batch.push(pending);
+      else waiting.push(pending);
+    }
+    this.batch = waiting;
     if (batch.length === 0) return;
+    const users = new Set(batch.map((pending) => pending.message.userId));
+    users.forEach((user) => this.busyUsers.add(user));
     const done = this.commit(batch).finally(() => {
+      users.forEach((user) => this.busyUsers.delete(user));
       this.inFlight.delete(done);
       this.schedule();
     });

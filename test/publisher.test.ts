@@ -69,6 +69,27 @@ t.test('messages of connected users are pushed after the ack timeout, of offline
   t.same(seen.map((m) => m.pushAfterMs), [0, 1500, undefined]);
 });
 
+t.test('a user with a transaction in flight waits for it; other users do not', async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const { store, bus, batches } = fakes(async (batch) => {
+    if (batches.length === 1) await gate;
+    return stored(batch);
+  });
+  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const hot = (i: number) => publisher.publish({ ...message(i), userId: 7 });
+  const first = hot(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  const later = [hot(2), hot(3)];
+  const other = publisher.publish({ ...message(4), userId: 8 });
+  await other;
+  t.same(batches, [1, 1], 'the other user committed alone, at once');
+  release();
+  const results = await Promise.all([first, ...later]);
+  t.same(batches, [1, 1, 2], 'the hot user\'s next two shared one transaction after the first');
+  t.same(results.map((r) => r.queue), ['q1', 'q2', 'q3'], 'in order');
+});
+
 t.test('a transaction holds at most `max` publishes', async (t) => {
   const { store, bus, batches } = fakes(stored);
   const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 2, pushAckTimeoutMs: 1000 }, log);
