@@ -33,13 +33,19 @@ t.test('publishes arriving together share one transaction, then reach the bus in
   t.same([...publisher.touchedQueues].sort(), [1, 2, 3]);
 });
 
-t.test('a lone publish commits at once; while every transaction is busy, later publishes gather into the next', async (t) => {
+/** Fakes whose first append waits until `release()`: a transaction kept in flight. */
+function firstCommitHeld() {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => { release = resolve; });
-  const { store, bus, batches } = fakes(async (batch) => {
-    if (batches.length === 1) await gate;
+  const held = fakes(async (batch) => {
+    if (held.batches.length === 1) await gate;
     return stored(batch);
   });
+  return { ...held, release };
+}
+
+t.test('a lone publish commits at once; while every transaction is busy, later publishes gather into the next', async (t) => {
+  const { store, bus, batches, release } = firstCommitHeld();
   const publisher = new Publisher(store, bus, presence, { commitsInFlight: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
   const first = publisher.publish(message(1));
   await new Promise((resolve) => setImmediate(resolve));
@@ -70,12 +76,7 @@ t.test('messages of connected users are pushed after the ack timeout, of offline
 });
 
 t.test('a user with a transaction in flight waits for it; other users do not', async (t) => {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => { release = resolve; });
-  const { store, bus, batches } = fakes(async (batch) => {
-    if (batches.length === 1) await gate;
-    return stored(batch);
-  });
+  const { store, bus, batches, release } = firstCommitHeld();
   const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
   const hot = (i: number) => publisher.publish({ ...message(i), userId: 7 });
   const first = hot(1);
