@@ -93,60 +93,54 @@ export class SqlStore implements Store {
   /**
    * Each user takes a block of sequence numbers and a timestamp while holding its row lock
    * until commit, so per-user seq order, commit order and timestamp order agree.
+   *
+   * Stores a batch in one statement (atomic without BEGIN/COMMIT, one round trip): locks the
+   * batch's users in id order (so concurrent batches from other api processes cannot deadlock),
+   * takes each user's block of sequence numbers, inserts the messages whose queue still belongs
+   * to their user, and writes a push check for each that should be pushed to a user with live
+   * devices. Messages whose queue is gone come back as null.
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
     return timed('append', async () => {
       if (batch.length === 0) return [];
-      const byUser = new Map<number, number[]>();
-      batch.forEach((message, index) => {
-        const indexes = byUser.get(message.userId) ?? [];
-        indexes.push(index);
-        byUser.set(message.userId, indexes);
-      });
-      return this.db.transaction(async (tx) => {
-        const seqs = new Array<number>(batch.length);
-        const times = new Array<number>(batch.length);
-        const userIds = [...byUser.keys()].sort((a, b) => a - b);
-        // Lock in id order so concurrent batches (other api processes) cannot deadlock, then take
-        // every user's block of sequence numbers in one statement.
-        await tx.query('SELECT id FROM users WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE', [userIds]);
-        const blocks = await tx.query<{ id: number; last_seq: number; now: number }>(
-          `UPDATE users u SET last_seq = u.last_seq + c.n
-           FROM unnest($1::int8[], $2::int8[]) AS c(id, n) WHERE u.id = c.id
-           RETURNING u.id, u.last_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now`,
-          [userIds, userIds.map((id) => byUser.get(id)!.length)]);
-        for (const block of blocks) {
-          const indexes = byUser.get(block.id)!;
-          indexes.forEach((index, offset) => {
-            seqs[index] = block.last_seq - indexes.length + 1 + offset;
-            times[index] = block.now;
-          });
-        }
-        const stored = await tx.query<{ user_id: number; seq: number; queue: string }>(
-          `INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
-           SELECT m.user_id, m.seq, m.queue_id, m.ts, m.ts + m.ttl * 1000000, m.kind, m.replace_id, m.body::jsonb
-           FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[])
-             AS m(user_id, seq, queue_id, ts, ttl, kind, replace_id, body)
-           JOIN queues q ON q.id = m.queue_id AND q.user_id = m.user_id
-           RETURNING user_id, seq, (SELECT name FROM queues WHERE id = queue_id) AS queue`,
-          [batch.map((m) => m.userId), seqs, batch.map((m) => m.queueId), times, batch.map((m) => m.ttlSeconds),
-            batch.map((m) => m.kind), batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body))]);
-        const queueOf = new Map(stored.map((row) => [`${row.user_id}:${row.seq}`, row.queue]));
-        const pushed = batch.map((message, index) => ({ message, index }))
-          .filter(({ message, index }) => message.pushAfterMs !== undefined && queueOf.has(`${message.userId}:${seqs[index]}`));
-        if (pushed.length) {
-          await tx.query(
-            `INSERT INTO push_checks (user_id, seq, due_at)
-             SELECT c.user_id, c.seq, c.due FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS c(user_id, seq, due)
-             WHERE EXISTS (SELECT 1 FROM devices d WHERE d.user_id = c.user_id AND d.expired_at IS NULL)`,
-            [pushed.map(({ message }) => message.userId), pushed.map(({ index }) => seqs[index]),
-              pushed.map(({ message, index }) => times[index] + message.pushAfterMs! * 1000)]);
-        }
-        return batch.map((message, index) => {
-          const queue = queueOf.get(`${message.userId}:${seqs[index]}`);
-          if (queue === undefined) return null;
-          return { userId: message.userId, seq: seqs[index], queue, micros: times[index], kind: message.kind, replaceId: message.replaceId, body: message.body };
-        });
+      const rows = await this.db.query<{ idx: number; seq: number; ts: number; queue: string }>(
+        `WITH input AS (
+           SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[])
+             WITH ORDINALITY AS m(user_id, queue_id, ttl, kind, replace_id, body, push_after_ms, idx)
+         ),
+         counts AS (SELECT user_id, count(*) AS n FROM input GROUP BY user_id),
+         locked AS MATERIALIZED (SELECT id FROM users WHERE id IN (SELECT user_id FROM counts) ORDER BY id FOR UPDATE),
+         blocks AS (
+           UPDATE users u SET last_seq = u.last_seq + c.n FROM counts c, locked l
+           WHERE u.id = c.user_id AND l.id = u.id
+           RETURNING u.id, u.last_seq - c.n AS first_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now
+         ),
+         numbered AS (
+           SELECT m.*, b.first_seq + row_number() OVER (PARTITION BY m.user_id ORDER BY m.idx) AS seq, b.now AS ts
+           FROM input m JOIN blocks b ON b.id = m.user_id
+         ),
+         stored AS (
+           INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
+           SELECT n.user_id, n.seq, n.queue_id, n.ts, n.ts + n.ttl * 1000000, n.kind, n.replace_id, n.body::jsonb
+           FROM numbered n JOIN queues q ON q.id = n.queue_id AND q.user_id = n.user_id
+           RETURNING user_id, seq
+         ),
+         checks AS (
+           INSERT INTO push_checks (user_id, seq, due_at)
+           SELECT n.user_id, n.seq, n.ts + n.push_after_ms * 1000
+           FROM numbered n JOIN stored s ON s.user_id = n.user_id AND s.seq = n.seq
+           WHERE n.push_after_ms IS NOT NULL
+             AND EXISTS (SELECT 1 FROM devices d WHERE d.user_id = n.user_id AND d.expired_at IS NULL)
+         )
+         SELECT n.idx, n.seq, n.ts, q.name AS queue
+         FROM numbered n JOIN stored s ON s.user_id = n.user_id AND s.seq = n.seq JOIN queues q ON q.id = n.queue_id`,
+        [batch.map((m) => m.userId), batch.map((m) => m.queueId), batch.map((m) => m.ttlSeconds), batch.map((m) => m.kind),
+          batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body)), batch.map((m) => m.pushAfterMs ?? null)]);
+      const byIndex = new Map(rows.map((row) => [Number(row.idx) - 1, row]));
+      return batch.map((message, index) => {
+        const row = byIndex.get(index);
+        if (!row) return null;
+        return { userId: message.userId, seq: Number(row.seq), queue: row.queue, micros: Number(row.ts), kind: message.kind, replaceId: message.replaceId, body: message.body };
       });
     });
   }
