@@ -12,8 +12,8 @@ export interface HubOptions {
   delivery: DeliveryOptions;
   /** Publishes a frame to every socket subscribed to a server-side topic, natively (uWS). */
   publish(topic: string, frame: string): void;
-  /** After a bus subscription, how long until it surely reached the broker (then check the store). */
-  settleMs: number;
+  /** After a bus subscription, when to check the store for what the bus may have dropped meanwhile. */
+  settleChecksMs: readonly number[];
   resyncMs: number;
 }
 
@@ -46,7 +46,8 @@ export class Hub {
   private readonly users = new Map<number, UserSockets>();
   /** Users whose group got a publish since the last backpressure check. */
   private readonly published = new Set<UserSockets>();
-  private readonly unsettled = new Set<number>();
+  /** Users subscribed recently: since when, and how many of the settle checks they had. */
+  private readonly unsettled = new Map<number, { since: number; checks: number }>();
   private readonly acks = new Map<number, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private settleTimer: NodeJS.Timeout | null = null;
@@ -168,14 +169,36 @@ export class Hub {
     if (seq > (this.acks.get(userId) ?? 0)) this.acks.set(userId, seq);
   }
 
+  /**
+   * Checks the store for each user at each of `settleChecksMs` after its own subscription (not
+   * after the first of a burst). A subscription has to travel to the broker and on to the
+   * publishers; under a burst of thousands that can take longer than the first check, and a
+   * message the bus dropped meanwhile would otherwise wait for the user's next one.
+   */
   private settle(userIds: number[]): void {
-    for (const id of userIds) this.unsettled.add(id);
-    this.settleTimer ??= setTimeout(() => {
+    const now = Date.now();
+    for (const id of userIds) this.unsettled.set(id, { since: now, checks: 0 });
+    this.armSettle();
+  }
+
+  private armSettle(): void {
+    if (this.settleTimer) return;
+    const delays = this.options.settleChecksMs;
+    let next = Infinity;
+    for (const { since, checks } of this.unsettled.values()) next = Math.min(next, since + delays[checks]);
+    if (next === Infinity) return;
+    this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
-      const ids = [...this.unsettled];
-      this.unsettled.clear();
+      const now = Date.now();
+      const ids: number[] = [];
+      for (const [id, entry] of this.unsettled) {
+        if (entry.since + delays[entry.checks] > now) continue;
+        ids.push(id);
+        if (++entry.checks === delays.length) this.unsettled.delete(id);
+      }
       void this.verify(ids);
-    }, this.options.settleMs);
+      this.armSettle();
+    }, Math.max(0, next - Date.now()));
   }
 
   /** Compares each user's stored sequence with what their sockets got, and repairs. */
