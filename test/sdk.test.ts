@@ -178,7 +178,8 @@ t.test('catch-up larger than a page is fetched page by page, in order', async (t
   const file = join(mkdtempSync(join(tmpdir(), 'pushwire-sdk-')), 'last-key');
   fileKeyStore(file).set(`${keys[0].slice(0, 12)}${'0'.repeat(12)}`); // the user's position before any message
   const paged = recorded({ token, limit: 10, store: fileKeyStore(file) });
-  await eventually(() => paged.keys().length === 25);
+  // The last page's messages come before its catchup frame: wait for both.
+  await eventually(() => paged.keys().length === 25 && paged.events.catchup.length === 3);
   t.same(paged.keys(), keys);
   t.same(paged.events.catchup.map((c) => c.count), [10, 10, 5]);
   paged.client.stop();
