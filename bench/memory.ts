@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
-import { startMultiprocess } from '../test/helpers/system.js';
+import { gatewayPids, startMultiprocess } from '../test/helpers/system.js';
 import { startBaseline } from './baseline.js';
 
 const { values: args } = parseArgs({ options: { connections: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
@@ -68,11 +68,7 @@ async function main(): Promise<void> {
   try {
     const api = new Http(system.apiUrl);
     const { token } = await api.user();
-    const gatewayPids = async () => {
-      const status = (await api.request('GET', `${system.monitorUrl}/status`)).body as { gateways: { id: string }[] };
-      return status.gateways.map((g) => Number(/-(\d+)-[0-9a-f]+$/.exec(g.id)![1]));
-    };
-    const pids = await gatewayPids();
+    const pids = await gatewayPids(system.monitorUrl);
     for (let run = 0; run < RUNS; run++) {
       const baseline = await startBaseline('uws');
       bare.push(await measure(() => [baseline.pid], `ws://127.0.0.1:${baseline.port}/`, null));

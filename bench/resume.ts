@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runLoad } from '../loadtest/run.js';
-import { startMultiprocess } from '../test/helpers/system.js';
+import { gatewayPids, startMultiprocess } from '../test/helpers/system.js';
 
 const { values: args } = parseArgs({ options: { clients: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
 const CLIENTS = Number(args.clients);
@@ -18,13 +18,9 @@ const RUNS = Number(args.runs);
 
 async function main(): Promise<void> {
   const system = await startMultiprocess({ PUSHWIRE_GATEWAY_DRAIN_MS: '0' });
-  const gatewayPids = async () => {
-    const status = (await (await fetch(`${system.monitorUrl}/status`)).json()) as { gateways: { id: string; up?: boolean }[] };
-    return status.gateways.map((g) => Number(/-(\d+)-[0-9a-f]+$/.exec(g.id)![1]));
-  };
   const scenarios = {
     'rolling: one of two gateway processes': async () => {
-      const [pid] = await gatewayPids();
+      const [pid] = await gatewayPids(system.monitorUrl);
       await system.stopProcess('gateway', pid, 'SIGTERM');
       await system.startRole('gateway');
     },

@@ -48,7 +48,7 @@ const deliveredBy = {
 
 /** A bus message reaches every socket of its user as the same object: serialise it once. */
 const frames = new WeakMap<StoredMessage, string>();
-export function frameOf(message: StoredMessage, publicUrl: string): string {
+function frameOf(message: StoredMessage, publicUrl: string): string {
   let frame = frames.get(message);
   if (frame === undefined) {
     frame = toFrame(message, publicUrl);
@@ -118,10 +118,6 @@ export class Connection {
   /** Live, nothing held, waiting or being read: fit to receive through a group. */
   get inSync(): boolean {
     return !this.closed && this.phase === 'live' && !this.filling && this.held.length === 0 && this.pending.length === 0;
-  }
-
-  get grouped(): boolean {
-    return this.group !== null;
   }
 
   /** Call only when in sync and at the group's position. */

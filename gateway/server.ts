@@ -1,4 +1,3 @@
-import DataLoader from 'dataloader';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Backends } from '../core/backends.js';
@@ -8,9 +7,9 @@ import type { Role } from '../core/daemon.js';
 import { PushwireError } from '../core/errors.js';
 import { encodeKey, parseSince, type Since } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
-import type { ReadRequest, ReadResult, User } from '../core/store/store.js';
 import { metrics, registry } from '../core/metrics.js';
-import { Connection, type History } from './connection.js';
+import { batchedStore } from './batched-store.js';
+import { Connection } from './connection.js';
 import { Hub } from './hub.js';
 import { CloseCode, errorFrame, parseClientFrame, type ClientFrame } from './protocol.js';
 import { App, closeListenSocket, localPort, type ListenSocket, type WebSocket } from './uws.js';
@@ -52,25 +51,12 @@ export async function startGateway(config: Config, { store, presence }: Backends
     ws.end(code, error.message.slice(0, 120));
   };
 
-  // Authentications arriving together (a reconnect storm) share one query.
-  const usersByToken = new DataLoader<string, User | null>(async (tokens) => {
-    const found = await store.usersByTokens(tokens);
-    return tokens.map((token) => found.get(token) ?? null);
-  }, { cache: false, maxBatchSize: 1000 });
-
-  // So do their catch-up reads: the connections read their history through this.
-  const reads = new DataLoader<ReadRequest, ReadResult>((requests) => store.readMany(requests), { cache: false, maxBatchSize: 100 });
-  const history: History = { read: (request) => reads.load(request), range: (...args) => store.range(...args) };
-  // And their sequence reads (clients connecting without `since`).
-  const lastSeqs = new DataLoader<number, number | undefined>(async (userIds) => {
-    const found = await store.lastSeqs(userIds);
-    return userIds.map((id) => found.get(id));
-  }, { cache: false, maxBatchSize: 1000 });
+  const batched = batchedStore(store);
 
   async function authenticate(ws: WebSocket<SocketData>, frame: Extract<ClientFrame, { type: 'auth' }>): Promise<void> {
     const data = ws.getUserData();
     data.authenticating = true;
-    const user = await usersByToken.load(frame.token);
+    const user = await batched.userByToken(frame.token);
     if (data.closed) return;
     if (!user) return reject(ws, new PushwireError('invalid_token'), CloseCode.authFailed);
     let since: Since | undefined;
@@ -83,7 +69,7 @@ export async function startGateway(config: Config, { store, presence }: Backends
     if (limit > config.maxLimit) return reject(ws, new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
     clearTimeout(data.authTimer);
     data.authTimer = undefined;
-    const connection = new Connection(user.id, new UwsSocket(ws, data), history, delivery);
+    const connection = new Connection(user.id, new UwsSocket(ws, data), batched.history, delivery);
     data.connection = connection;
     // Subscribe first, then read the store: nothing committed in between can be missed.
     hub.attach(connection);
@@ -91,7 +77,7 @@ export async function startGateway(config: Config, { store, presence }: Backends
     // settle check covers what commits meanwhile. Without `since` (or after a time) it does.
     const resumesAfterKey = since !== undefined && 'seq' in since;
     const [stored, acked] = await Promise.all([
-      resumesAfterKey ? Promise.resolve(undefined) : lastSeqs.load(user.id),
+      resumesAfterKey ? Promise.resolve(undefined) : batched.lastSeq(user.id),
       presence.acked(user.id).catch((error) => {
         log.warn({ err: error }, 'acked position unavailable');
         return 0;

@@ -1,6 +1,6 @@
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { Emitter } from './events.js';
-import { call, PushwireError, type Envelope, type Fetch } from './http.js';
+import { call, defaultFetch, PushwireError, type Envelope, type Fetch } from './http.js';
 import { memoryKeyStore, type KeyStore } from './storage.js';
 
 /** What the client needs of a WebSocket: the browser's own, or the `ws` package in Node. */
@@ -50,6 +50,9 @@ export interface ClientOptions {
   ackDelayMs?: number;
 }
 
+/** What the optional settings default to. */
+const DEFAULTS = { limit: 100, pingIntervalMs: 15_000, pongTimeoutMs: 10_000, ackDelayMs: 100 };
+
 /** Close codes after which retrying as is cannot help (see the protocol's close codes). */
 const FATAL_CLOSE_CODES = new Set([4001, 4003, 1009]);
 /** After a `reconnect` frame, clients spread their reconnects over this long. */
@@ -79,12 +82,17 @@ export class PushwireClient extends Emitter<ClientEvents> {
   private readonly store: KeyStore;
   private readonly fetch: Fetch;
   private readonly Socket: SocketConstructor;
+  private readonly settings: typeof DEFAULTS;
 
   constructor(private readonly options: ClientOptions) {
     super();
     this.backoff = new Backoff(options.backoff);
     this.store = options.store ?? memoryKeyStore();
-    this.fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
+    this.fetch = options.fetch ?? defaultFetch;
+    this.settings = {
+      limit: options.limit ?? DEFAULTS.limit, pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+      pongTimeoutMs: options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs, ackDelayMs: options.ackDelayMs ?? DEFAULTS.ackDelayMs,
+    };
     const Socket = options.WebSocket ?? (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
     if (!Socket) throw new PushwireError('no_websocket', 'No WebSocket here: pass options.WebSocket (in Node, the ws package).');
     this.Socket = Socket;
@@ -150,7 +158,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
     this.lastFrameAt = Date.now();
     socket.onopen = () => {
       const since = this.lastKey === null ? {} : { since: this.lastKey };
-      socket.send(JSON.stringify({ token: this.options.token, ...since, limit: this.options.limit ?? 100 }));
+      socket.send(JSON.stringify({ token: this.options.token, ...since, limit: this.settings.limit }));
     };
     socket.onmessage = (event) => {
       if (socket === this.socket) this.onFrame(socket, String(event.data));
@@ -159,7 +167,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
       if (socket === this.socket) this.onClose(event.code, event.reason);
     };
     socket.onerror = () => {}; // a close event follows
-    this.pingTimer ??= setInterval(() => this.checkAlive(), this.options.pingIntervalMs ?? 15_000);
+    this.pingTimer ??= setInterval(() => this.checkAlive(), this.settings.pingIntervalMs);
   }
 
   /** The next gateway in `/nodes/` order (least loaded first); the list is fetched again after each full round. */
@@ -191,7 +199,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
       case 'marker':
         return this.deliver(frame as unknown as Envelope & { type: string });
       case 'catchup':
-        if (frame.more) socket.send(JSON.stringify({ type: 'fetch', limit: this.options.limit ?? 100 }));
+        if (frame.more) socket.send(JSON.stringify({ type: 'fetch', limit: this.settings.limit }));
         return this.emit('catchup', { count: Number(frame.count), truncated: Boolean(frame.truncated) });
       case 'reconnect':
         // This gateway is draining and has left /nodes/: go elsewhere now, fetching a fresh list.
@@ -210,7 +218,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
     this.remember(frame.key);
     const { type, ...envelope } = frame;
     this.emit(type === 'marker' ? 'read-marker' : type === 'read' ? 'read' : 'message', envelope);
-    this.ackTimer ??= setTimeout(() => this.flushAck(), this.options.ackDelayMs ?? 100);
+    this.ackTimer ??= setTimeout(() => this.flushAck(), this.settings.ackDelayMs);
   }
 
   private remember(key: string): void {
@@ -227,8 +235,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
   /** Sends a ping; a socket that said nothing since well before the last ping is dead (a lost network, a frozen gateway). */
   private checkAlive(): void {
     if (!this.socket) return;
-    const interval = this.options.pingIntervalMs ?? 15_000;
-    if (Date.now() - this.lastFrameAt > interval + (this.options.pongTimeoutMs ?? 10_000)) {
+    if (Date.now() - this.lastFrameAt > this.settings.pingIntervalMs + this.settings.pongTimeoutMs) {
       const socket = this.socket;
       socket.onclose = null;
       socket.close(4000, 'no answer to pings');

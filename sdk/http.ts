@@ -15,6 +15,9 @@ export class PushwireError extends Error {
 
 export type Fetch = typeof fetch;
 
+/** The global fetch, looked up at call time (so a page or test that replaces it is honoured). */
+export const defaultFetch: Fetch = (...args) => globalThis.fetch(...args);
+
 export async function call<T>(fetcher: Fetch, url: string, init: { method?: string; token?: string; json?: unknown } = {}): Promise<T> {
   const headers: Record<string, string> = {};
   if (init.token) headers['x-auth-token'] = init.token;
@@ -40,6 +43,6 @@ export async function call<T>(fetcher: Fetch, url: string, init: { method?: stri
 }
 
 /** A new user: its token and its own queue URL. */
-export function createToken(api: string, fetcher: Fetch = fetch): Promise<{ token: string; queue: string }> {
+export function createToken(api: string, fetcher: Fetch = defaultFetch): Promise<{ token: string; queue: string }> {
   return call(fetcher, new URL('/token/', api).href, { method: 'POST' });
 }

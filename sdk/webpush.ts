@@ -1,4 +1,4 @@
-import { call, PushwireError, type Fetch } from './http.js';
+import { call, defaultFetch, PushwireError, type Fetch } from './http.js';
 
 export interface WebPushOptions {
   api: string;
@@ -14,7 +14,7 @@ export interface WebPushOptions {
  * published while no tab is connected arrive as notifications. Asks the user's permission.
  */
 export async function enableWebPush(options: WebPushOptions): Promise<PushSubscription> {
-  const fetcher = options.fetch ?? ((...args) => globalThis.fetch(...args));
+  const fetcher = options.fetch ?? defaultFetch;
   if (!('serviceWorker' in navigator) || !('PushManager' in globalThis)) throw new PushwireError('unsupported', 'This browser has no Web Push.');
   if ((await Notification.requestPermission()) !== 'granted') throw new PushwireError('permission_denied', 'Notifications are not allowed.');
   const registration = await navigator.serviceWorker.register(options.serviceWorker ?? new URL('/sdk/sw.js', options.api).href);

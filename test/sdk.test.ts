@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Backoff, createClient, fileKeyStore, type ClientEvents, type ClientOptions, type PushwireClient } from '../sdk/node.js';
 import { eventually, Http, sleep } from './helpers/client.js';
-import { startMultiprocess, type System } from './helpers/system.js';
+import { pidOfGateway, startMultiprocess, type System } from './helpers/system.js';
 
 // The Node client against circus.ini's processes (two gateways, two api processes) on real
 // PostgreSQL, Redis and ZeroMQ: resume, drain, restarts, a frozen gateway, rotation.
@@ -150,8 +150,8 @@ t.test('a frozen gateway (SIGSTOP) is found dead by pings and left for a live on
   const { token, queue } = await http().user();
   const { client, keys, events } = recorded({ token, pingIntervalMs: 200, pongTimeoutMs: 300 });
   await connected(client);
-  // The gateway id is host-pid-suffix; freeze exactly the process this client is on.
-  const pid = Number(events.connected[0].gateway.split('-').at(-2));
+  // Freeze exactly the process this client is on.
+  const pid = pidOfGateway(events.connected[0].gateway);
   process.kill(pid, 'SIGSTOP');
   t.teardown(() => process.kill(pid, 'SIGCONT'));
   const during = await http().publish(queue, { title: 'while frozen' });

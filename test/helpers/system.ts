@@ -12,6 +12,15 @@ import { createDatabase, redisPrefix, TEST_REDIS_URL } from './services.js';
 /** The repository root (tests run from dist/test). */
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 
+/** The pid in a gateway's id (`host-pid-suffix`, as a gateway names itself). */
+export const pidOfGateway = (id: string): number => Number(/-(\d+)-[0-9a-f]+$/.exec(id)![1]);
+
+/** Pids of the gateway processes the monitor lists. */
+export async function gatewayPids(monitorUrl: string): Promise<number[]> {
+  const status = (await (await fetch(`${monitorUrl}/status`)).json()) as { gateways: { id: string }[] };
+  return status.gateways.map((gateway) => pidOfGateway(gateway.id));
+}
+
 export type RoleName = 'broker' | 'monitor' | 'gateway' | 'api' | 'pusher';
 
 /** A running Pushwire, embedded or multi-process, driven only through its public interfaces. */
