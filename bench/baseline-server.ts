@@ -1,6 +1,7 @@
 /**
  * The baselines of `npm run bench`, each in its own process like Pushwire's gateway:
- *   node dist/bench/baseline-server.js uws       — bare uWebSockets.js pub/sub (our stack's ceiling)
+ *   node dist/bench/baseline-server.js uws       — bare uWebSockets.js pub/sub (our stack's ceiling), with
+ *                                                the build the gateway's uws transport would load
  *   node dist/bench/baseline-server.js socketio  — Socket.IO (what a Node user would pick instead)
  * Clients connect and join one audience; `POST /publish` sends the posted JSON to all of them,
  * wrapped in an envelope shaped like Pushwire's so every server puts the same bytes on the wire.
@@ -8,12 +9,14 @@
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import uws from '@trufflesuite/uws-js-unofficial';
+import { loadUws } from '../gateway/transport/uws-loader.js';
 
 const frame = (body: string) => `{"type":"message","key":"${'0'.repeat(24)}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
   + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body}}`;
 
 function startUws(): void {
+  const { uws } = loadUws();
+  if (!uws) throw new Error(`no uWebSockets.js build loads on Node ${process.version}`);
   const app = uws.App()
     .ws('/*', { open: (ws) => void ws.subscribe('all'), idleTimeout: 60 })
     .post('/publish', (res) => {

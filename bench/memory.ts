@@ -1,6 +1,8 @@
 /**
- * `npm run bench:memory`: resident memory per idle websocket connection, Pushwire's gateway
- * against a bare uWebSockets.js server, both in their own processes, with the same clients.
+ * `npm run bench:memory`: resident memory per idle websocket connection, Pushwire's gateway on
+ * each transport that runs here against a bare uWebSockets.js server, all in their own
+ * processes, with the same clients. The gateways run in circus.ini's layout where the transport
+ * can share their port (else in the embedded process: growth per connection is the figure).
  * RSS is read from /proc before, half-way and after opening the connections (medians of
  * several runs). Two figures: the average (all growth over all connections, fixed costs such
  * as V8's young generation included) and the marginal cost (growth over the second half
@@ -12,7 +14,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
-import { gatewayPids, startMultiprocess } from '../test/helpers/system.js';
+import { loadUws } from '../gateway/transport/uws-loader.js';
+import { gatewayPids, startEmbedded, startMultiprocess } from '../test/helpers/system.js';
+import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { startBaseline } from './baseline.js';
 
 const { values: args } = parseArgs({ options: { connections: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
@@ -61,33 +65,51 @@ async function measure(pids: () => number[], url: string, auth: string | null): 
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-async function main(): Promise<void> {
-  const bare: PerConnection[] = [];
-  const gateway: PerConnection[] = [];
-  const system = await startMultiprocess({ PUSHWIRE_LOG_LEVEL: 'info' });
+const kib = ({ average, marginal }: PerConnection) => `${(average / 1024).toFixed(2)} KiB average, ${(marginal / 1024).toFixed(2)} KiB marginal`;
+
+async function measureGateway(transport: TransportName): Promise<{ name: string; runs: PerConnection[] }> {
+  const multiprocess = !transportSkip(transport, 'multiprocess');
+  const env = { PUSHWIRE_LOG_LEVEL: 'info', ...transportEnv(transport) };
+  const system = multiprocess ? await startMultiprocess(env) : await startEmbedded(env);
+  const runs: PerConnection[] = [];
   try {
-    const api = new Http(system.apiUrl);
-    const { token } = await api.user();
+    const { token } = await new Http(system.apiUrl).user();
     const pids = await gatewayPids(system.monitorUrl);
     for (let run = 0; run < RUNS; run++) {
-      const baseline = await startBaseline('uws');
-      bare.push(await measure(() => [baseline.pid], `ws://127.0.0.1:${baseline.port}/`, null));
-      baseline.close();
-      gateway.push(await measure(() => pids, system.wsUrl, JSON.stringify({ token })));
-      const kib = ({ average, marginal }: PerConnection) => `${(average / 1024).toFixed(2)} KiB average, ${(marginal / 1024).toFixed(2)} KiB marginal`;
-      process.stderr.write(`run ${run + 1}: bare uWS ${kib(bare[run])}; gateway ${kib(gateway[run])} per connection\n`);
+      runs.push(await measure(() => pids, system.wsUrl, JSON.stringify({ token })));
+      process.stderr.write(`run ${run + 1}: gateway on ${transport} ${kib(runs[run])} per connection\n`);
     }
   } finally {
     await system.stop();
   }
-  const b = { average: median(bare.map((r) => r.average)), marginal: median(bare.map((r) => r.marginal)) };
-  const g = { average: median(gateway.map((r) => r.average)), marginal: median(gateway.map((r) => r.marginal)) };
+  return { name: `Pushwire gateway, ${transport}${multiprocess ? '' : ' (embedded process)'}`, runs };
+}
+
+async function main(): Promise<void> {
+  const bare: PerConnection[] = [];
+  if (loadUws().uws) {
+    for (let run = 0; run < RUNS; run++) {
+      const baseline = await startBaseline('uws');
+      bare.push(await measure(() => [baseline.pid], `ws://127.0.0.1:${baseline.port}/`, null));
+      baseline.close();
+      process.stderr.write(`run ${run + 1}: bare uWS ${kib(bare[run])} per connection\n`);
+    }
+  }
+  const gateways = [];
+  for (const transport of ['uws', 'ws'] as TransportName[]) {
+    if (transport === 'uws' && transportSkip(transport, 'embedded')) continue;
+    gateways.push(await measureGateway(transport));
+  }
+  const medians = (runs: PerConnection[]) => ({ average: median(runs.map((r) => r.average)), marginal: median(runs.map((r) => r.marginal)) });
+  const b = bare.length ? medians(bare) : null;
+  const times = (value: number, base: number | undefined) => (base ? (value / base).toFixed(2) : '—');
   const row = (name: string, r: PerConnection) =>
-    `| ${name} | ${(r.average / 1024).toFixed(2)} | ${(r.average / b.average).toFixed(2)} | ${(r.marginal / 1024).toFixed(2)} | ${(r.marginal / b.marginal).toFixed(2)} |`;
+    `| ${name} | ${(r.average / 1024).toFixed(2)} | ${times(r.average, b?.average)} | ${(r.marginal / 1024).toFixed(2)} | ${times(r.marginal, b?.marginal)} |`;
   process.stdout.write([
-    `Medians of ${RUNS} runs, ${CONNECTIONS} idle connections (authenticated, on one user, for Pushwire), RSS growth per connection.`,
+    `Node ${process.version}. Medians of ${RUNS} runs, ${CONNECTIONS} idle connections (authenticated, on one user, for Pushwire), RSS growth per connection.`,
+    ...(b ? [] : [`Bare uWS not run: no uWebSockets.js build loads on Node ${process.version}.`]),
     '', '| server | average KiB | × bare uWS | marginal KiB (second half) | × bare uWS |', '|---|---:|---:|---:|---:|',
-    row('bare uWS', b), row('Pushwire gateway', g), '',
+    ...(b ? [row('bare uWS', b)] : []), ...gateways.map(({ name, runs }) => row(name, medians(runs))), '',
   ].join('\n'));
   process.exit(0);
 }

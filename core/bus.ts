@@ -22,6 +22,10 @@ export interface Heartbeat {
   startedAt: number;
   /** p99 of commit → delivery (ms) over the last heartbeat period; null when nothing was delivered. */
   p99LatencyMs: number | null;
+  /** What serves its websockets: `uws` (native uWebSockets.js) or `ws` (ws on node:http). */
+  transport: string;
+  /** The Node version it runs on. */
+  node: string;
   /** Set on the last heartbeat of a gateway that is shutting down. */
   leaving?: boolean;
 }

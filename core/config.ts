@@ -36,6 +36,8 @@ export const options = {
   apiFd: { env: 'PUSHWIRE_API_FD', schema: z.coerce.number().int().min(3).optional(), default: undefined,
     doc: 'Listen on this inherited socket instead of HOST:API_PORT: how circus runs several api processes on one port (use_sockets, `--fd $(circus.sockets.api)`).' },
   gatewayPort: { env: 'PUSHWIRE_GATEWAY_PORT', schema: port, default: undefined, doc: 'Websocket gateway port (profile default).' },
+  gatewayTransport: { env: 'PUSHWIRE_GATEWAY_TRANSPORT', schema: z.enum(['auto', 'uws', 'ws']), default: 'auto',
+    doc: 'What serves websockets: auto (native uWebSockets.js where a build of it loads on this Node, else ws), uws (fail to start without it) or ws (ws on node:http, any Node).' },
   monitorPort: { env: 'PUSHWIRE_MONITOR_PORT', schema: port, default: undefined, doc: 'Monitor HTTP port (profile default).' },
   brokerHost: { env: 'PUSHWIRE_BROKER_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Host the broker listens on and the others connect to.' },
   brokerInPort: { env: 'PUSHWIRE_BROKER_IN_PORT', schema: port, default: undefined, doc: 'Broker XSUB port that publishers connect to (profile default).' },

@@ -12,8 +12,8 @@ import { batchedStore } from './batched-store.js';
 import { Connection } from './connection.js';
 import { Hub } from './hub.js';
 import { CloseCode, errorFrame, parseClientFrame, type ClientFrame } from './protocol.js';
-import { App, closeListenSocket, localPort, type ListenSocket, type WebSocket } from './uws.js';
-import { UwsSocket, type SocketData } from './uws-socket.js';
+import { selectTransport } from './transport/select.js';
+import type { ClientSocket } from './transport/transport.js';
 
 
 /**
@@ -23,7 +23,18 @@ import { UwsSocket, type SocketData } from './uws-socket.js';
 const SETTLE_CHECKS_MS = [250, 1000] as const;
 const FILL_BATCH = 500;
 
-export async function startGateway(config: Config, { store, presence }: Backends, log: Logger): Promise<Role & { port: number; id: string }> {
+/** The gateway's state for one client socket, whatever transport serves it. */
+interface Session {
+  readonly socket: ClientSocket;
+  authenticating: boolean;
+  authTimer?: NodeJS.Timeout;
+  connection?: Connection;
+}
+
+const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
+
+export async function startGateway(config: Config, { store, presence }: Backends, log: Logger): Promise<Role & { port: number; id: string; transport: string; fallbackReason: string | null }> {
+  const { transport, fallbackReason } = selectTransport(config.gatewayTransport);
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const endpoints = busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort);
   const subscriber = new BusSubscriber(endpoints.out, log);
@@ -34,43 +45,39 @@ export async function startGateway(config: Config, { store, presence }: Backends
   };
   const hub = new Hub(subscriber, store, presence, {
     gatewayId: id, settleChecksMs: SETTLE_CHECKS_MS, resyncMs: config.resyncMs, delivery,
-    publish: (topic, frame) => app.publish(topic, frame, false),
+    publish: (topic, frame) => server.publish(topic, frame),
   }, log);
   void subscriber.run((event) => {
     if (event.topic === 'user') hub.deliver(event.message);
   });
-  const sendRaw = (ws: WebSocket<SocketData>, frame: string) => {
-    if (!ws.getUserData().closed) ws.send(frame, false);
-  };
-  const reject = (ws: WebSocket<SocketData>, error: PushwireError, code: number) => {
-    const data = ws.getUserData();
-    if (data.closed) return;
-    if (!data.connection) metrics.authFailures.inc({ reason: error.code });
-    sendRaw(ws, errorFrame(error));
-    data.closed = true;
-    ws.end(code, error.message.slice(0, 120));
+  const reject = (session: Session, error: PushwireError, code: number) => {
+    const { socket } = session;
+    if (socket.closed) return;
+    if (!session.connection) metrics.authFailures.inc({ reason: error.code });
+    socket.send(errorFrame(error));
+    socket.close(code, error.message.slice(0, 120));
   };
 
   const batched = batchedStore(store);
 
-  async function authenticate(ws: WebSocket<SocketData>, frame: Extract<ClientFrame, { type: 'auth' }>): Promise<void> {
-    const data = ws.getUserData();
-    data.authenticating = true;
+  async function authenticate(session: Session, frame: Extract<ClientFrame, { type: 'auth' }>): Promise<void> {
+    const { socket } = session;
+    session.authenticating = true;
     const user = await batched.userByToken(frame.token);
-    if (data.closed) return;
-    if (!user) return reject(ws, new PushwireError('invalid_token'), CloseCode.authFailed);
+    if (socket.closed) return;
+    if (!user) return reject(session, new PushwireError('invalid_token'), CloseCode.authFailed);
     let since: Since | undefined;
     if (frame.since !== undefined) {
       const parsed = parseSince(frame.since, user.id);
-      if (!parsed) return reject(ws, new PushwireError('bad_since'), CloseCode.protocolError);
+      if (!parsed) return reject(session, new PushwireError('bad_since'), CloseCode.protocolError);
       since = parsed;
     }
     const limit = frame.limit ?? config.defaultLimit;
-    if (limit > config.maxLimit) return reject(ws, new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
-    clearTimeout(data.authTimer);
-    data.authTimer = undefined;
-    const connection = new Connection(user.id, new UwsSocket(ws, data), batched.history, delivery);
-    data.connection = connection;
+    if (limit > config.maxLimit) return reject(session, new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
+    clearTimeout(session.authTimer);
+    session.authTimer = undefined;
+    const connection = new Connection(user.id, socket, batched.history, delivery);
+    session.connection = connection;
     // Subscribe first, then read the store: nothing committed in between can be missed.
     hub.attach(connection);
     // Resuming after a key needs no fresh sequence read: catch-up starts at that key, and the
@@ -83,7 +90,7 @@ export async function startGateway(config: Config, { store, presence }: Backends
         return 0;
       }),
     ]);
-    if (data.closed) return;
+    if (socket.closed) return;
     const storedLastSeq = resumesAfterKey ? (since as { seq: number }).seq : stored ?? user.lastSeq;
     // `position`: without `since`, live delivery starts after this key, so a client that loses the
     // socket before its first message resumes from here. `acked`: what the user last acknowledged.
@@ -95,14 +102,13 @@ export async function startGateway(config: Config, { store, presence }: Backends
     await connection.start(storedLastSeq, since, limit);
   }
 
-  function handle(ws: WebSocket<SocketData>, frame: ClientFrame): void {
-    const data = ws.getUserData();
-    const connection = data.connection;
+  function handle(session: Session, frame: ClientFrame): void {
+    const connection = session.connection;
     if (!connection) {
-      if (frame.type !== 'auth' || data.authenticating) return reject(ws, new PushwireError('bad_request', 'Authenticate first: `token: TOKEN` or {"token": ...}.'), CloseCode.protocolError);
-      void authenticate(ws, frame).catch((error) => {
+      if (frame.type !== 'auth' || session.authenticating) return reject(session, new PushwireError('bad_request', 'Authenticate first: `token: TOKEN` or {"token": ...}.'), CloseCode.protocolError);
+      void authenticate(session, frame).catch((error) => {
         log.error({ err: error }, 'authentication failed');
-        reject(ws, new PushwireError('unavailable'), CloseCode.internal);
+        reject(session, new PushwireError('unavailable'), CloseCode.internal);
       });
       return;
     }
@@ -128,68 +134,53 @@ export async function startGateway(config: Config, { store, presence }: Backends
     }
   }
 
-  const sockets = new Set<WebSocket<SocketData>>();
+  const sessions = new Set<Session>();
   let draining = false;
-  const app = App().ws<SocketData>('/*', {
-    maxPayloadLength: config.maxFrameBytes,
-    idleTimeout: config.idleTimeoutSeconds,
-    sendPingsAutomatically: true,
-    // A group publish past this would be dropped for that socket: close it instead, so the
-    // client resumes and loses nothing. The hub moves slow sockets out of groups long before.
-    maxBackpressure: 64 * 1024 * 1024,
-    closeOnBackpressureLimit: 1,
-    upgrade: (res, req, context) => {
-      const token = new URLSearchParams(req.getQuery() ?? '').get('token');
-      res.upgrade<SocketData>({ queryToken: token, authenticating: false, closed: false },
-        req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+  const server = await transport.listen<Session>({
+    host: config.host, port: config.gatewayPort, maxFrameBytes: config.maxFrameBytes, idleTimeoutSeconds: config.idleTimeoutSeconds,
+    // A group publish past this would be lost for that socket: close it instead, so the client
+    // resumes and loses nothing. The hub moves slow sockets out of groups long before.
+    maxBufferedBytes: 64 * 1024 * 1024,
+  }, {
+    open: (socket, query) => {
+      const session: Session = { socket, authenticating: false };
+      sessions.add(session);
+      session.authTimer = setTimeout(() => reject(session, new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), config.authTimeoutMs);
+      const queryToken = new URLSearchParams(query).get('token');
+      if (queryToken) handle(session, { type: 'auth', token: queryToken });
+      return session;
     },
-    open: (ws) => {
-      sockets.add(ws);
-      const data = ws.getUserData();
-      data.authTimer = setTimeout(() => reject(ws, new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), config.authTimeoutMs);
-      if (data.queryToken) handle(ws, { type: 'auth', token: data.queryToken });
-    },
-    message: (ws, message, isBinary) => {
-      const data = ws.getUserData();
+    message: (session, text) => {
       try {
-        if (isBinary) throw new PushwireError('bad_request', 'Frames are text.');
-        handle(ws, parseClientFrame(Buffer.from(message).toString('utf8')));
+        if (text === null) throw new PushwireError('bad_request', 'Frames are text.');
+        handle(session, parseClientFrame(text));
       } catch (error) {
         const typed = error instanceof PushwireError ? error : new PushwireError('internal');
         if (!(error instanceof PushwireError)) log.error({ err: error }, 'frame handling failed');
-        if (!data.connection) reject(ws, typed, CloseCode.protocolError);
-        else data.connection.sendControl({ type: 'error', error: typed.code, message: typed.message });
+        if (!session.connection) reject(session, typed, CloseCode.protocolError);
+        else session.connection.sendControl({ type: 'error', error: typed.code, message: typed.message });
       }
     },
-    drain: (ws) => ws.getUserData().connection?.drain(),
-    close: (ws) => {
-      sockets.delete(ws);
-      const data = ws.getUserData();
-      data.closed = true;
-      clearTimeout(data.authTimer);
-      if (data.connection) {
-        data.connection.closed = true;
-        hub.detach(data.connection);
+    drain: (session) => session.connection?.drain(),
+    close: (session) => {
+      sessions.delete(session);
+      clearTimeout(session.authTimer);
+      if (session.connection) {
+        session.connection.closed = true;
+        hub.detach(session.connection);
       }
     },
-  }).get('/health', (res) => {
-    res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', pid: process.pid, id, connections: hub.connections }));
-  }).get('/ready', (res) => {
-    const problem = draining ? 'draining' : subscriber.connected ? null : 'bus disconnected';
-    res.writeStatus(problem ? '503 Service Unavailable' : '200 OK').writeHeader('content-type', 'application/json')
-      .end(JSON.stringify(problem ? { status: 'not ready', reason: problem } : { status: 'ready' }));
-  }).get('/metrics', (res) => {
-    let aborted = false;
-    res.onAborted(() => { aborted = true; });
-    void registry.metrics().then((text) => {
-      if (!aborted) res.cork(() => res.writeHeader('content-type', registry.contentType).end(text));
-    });
+  }, {
+    '/health': () => json(200, { status: 'ok', pid: process.pid, id, connections: hub.connections, transport: transport.name, transportDetail: transport.description, node: process.version }),
+    '/ready': () => {
+      const problem = draining ? 'draining' : subscriber.connected ? null : 'bus disconnected';
+      return problem ? json(503, { status: 'not ready', reason: problem }) : json(200, { status: 'ready' });
+    },
+    '/metrics': async () => ({ status: 200, contentType: registry.contentType, body: await registry.metrics() }),
+  }).catch((error: Error) => {
+    throw new Error(`gateway ${error.message}`);
   });
-
-  const listenSocket = await new Promise<ListenSocket>((resolve, reject) => {
-    app.listen(config.host, config.gatewayPort, (socket) => (socket ? resolve(socket) : reject(new Error(`gateway cannot listen on ${config.host}:${config.gatewayPort}`))));
-  });
-  const port = localPort(listenSocket as never);
+  const port = server.port;
   const address = config.gatewayAddress.replace(/:0$/, `:${port}`);
   const startedAt = Date.now();
   let lastDelivered = 0;
@@ -199,15 +190,21 @@ export async function startGateway(config: Config, { store, presence }: Backends
     const rate = ((hub.delivered - lastDelivered) * 1000) / Math.max(1, now - lastBeat);
     lastDelivered = hub.delivered;
     lastBeat = now;
-    publisher.publishHeartbeat({ id, address, connections: hub.connections, messagesPerSecond: Math.round(rate), p99LatencyMs: hub.takeP99LatencyMs(), startedAt, leaving });
+    publisher.publishHeartbeat({
+      id, address, connections: hub.connections, messagesPerSecond: Math.round(rate), p99LatencyMs: hub.takeP99LatencyMs(), startedAt,
+      transport: transport.name, node: process.version, leaving,
+    });
   };
   beat();
   const heartbeat = setInterval(beat, config.heartbeatMs);
-  log.info({ id, address }, 'gateway listening');
+  if (fallbackReason) log.warn({ reason: fallbackReason }, 'websockets served by ws on node:http, not native uWebSockets.js');
+  log.info({ id, address, transport: transport.name, transportDetail: transport.description }, 'gateway listening');
 
   return {
     id,
     port,
+    transport: transport.description,
+    fallbackReason,
     /**
      * Drain: leave /nodes/ at once (farewell heartbeat), stop accepting, ask every client to
      * reconnect elsewhere with a `reconnect` frame, give them up to PUSHWIRE_GATEWAY_DRAIN_MS to
@@ -217,20 +214,11 @@ export async function startGateway(config: Config, { store, presence }: Backends
       draining = true;
       clearInterval(heartbeat);
       beat(true);
-      closeListenSocket(listenSocket);
-      for (const ws of sockets) {
-        const data = ws.getUserData();
-        if (!data.closed) sendRaw(ws, JSON.stringify({ type: 'reconnect', reason: 'draining' }));
-      }
+      server.stopListening();
+      for (const { socket } of sessions) socket.send(JSON.stringify({ type: 'reconnect', reason: 'draining' }));
       const deadline = Date.now() + config.gatewayDrainMs;
-      while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
-      for (const ws of sockets) {
-        const data = ws.getUserData();
-        if (!data.closed) {
-          data.closed = true;
-          ws.end(CloseCode.goingAway, 'gateway shutting down, reconnect');
-        }
-      }
+      while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      for (const { socket } of [...sessions]) socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
       await hub.close();
       // Give the farewell heartbeat a moment to leave before the socket closes.
       await new Promise((resolve) => setTimeout(resolve, 50));

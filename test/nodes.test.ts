@@ -8,7 +8,7 @@ t.test('/nodes/: live gateways only, each address once, least loaded first', asy
   const nodes = new MemoryNodeRegistry();
   const now = Date.now();
   const node = (id: string, address: string, connections: number, extra: object = {}) =>
-    nodes.upsert({ id, address, connections, messagesPerSecond: 0, p99LatencyMs: null, startedAt: now, lastSeen: now, ...extra });
+    nodes.upsert({ id, address, connections, messagesPerSecond: 0, p99LatencyMs: null, startedAt: now, lastSeen: now, transport: 'ws', node: 'v24.0.0', ...extra });
   await node('a1', 'a:1', 50);
   await node('a2', 'a:1', 60); // a second process on the same port: 110 in all
   await node('b', 'b:1', 100);

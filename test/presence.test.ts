@@ -40,7 +40,7 @@ function presenceSuite(t: Test, name: string, make: () => { presence: Presence; 
     });
 
     t.test('node registry', async (t) => {
-      const node = { id: 'g1', address: '127.0.0.1:1', connections: 3, messagesPerSecond: 0, p99LatencyMs: null, startedAt: 1, lastSeen: 2 };
+      const node = { id: 'g1', address: '127.0.0.1:1', connections: 3, messagesPerSecond: 0, p99LatencyMs: null, startedAt: 1, lastSeen: 2, transport: 'uws', node: 'v20.0.0' };
       await nodes.upsert(node);
       await nodes.upsert({ ...node, connections: 4 });
       t.same(await nodes.list(), [{ ...node, connections: 4 }]);

@@ -45,6 +45,8 @@ export interface System {
   restartAll(): Promise<void>;
   stop(): Promise<void>;
   output(): string;
+  /** Pids of the system's running processes (benchmarks read their CPU time and pin them). */
+  pids(): number[];
 }
 
 /** Options every test system shares: quiet logs, fast checks. */
@@ -132,6 +134,7 @@ export async function startEmbedded(extraEnv: Record<string, string> = {}): Prom
       rmSync(dataDir, { recursive: true, force: true });
     },
     output: () => daemon.output.join(''),
+    pids: () => (daemon.running ? [daemon.pid!] : []),
   };
 }
 
@@ -246,5 +249,6 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}): 
       await database.drop();
     },
     output: () => [...daemons.values()].flat().map((daemon) => `--- ${daemon.name}\n${daemon.output.join('')}`).join('\n'),
+    pids: () => [...daemons.values()].flat().filter((daemon) => daemon.running).map((daemon) => daemon.pid!),
   };
 }

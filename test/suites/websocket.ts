@@ -69,6 +69,20 @@ export function websocketSuite(t: Test, system: () => System): void {
     client.close();
   });
 
+  t.test('a frame over the limit (4 KiB) closes the socket with 1009, others stay', async (t) => {
+    const { token } = await http().user();
+    const big = await connect({ token });
+    const neighbour = await connect({ token });
+    await big.waitFor((frame) => frame.type === 'hello');
+    await neighbour.waitFor((frame) => frame.type === 'hello');
+    big.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(5000) }));
+    t.equal(await big.closed(), 1009);
+    neighbour.send({ type: 'ping' });
+    await neighbour.waitFor((frame) => frame.type === 'pong');
+    t.equal(neighbour.closeCode, null, 'another socket of the user is untouched');
+    neighbour.close();
+  });
+
   t.test('catch-up: oldest first, collapsed by replaceId, limit after collapsing, paged with fetch', async (t) => {
     const api = http();
     const { token, queue } = await api.user();

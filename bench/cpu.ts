@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * What the benchmarks need of the machine: pin processes to cores (the server on one, the load
+ * generator on the other, so deliveries/s measures the server rather than the generator) and
+ * read a server's CPU time, which measures its cost per delivery whoever is the bottleneck.
+ */
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+export const SERVER_CORE = 0;
+export const LOAD_CORE = 1;
+
+/** Pins every thread of `pid` to `core` (threads it starts later inherit it). */
+export function pin(pid: number, core: number): void {
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+}
+
+/** utime + stime of these processes (all their threads), in seconds, from /proc/PID/stat. */
+export function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / TICKS_PER_SECOND;
+}

@@ -1,0 +1,78 @@
+/**
+ * What serves the gateway's websockets and its few HTTP routes. Two implementations: native
+ * uWebSockets.js where a build of it loads (the fast path), and `ws` on node:http everywhere
+ * else. One is chosen at start (see select.ts); the gateway sees only these interfaces.
+ */
+
+/** One client websocket. Structurally the Socket a Connection delivers to. */
+export interface ClientSocket {
+  /** A socket reaches one client (a group's topic reaches many). */
+  readonly receivers: number;
+  /** Closed by either side: every method is then a no-op. */
+  readonly closed: boolean;
+  /** Sends a text frame. */
+  send(frame: string): void;
+  /** Runs `sends` so that their frames leave in as few writes as possible. */
+  batch(sends: () => void): void;
+  bufferedAmount(): number;
+  /** Joins a topic: what is published to it reaches this socket, in order with its own sends. */
+  subscribe(topic: string): void;
+  /** Leaves a topic; what was published to it before still reaches the socket. */
+  unsubscribe(topic: string): void;
+  /** Sends a close frame; the `close` handler runs now, not when the client answers. */
+  close(code: number, reason: string): void;
+}
+
+export interface SocketHandlers<S> {
+  /** A client connected; `query` is its upgrade request's query string. Returns the gateway's state for it. */
+  open(socket: ClientSocket, query: string): S;
+  /** A frame arrived: its text, or null for a binary frame. */
+  message(state: S, text: string | null): void;
+  /** The socket's send buffer drained. */
+  drain(state: S): void;
+  /** The socket closed, by either side. Runs once. */
+  close(state: S): void;
+}
+
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** GET routes by exact path. Any other path answers 404 not_found. */
+export type HttpRoutes = Record<string, () => HttpAnswer | Promise<HttpAnswer>>;
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** A larger client frame closes the socket with 1009. */
+  maxFrameBytes: number;
+  /** A socket silent this long is closed; the server pings before, so only dead ones are. */
+  idleTimeoutSeconds: number;
+  /** A socket whose send buffer passes this is closed: the client resumes, and loses nothing. */
+  maxBufferedBytes: number;
+}
+
+export interface TransportServer {
+  readonly port: number;
+  /** Sends a text frame to every socket subscribed to `topic`. */
+  publish(topic: string, frame: string): void;
+  /** Stops accepting connections; open sockets stay. */
+  stopListening(): void;
+}
+
+export type TransportName = 'uws' | 'ws';
+
+export interface Transport {
+  readonly name: TransportName;
+  /** What serves the sockets, said in the start banner and in /status. */
+  readonly description: string;
+  /**
+   * Listens on host:port. Several processes may listen on one port (SO_REUSEPORT; the kernel
+   * spreads connections): uWS always, `ws` on Node ≥ 22.12.
+   */
+  listen<S>(options: ListenOptions, handlers: SocketHandlers<S>, routes: HttpRoutes): Promise<TransportServer>;
+}
+
+export const notFound: HttpAnswer = { status: 404, contentType: 'application/json', body: JSON.stringify({ error: 'not_found', message: 'No such route.' }) };

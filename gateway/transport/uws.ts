@@ -1,0 +1,135 @@
+import { STATUS_CODES } from 'node:http';
+import { notFound, type ClientSocket, type HttpAnswer, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
+import type { HttpResponse, ListenSocket, Uws, WebSocket } from './uws-loader.js';
+
+/** uWS user data: uWS copies its properties at upgrade, so it carries data, not methods. */
+interface UserData<S> {
+  query: string;
+  socket?: UwsClientSocket<S>;
+}
+
+/**
+ * A uWS websocket as a ClientSocket. A class rather than closures: one of these per connection,
+ * its methods shared, since idle connections are most of a gateway's memory. uWS throws on any
+ * use of a closed socket, so every method checks first.
+ */
+class UwsClientSocket<S> implements ClientSocket {
+  readonly receivers = 1;
+  closed = false;
+  state!: S;
+  /** The open handler returned: a close from now on runs the close handler at once. */
+  private opened = false;
+
+  constructor(private readonly ws: WebSocket<UserData<S>>, private readonly handlers: SocketHandlers<S>) {}
+
+  send(frame: string): void {
+    if (!this.closed) this.ws.send(frame, false);
+  }
+
+  batch(sends: () => void): void {
+    if (this.closed) sends();
+    else this.ws.cork(sends);
+  }
+
+  bufferedAmount(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  subscribe(topic: string): void {
+    if (!this.closed) this.ws.subscribe(topic);
+  }
+
+  /**
+   * uWS queues publishes per subscriber until the end of the event-loop turn, and unsubscribing
+   * discards what is still queued. Any send flushes that queue first; a ping is the one send a
+   * client never sees (it answers with a pong on its own).
+   */
+  unsubscribe(topic: string): void {
+    if (this.closed) return;
+    this.ws.ping();
+    this.ws.unsubscribe(topic);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.end(code, reason);
+    if (this.opened) this.handlers.close(this.state);
+  }
+
+  /** uWS says the socket closed (whoever closed it). */
+  closedByUws(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.close(this.state);
+  }
+
+  start(query: string): void {
+    this.state = this.handlers.open(this, query);
+    this.opened = true;
+    // Closed while opening (say, refused at once): the close handler still runs, once.
+    if (this.closed) this.handlers.close(this.state);
+  }
+}
+
+const CLOSE_TOO_LARGE = 1009;
+
+function answer(res: HttpResponse, route: () => HttpAnswer | Promise<HttpAnswer>): void {
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  void Promise.resolve().then(route).catch(() => ({ status: 500, contentType: 'application/json', body: '{"error":"internal","message":"Internal error."}' }))
+    .then(({ status, contentType, body }) => {
+      if (!aborted) res.cork(() => res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', contentType).end(body));
+    });
+}
+
+/** Native uWebSockets.js: topics published in C++, one write per socket per event-loop turn. */
+export class UwsTransport implements Transport {
+  readonly name = 'uws';
+  readonly description: string;
+
+  constructor(private readonly uws: Uws, packageName: string) {
+    this.description = `uWebSockets.js (${packageName})`;
+  }
+
+  async listen<S>(options: ListenOptions, handlers: SocketHandlers<S>, routes: HttpRoutes): Promise<TransportServer> {
+    const app = this.uws.App().ws<UserData<S>>('/*', {
+      // uWS drops a frame past maxPayloadLength without a close frame (the client sees 1006).
+      // Up to 4× the limit we read it and close with 1009, as `ws` does, so clients learn why.
+      maxPayloadLength: options.maxFrameBytes * 4,
+      idleTimeout: options.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      maxBackpressure: options.maxBufferedBytes,
+      closeOnBackpressureLimit: 1,
+      upgrade: (res, req, context) => {
+        res.upgrade<UserData<S>>({ query: req.getQuery() ?? '' },
+          req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      },
+      open: (ws) => {
+        const data = ws.getUserData();
+        data.socket = new UwsClientSocket(ws, handlers);
+        data.socket.start(data.query);
+      },
+      message: (ws, message, isBinary) => {
+        const socket = ws.getUserData().socket!;
+        if (message.byteLength > options.maxFrameBytes) return socket.close(CLOSE_TOO_LARGE, 'Max payload size exceeded');
+        handlers.message(socket.state, isBinary ? null : Buffer.from(message).toString('utf8'));
+      },
+      drain: (ws) => handlers.drain(ws.getUserData().socket!.state),
+      close: (ws) => ws.getUserData().socket!.closedByUws(),
+    });
+    for (const [path, route] of Object.entries(routes)) app.get(path, (res) => answer(res, route));
+    app.any('/*', (res) => answer(res, () => notFound));
+
+    const listenSocket = await new Promise<ListenSocket>((resolve, reject) => {
+      app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${options.host}:${options.port}`))));
+    });
+    return {
+      port: this.uws.us_socket_local_port(listenSocket as never),
+      publish: (topic, frame) => void app.publish(topic, frame, false),
+      stopListening: () => this.uws.us_listen_socket_close(listenSocket),
+    };
+  }
+}

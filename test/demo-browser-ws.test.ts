@@ -1,0 +1,3 @@
+import { demoBrowserTests } from './per-transport/demo-browser.js';
+
+demoBrowserTests('ws');

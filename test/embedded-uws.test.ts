@@ -1,0 +1,3 @@
+import { embeddedTests } from './per-transport/embedded.js';
+
+embeddedTests('uws');

@@ -1,0 +1,3 @@
+import { multiprocessTests } from './per-transport/multiprocess.js';
+
+multiprocessTests('ws');

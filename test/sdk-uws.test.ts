@@ -1,0 +1,3 @@
+import { sdkTests } from './per-transport/sdk.js';
+
+sdkTests('uws');

@@ -1,0 +1,3 @@
+import { stormTests } from './per-transport/storm.js';
+
+stormTests('uws');
