@@ -42,6 +42,7 @@ export async function runDaemon(
     process.once('SIGINT', () => void stop('SIGINT'));
   } catch (error) {
     log.fatal({ err: error }, 'failed to start');
+    process.stderr.write(`pushwire ${name}: failed to start: ${(error as Error).message}\n`);
     await backends?.close().catch(() => {});
     process.exit(1);
   }

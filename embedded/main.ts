@@ -1,7 +1,7 @@
 import { startApi } from '../api/server.js';
 import { startBroker } from '../broker/proxy.js';
 import { busEndpoints } from '../core/bus.js';
-import { runDaemon } from '../core/daemon.js';
+import { runDaemon, type Role } from '../core/daemon.js';
 import { startGateway } from '../gateway/server.js';
 import { startMonitor } from '../monitor/server.js';
 import { startPusher } from '../pusher/server.js';
@@ -11,11 +11,25 @@ import { startPusher } from '../pusher/server.js';
  * is PGlite in DATA_DIR and presence lives in this process; the roles still talk over ZeroMQ.
  */
 await runDaemon('pushwire', async (config, backends, log) => {
-  const broker = await startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' }));
-  const monitor = await startMonitor(config, backends!, log.child({ role: 'monitor' }));
-  const gateway = await startGateway(config, backends!, log.child({ role: 'gateway' }));
-  const api = await startApi(config, backends!, log.child({ role: 'api' }));
-  const pusher = await startPusher(config, backends!, log.child({ role: 'pusher' }));
+  // Roles start in order; if one fails, those already running stop, or the process could not
+  // exit (ZeroMQ waits for open sockets at exit).
+  const started: Role[] = [];
+  const start = async <R extends Role>(role: Promise<R>): Promise<R> => {
+    started.push(await role);
+    return started.at(-1) as R;
+  };
+  let broker: Role, monitor: Awaited<ReturnType<typeof startMonitor>>, gateway: Awaited<ReturnType<typeof startGateway>>;
+  let api: Role, pusher: Awaited<ReturnType<typeof startPusher>>;
+  try {
+    broker = await start(startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' })));
+    monitor = await start(startMonitor(config, backends!, log.child({ role: 'monitor' })));
+    gateway = await start(startGateway(config, backends!, log.child({ role: 'gateway' })));
+    api = await start(startApi(config, backends!, log.child({ role: 'api' })));
+    pusher = await start(startPusher(config, backends!, log.child({ role: 'pusher' })));
+  } catch (error) {
+    for (const role of started.reverse()) await role.close().catch(() => {});
+    throw error;
+  }
   process.stdout.write([
     '',
     'Pushwire is running.',
