@@ -5,7 +5,7 @@
  * and Socket.IO driven by the same load generator in the same run. Servers run on core 0, the
  * load generator on core 1. Prints a markdown table of medians.
  *
- *   npm run bench -- --runs 3 --clients 1000 --messages 3000
+ *   npm run bench -- --runs 3 --clients 1000 --messages 3000 [--only embedded]
  */
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
     messages: { type: 'string', default: '3000' },
     fanout: { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '32' },
+    /** Only the systems whose name holds this (e.g. `embedded`, `ws`); the baselines always run. */
+    only: { type: 'string', default: '' },
   },
 });
 const RUNS = Number(args.runs);
@@ -174,7 +176,7 @@ async function main(): Promise<void> {
     const skip = transportSkip(transport, layout === 'embedded' ? 'embedded' : 'multiprocess');
     if (skip) process.stderr.write(`${layout} on ${transport}: not run (${skip})\n`);
     return skip ? [] : [{ name: `${layout}, ${transport}`, start: () => start(transportEnv(transport)) }];
-  }).flat());
+  }).flat()).filter(({ name }) => name.includes(args.only));
   const rows: Record<string, Result[]> = {};
   const record = (name: string, result: Result) => {
     (rows[name] ??= []).push(result);

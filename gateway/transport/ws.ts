@@ -10,6 +10,17 @@ export const canSharePort = major > 23 || (major === 23 && minor >= 1) || (major
 /** Close reasons are at most 123 bytes on the wire; `ws` throws past that. */
 const clip = (reason: string): string => Buffer.from(reason).subarray(0, 123).toString('utf8').replace(/\uFFFD$/, '');
 
+/**
+ * Sockets written to in this event-loop iteration, corked until its end. Node writes each
+ * frame with its own syscall otherwise; like uWS, we gather a socket's frames of one iteration
+ * (a burst of bus messages, a catch-up page) into one write.
+ */
+const corked: { flush(): void }[] = [];
+function flushAll(): void {
+  for (const socket of corked) socket.flush();
+  corked.length = 0;
+}
+
 /** One server's sockets and topics. */
 class Sockets<S> {
   readonly open = new Set<WsClientSocket<S>>();
@@ -47,6 +58,8 @@ class WsClientSocket<S> implements ClientSocket {
   /** Whether the client sent anything (a frame or a pong) since the last idle check. */
   heard = true;
   private topics: string[] = [];
+  /** Corked for the rest of this event-loop iteration. */
+  private corkedInIteration = false;
 
   constructor(private readonly ws: WebSocket, private readonly raw: Duplex, private readonly sockets: Sockets<S>) {}
 
@@ -56,19 +69,28 @@ class WsClientSocket<S> implements ClientSocket {
 
   write(data: string | Buffer): void {
     if (this.closed) return;
+    this.corkForIteration();
     this.ws.send(data, { binary: false });
     // As uWS's closeOnBackpressureLimit: a client this far behind resumes instead.
     if (this.ws.bufferedAmount > this.sockets.maxBufferedBytes) this.abort();
   }
 
+  /** Every write is gathered until the end of the event-loop iteration already. */
   batch(sends: () => void): void {
-    if (this.closed) return sends();
+    sends();
+  }
+
+  private corkForIteration(): void {
+    if (this.corkedInIteration) return;
+    this.corkedInIteration = true;
     this.raw.cork();
-    try {
-      sends();
-    } finally {
-      this.raw.uncork();
-    }
+    if (corked.length === 0) setImmediate(flushAll);
+    corked.push(this);
+  }
+
+  flush(): void {
+    this.corkedInIteration = false;
+    this.raw.uncork();
   }
 
   bufferedAmount(): number {
