@@ -6,7 +6,6 @@ import { dirname, join } from 'node:path';
 export type Uws = typeof import('@trufflesuite/uws-js-unofficial');
 export type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket as ListenSocket, WebSocket } from '@trufflesuite/uws-js-unofficial';
 
-const require = createRequire(import.meta.url);
 const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
 
 /**
@@ -33,9 +32,15 @@ export type UwsLoad = { uws: Uws; name: string } | { uws: null; failures: UwsFai
 
 let loaded: UwsLoad | undefined;
 
-/** The first uWebSockets.js build whose native binary loads in this process, or why none does. */
+/** The first uWebSockets.js build whose native binary loads in this process, or why none does. Looked up once. */
 export function loadUws(): UwsLoad {
-  if (loaded) return loaded;
+  loaded ??= findUws(import.meta.url);
+  return loaded;
+}
+
+/** The same, resolving packages as a module at `from` (a file URL or path) would. */
+export function findUws(from: string): UwsLoad {
+  const require = createRequire(from);
   const failures: UwsFailure[] = [];
   for (const candidate of CANDIDATES) {
     let main: string;
@@ -50,14 +55,12 @@ export function loadUws(): UwsLoad {
       continue;
     }
     try {
-      loaded = { uws: require(path) as Uws, name: candidate.name };
-      return loaded;
+      return { uws: require(path) as Uws, name: candidate.name };
     } catch (error) {
       failures.push({ name: candidate.name, missing: false, reason: firstLine(error) });
     }
   }
-  loaded = { uws: null, failures };
-  return loaded;
+  return { uws: null, failures };
 }
 
 const firstLine = (error: unknown): string => String((error as Error).message ?? error).split('\n')[0];
