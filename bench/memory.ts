@@ -67,20 +67,21 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 const kib = ({ average, marginal }: PerConnection) => `${(average / 1024).toFixed(2)} KiB average, ${(marginal / 1024).toFixed(2)} KiB marginal`;
 
+/** Each run on a fresh system, so one run's garbage is not returned during the next. */
 async function measureGateway(transport: TransportName): Promise<{ name: string; runs: PerConnection[] }> {
   const multiprocess = !transportSkip(transport, 'multiprocess');
   const env = { PUSHWIRE_LOG_LEVEL: 'info', ...transportEnv(transport) };
-  const system = multiprocess ? await startMultiprocess(env) : await startEmbedded(env);
   const runs: PerConnection[] = [];
-  try {
-    const { token } = await new Http(system.apiUrl).user();
-    const pids = await gatewayPids(system.monitorUrl);
-    for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < RUNS; run++) {
+    const system = multiprocess ? await startMultiprocess(env) : await startEmbedded(env);
+    try {
+      const { token } = await new Http(system.apiUrl).user();
+      const pids = await gatewayPids(system.monitorUrl);
       runs.push(await measure(() => pids, system.wsUrl, JSON.stringify({ token })));
       process.stderr.write(`run ${run + 1}: gateway on ${transport} ${kib(runs[run])} per connection\n`);
+    } finally {
+      await system.stop();
     }
-  } finally {
-    await system.stop();
   }
   return { name: `Pushwire gateway, ${transport}${multiprocess ? '' : ' (embedded process)'}`, runs };
 }
