@@ -1,5 +1,7 @@
+import type { Test } from 'tap';
 import { loadUws } from '../../gateway/transport/uws-loader.js';
 import { canSharePort } from '../../gateway/transport/ws.js';
+import { startEmbedded, startMultiprocess, type System } from './system.js';
 
 export type TransportName = 'uws' | 'ws';
 
@@ -20,3 +22,25 @@ export function transportSkip(transport: TransportName, layout: 'embedded' | 'mu
 }
 
 export const transportEnv = (transport: TransportName): Record<string, string> => ({ PUSHWIRE_GATEWAY_TRANSPORT: transport });
+
+/**
+ * This file's system: `layout` with its gateways on `transport`, started before the file's
+ * tests and stopped after them, its output shown under a failing test. Null, and the file
+ * skipped with the reason, where the transport cannot run on this Node.
+ */
+export function systemFor(t: Test, transport: TransportName, layout: 'embedded' | 'multiprocess'): (() => System) | null {
+  const unavailable = transportSkip(transport, layout);
+  if (unavailable) {
+    t.plan(0, unavailable);
+    return null;
+  }
+  let system: System;
+  t.before(async () => {
+    system = await (layout === 'embedded' ? startEmbedded : startMultiprocess)(transportEnv(transport));
+  });
+  t.teardown(() => system?.stop());
+  t.afterEach((t) => {
+    if (!t.passing()) t.comment(system.output().slice(-6000));
+  });
+  return () => system;
+}

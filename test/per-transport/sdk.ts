@@ -4,38 +4,27 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Backoff, createClient, fileKeyStore, type ClientEvents, type ClientOptions, type PushwireClient } from '../../sdk/node.js';
 import { eventually, Http, sleep } from '../helpers/client.js';
-import { pidOfGateway, startMultiprocess, type System } from '../helpers/system.js';
-import { transportEnv, transportSkip, type TransportName } from '../helpers/transports.js';
+import { pidOfGateway } from '../helpers/system.js';
+import { systemFor, type TransportName } from '../helpers/transports.js';
 
 /** Runs this file's tests with the gateways on `transport` (skipped where it cannot run). */
 export function sdkTests(transport: TransportName): void {
-  const unavailable = transportSkip(transport, 'multiprocess');
-  if (unavailable) {
-    t.plan(0, unavailable);
-    return;
-  }
   // The Node client against circus.ini's processes (two gateways, two api processes) on real
   // PostgreSQL, Redis and ZeroMQ: resume, drain, restarts, a frozen gateway, rotation.
-  let system: System;
-  t.before(async () => {
-    system = await startMultiprocess(transportEnv(transport));
-  });
-  t.teardown(() => system?.stop());
-  t.afterEach((t) => {
-    if (!t.passing()) t.comment(system.output().slice(-6000));
-  });
+  const system = systemFor(t, transport, 'multiprocess');
+  if (!system) return;
 
-  const http = () => new Http(system.apiUrl);
+  const http = () => new Http(system().apiUrl);
 
   /** A started client that records everything it emits. */
-  function recorded(options: Partial<ClientOptions> & { token: string }) {
-    const client = createClient({ api: system.apiUrl, backoff: { initialMs: 100, maxMs: 1000 }, ...options });
+  const recorded = (options: Partial<ClientOptions> & { token: string }) => {
+    const client = createClient({ api: system().apiUrl, backoff: { initialMs: 100, maxMs: 1000 }, ...options });
     const events: { [E in keyof ClientEvents]: ClientEvents[E][] } = { message: [], read: [], 'read-marker': [], connected: [], disconnected: [], catchup: [], error: [] };
     for (const name of Object.keys(events) as (keyof ClientEvents)[]) client.on(name, (payload) => (events[name] as unknown[]).push(payload));
     client.start();
     const keys = () => events.message.map((message) => message.key);
     return { client, events, keys };
-  }
+  };
 
   const connected = (client: PushwireClient) => eventually(() => client.state === 'connected', 15_000);
 
@@ -82,7 +71,7 @@ export function sdkTests(transport: TransportName): void {
     await connected(client);
     t.equal(events.disconnected.length, 1, 'one failed attempt');
     t.ok(events.disconnected[0].retryInMs! < 100, 'waited a jittered first backoff');
-    t.equal(client.node, new URL(system.wsUrl).host, 'then connected to the live gateway');
+    t.equal(client.node, new URL(system().wsUrl).host, 'then connected to the live gateway');
     client.stop();
   });
 
@@ -122,7 +111,7 @@ export function sdkTests(transport: TransportName): void {
     const clients = users.map(({ token }) => recorded({ token }));
     await Promise.all(clients.map(({ client }) => connected(client)));
     await sleep(300);
-    const published = await Promise.all(users.map(({ queue }) => publishDuring(queue, 20, system.restart('gateway', 'SIGTERM'))));
+    const published = await Promise.all(users.map(({ queue }) => publishDuring(queue, 20, system().restart('gateway', 'SIGTERM'))));
     await Promise.all(clients.map(({ keys }, i) => eventually(() => keys().length >= published[i].length, 20_000)));
     await sleep(300);
     clients.forEach(({ keys, events }, i) => {
@@ -139,14 +128,14 @@ export function sdkTests(transport: TransportName): void {
     await sleep(300);
     const before = await http().publish(queue, { title: 'before' });
     await eventually(() => keys().length === 1);
-    await system.stopRole('gateway', 'SIGKILL');
+    await system().stopRole('gateway', 'SIGKILL');
     await eventually(() => client.state !== 'connected');
     const score = [];
     for (const goals of [1, 2, 3]) score.push(await http().publish(queue, { title: `score ${goals}`, replaceId: 'score' }));
     const other = await http().publish(queue, { title: 'other' });
     await sleep(1000);
     t.ok(events.disconnected.length >= 2, `retried with backoff while down (${events.disconnected.map((d) => d.retryInMs).join(', ')} ms)`);
-    await system.startRole('gateway');
+    await system().startRole('gateway');
     await eventually(() => keys().length === 3, 20_000);
     await sleep(300);
     t.same(keys(), [before.key, other.key, score[2].key].sort(), 'the newest score only, at its own position, and the other message');

@@ -1,37 +1,28 @@
 import t from 'tap';
 import { runLoad } from '../../loadtest/run.js';
 import { Http } from '../helpers/client.js';
-import { startMultiprocess, type System } from '../helpers/system.js';
-import { transportEnv, transportSkip, type TransportName } from '../helpers/transports.js';
+import { systemFor, type TransportName } from '../helpers/transports.js';
 
 /** Runs this file's tests with the gateways on `transport` (skipped where it cannot run). */
 export function stormTests(transport: TransportName): void {
-  const unavailable = transportSkip(transport, 'multiprocess');
-  if (unavailable) {
-    t.plan(0, unavailable);
-    return;
-  }
   // Reconnect storm through the load-test tool: drain one of circus.ini's two gateway processes
   // under load; its clients reconnect to the other with `since` and lose nothing.
-  let system: System;
-  t.before(async () => {
-    system = await startMultiprocess(transportEnv(transport));
-  });
-  t.teardown(() => system?.stop());
+  const system = systemFor(t, transport, 'multiprocess');
+  if (!system) return;
 
   t.test('a gateway drained under load: every client back and caught up, nothing lost or repeated', async (t) => {
     const result = await runLoad({
-      api: system.apiUrl, clients: 200, shape: 'per-client', messages: 200, rate: 0, concurrency: 16, sources: 2, drain: 20, progress: false,
+      api: system().apiUrl, clients: 200, shape: 'per-client', messages: 200, rate: 0, concurrency: 16, sources: 2, drain: 20, progress: false,
       storm: async () => {
-        const status = (await new Http(system.monitorUrl).request<{ gateways: { id: string }[] }>('GET', '/status')).body;
+        const status = (await new Http(system().monitorUrl).request<{ gateways: { id: string }[] }>('GET', '/status')).body;
         const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(status.gateways[0].id)![1]);
-        await system.stopProcess('gateway', pid, 'SIGTERM');
+        await system().stopProcess('gateway', pid, 'SIGTERM');
       },
     });
     t.same([result.lost, result.duplicates], [0, 0], `delivered ${result.delivered} of ${result.expected}`);
     t.equal(result.delivered, result.expected);
     t.ok(result.storm!.reconnects > 0, `${result.storm!.reconnects} clients reconnected`);
     t.ok(result.storm!.secondsAfterCommand < 10, `caught up ${result.storm!.secondsAfterCommand.toFixed(2)} s after the drain`);
-    await system.startRole('gateway');
+    await system().startRole('gateway');
   });
 }
