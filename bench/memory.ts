@@ -1,25 +1,27 @@
 /**
  * `npm run bench:memory`: resident memory per idle websocket connection, Pushwire's gateway on
  * each transport that runs here against a bare uWebSockets.js server, all in their own
- * processes, with the same clients. The gateways run in circus.ini's layout where the transport
- * can share their port (else in the embedded process: growth per connection is the figure).
+ * processes, with the same clients. The gateways run in circus.ini's layout, with one gateway
+ * process where the transport cannot share a port on this Node.
  * RSS is read from /proc before, half-way and after opening the connections (medians of
  * several runs). Two figures: the average (all growth over all connections, fixed costs such
  * as V8's young generation included) and the marginal cost (growth over the second half
  * only), which is what the next connection costs and so what bounds a large gateway.
  *
- *   npm run bench:memory -- --connections 10000 --runs 3
+ *   npm run bench:memory -- --connections 10000 --runs 3 [--transports uws,ws]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
 import { loadUws } from '../gateway/transport/uws-loader.js';
-import { gatewayPids, startEmbedded, startMultiprocess } from '../test/helpers/system.js';
+import { gatewayPids, startMultiprocess } from '../test/helpers/system.js';
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { startBaseline } from './baseline.js';
 
-const { values: args } = parseArgs({ options: { connections: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({
+  options: { connections: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' }, transports: { type: 'string', default: 'uws,ws' } },
+});
 const CONNECTIONS = Number(args.connections);
 const RUNS = Number(args.runs);
 
@@ -69,11 +71,11 @@ const kib = ({ average, marginal }: PerConnection) => `${(average / 1024).toFixe
 
 /** Each run on a fresh system, so one run's garbage is not returned during the next. */
 async function measureGateway(transport: TransportName): Promise<{ name: string; runs: PerConnection[] }> {
-  const multiprocess = !transportSkip(transport, 'multiprocess');
+  const sharesPort = !transportSkip(transport, 'multiprocess');
   const env = { PUSHWIRE_LOG_LEVEL: 'info', ...transportEnv(transport) };
   const runs: PerConnection[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const system = multiprocess ? await startMultiprocess(env) : await startEmbedded(env);
+    const system = await startMultiprocess(env, sharesPort ? {} : { gateway: 1 });
     try {
       const { token } = await new Http(system.apiUrl).user();
       const pids = await gatewayPids(system.monitorUrl);
@@ -83,7 +85,7 @@ async function measureGateway(transport: TransportName): Promise<{ name: string;
       await system.stop();
     }
   }
-  return { name: `Pushwire gateway, ${transport}${multiprocess ? '' : ' (embedded process)'}`, runs };
+  return { name: `Pushwire gateway, ${transport}${sharesPort ? '' : ' (one gateway process)'}`, runs };
 }
 
 async function main(): Promise<void> {
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
     }
   }
   const gateways = [];
-  for (const transport of ['uws', 'ws'] as TransportName[]) {
+  for (const transport of args.transports.split(',') as TransportName[]) {
     if (transport === 'uws' && transportSkip(transport, 'embedded')) continue;
     gateways.push(await measureGateway(transport));
   }

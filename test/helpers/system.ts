@@ -178,14 +178,15 @@ const READY: Record<RoleName, string> = {
 /**
  * Every watcher of circus.ini as circus would run it: its cmd, args, env and numprocesses.
  * On top of the file's env go only what isolates this test (its own database, Redis prefix
- * and ports) and `extraEnv` (e.g. where the local push services are).
+ * and ports) and `extraEnv` (e.g. where the local push services are). `processes` overrides a
+ * watcher's numprocesses (benchmarks only: the tests run the file as it is).
  */
-export async function startMultiprocess(extraEnv: Record<string, string> = {}): Promise<System> {
+export async function startMultiprocess(extraEnv: Record<string, string> = {}, processes: Partial<Record<RoleName, number>> = {}): Promise<System> {
   const ports = await portSet();
   const database = await createDatabase();
   const prefix = redisPrefix();
   const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix, ...extraEnv };
-  const watchers = readCircusIni();
+  const watchers = readCircusIni().map((watcher) => ({ ...watcher, numprocesses: processes[watcher.name] ?? watcher.numprocesses }));
   const daemons = new Map<RoleName, Daemon[]>();
   /** Brings a watcher up to its numprocesses, as circus would, keeping processes still running. */
   const startWatcher = async (watcher: Watcher) => {
