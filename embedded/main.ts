@@ -14,22 +14,21 @@ await runDaemon('pushwire', async (config, backends, log) => {
   // Roles start in order; if one fails, those already running stop, or the process could not
   // exit (ZeroMQ waits for open sockets at exit).
   const started: Role[] = [];
-  const start = async <R extends Role>(role: Promise<R>): Promise<R> => {
-    started.push(await role);
-    return started.at(-1) as R;
+  const start = async <R extends Role>(starting: Promise<R>): Promise<R> => {
+    const role = await starting;
+    started.push(role);
+    return role;
   };
-  let broker: Role, monitor: Awaited<ReturnType<typeof startMonitor>>, gateway: Awaited<ReturnType<typeof startGateway>>;
-  let api: Role, pusher: Awaited<ReturnType<typeof startPusher>>;
-  try {
-    broker = await start(startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' })));
-    monitor = await start(startMonitor(config, backends!, log.child({ role: 'monitor' })));
-    gateway = await start(startGateway(config, backends!, log.child({ role: 'gateway' })));
-    api = await start(startApi(config, backends!, log.child({ role: 'api' })));
-    pusher = await start(startPusher(config, backends!, log.child({ role: 'pusher' })));
-  } catch (error) {
+  const { broker, monitor, gateway, api, pusher } = await (async () => ({
+    broker: await start(startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' }))),
+    monitor: await start(startMonitor(config, backends!, log.child({ role: 'monitor' }))),
+    gateway: await start(startGateway(config, backends!, log.child({ role: 'gateway' }))),
+    api: await start(startApi(config, backends!, log.child({ role: 'api' }))),
+    pusher: await start(startPusher(config, backends!, log.child({ role: 'pusher' }))),
+  }))().catch(async (error: unknown) => {
     for (const role of started.reverse()) await role.close().catch(() => {});
     throw error;
-  }
+  });
   process.stdout.write([
     '',
     'Pushwire is running.',

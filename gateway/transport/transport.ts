@@ -75,4 +75,10 @@ export interface Transport {
   listen<S>(options: ListenOptions, handlers: SocketHandlers<S>, routes: HttpRoutes): Promise<TransportServer>;
 }
 
-export const notFound: HttpAnswer = { status: 404, contentType: 'application/json', body: JSON.stringify({ error: 'not_found', message: 'No such route.' }) };
+const notFound: HttpAnswer = { status: 404, contentType: 'application/json', body: JSON.stringify({ error: 'not_found', message: 'No such route.' }) };
+const internal: HttpAnswer = { status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'internal', message: 'Internal error.' }) };
+
+/** What a request gets, whichever transport serves it: its route's answer, 404 without one, 500 if the route fails. */
+export function answerOf(route: HttpRoutes[string] | undefined): Promise<HttpAnswer> {
+  return Promise.resolve().then(() => (route ? route() : notFound)).catch(() => internal);
+}

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import { notFound, type ClientSocket, type HttpAnswer, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
+import { CloseCode } from '../protocol.js';
+import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
 import type { HttpResponse, ListenSocket, Uws, WebSocket } from './uws-loader.js';
 
 /** uWS user data: uWS copies its properties at upgrade, so it carries data, not methods. */
@@ -72,17 +73,14 @@ class UwsClientSocket<S> implements ClientSocket {
   }
 }
 
-const CLOSE_TOO_LARGE = 1009;
-
-function answer(res: HttpResponse, route: () => HttpAnswer | Promise<HttpAnswer>): void {
+function answer(res: HttpResponse, route: HttpRoutes[string] | undefined): void {
   let aborted = false;
   res.onAborted(() => {
     aborted = true;
   });
-  void Promise.resolve().then(route).catch(() => ({ status: 500, contentType: 'application/json', body: '{"error":"internal","message":"Internal error."}' }))
-    .then(({ status, contentType, body }) => {
-      if (!aborted) res.cork(() => res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', contentType).end(body));
-    });
+  void answerOf(route).then(({ status, contentType, body }) => {
+    if (!aborted) res.cork(() => res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', contentType).end(body));
+  });
 }
 
 /** Native uWebSockets.js: topics published in C++, one write per socket per event-loop turn. */
@@ -114,14 +112,14 @@ export class UwsTransport implements Transport {
       },
       message: (ws, message, isBinary) => {
         const socket = ws.getUserData().socket!;
-        if (message.byteLength > options.maxFrameBytes) return socket.close(CLOSE_TOO_LARGE, 'Max payload size exceeded');
+        if (message.byteLength > options.maxFrameBytes) return socket.close(CloseCode.tooLarge, 'Max payload size exceeded');
         handlers.message(socket.state, isBinary ? null : Buffer.from(message).toString('utf8'));
       },
       drain: (ws) => handlers.drain(ws.getUserData().socket!.state),
       close: (ws) => ws.getUserData().socket!.closedByUws(),
     });
     for (const [path, route] of Object.entries(routes)) app.get(path, (res) => answer(res, route));
-    app.any('/*', (res) => answer(res, () => notFound));
+    app.any('/*', (res) => answer(res, undefined));
 
     const listenSocket = await new Promise<ListenSocket>((resolve, reject) => {
       app.listen(options.host, options.port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${options.host}:${options.port}`))));

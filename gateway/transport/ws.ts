@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { notFound, type ClientSocket, type HttpAnswer, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
+import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
 
 /** Node ≥ 22.12 (and 23.1) can share a listening port between processes (SO_REUSEPORT). */
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -172,9 +172,7 @@ export class WsTransport implements Transport {
     const server: Server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       const route = request.method === 'GET' ? routes[path] : undefined;
-      void Promise.resolve().then(() => (route ? route() : notFound))
-        .catch((): HttpAnswer => ({ status: 500, contentType: 'application/json', body: '{"error":"internal","message":"Internal error."}' }))
-        .then(({ status, contentType, body }) => response.writeHead(status, { 'content-type': contentType }).end(body));
+      void answerOf(route).then(({ status, contentType, body }) => response.writeHead(status, { 'content-type': contentType }).end(body));
     });
     server.on('upgrade', (request, raw: Duplex, head: Buffer) => {
       const query = (request.url ?? '').split('?')[1] ?? '';
