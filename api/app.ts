@@ -8,9 +8,12 @@ import { pushjackApi } from './compat/pushjack.js';
 import { pushletApi } from './compat/pushlet.js';
 import { webPushSubscriptionsApi } from './compat/webpush-subscriptions.js';
 import { installErrorHandling } from './errors.js';
+import { logRequests } from './request-log.js';
+import { refuseUnstorable } from './storable.js';
 import { browserRoutes } from './static.js';
 import { deviceRoutes } from './routes/devices.js';
 import { messageRoutes } from './routes/messages.js';
+import { batchPublishRoutes } from './routes/publish.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { queueRoutes } from './routes/queues.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -19,6 +22,8 @@ import { tokenRoutes } from './routes/tokens.js';
 export async function buildApi(context: ApiContext, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
+    // Logged by logRequests: errors and slow requests at info, the rest at debug.
+    disableRequestLogging: true,
     bodyLimit: context.config.maxRequestBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
     // Some compatibility fields take several JSON types (pushjack's message: text or a dictionary).
@@ -38,10 +43,13 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
     }
   });
   installErrorHandling(app);
+  refuseUnstorable(app);
+  logRequests(app, context.config.slowRequestMs);
   await browserRoutes(app, context.config);
   tokenRoutes(app, context);
   queueRoutes(app, context);
   messageRoutes(app, context);
+  batchPublishRoutes(app, context);
   nodeRoutes(app, context);
   deviceRoutes(app, context);
   operationalRoutes(app, async () => {

@@ -7,6 +7,7 @@ import type { PushOutbox } from '../core/store/outbox.js';
 import type { Store } from '../core/store/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Publisher } from './publisher.js';
+import type { QueueOwners } from './queue-owners.js';
 
 /** What the routes need, passed in once. */
 export interface ApiContext {
@@ -19,6 +20,8 @@ export interface ApiContext {
   moxie: MoxieStore;
   nonces: NonceCache;
   publisher: Publisher;
+  /** Queue name → owner for publishing, cached. */
+  queues: QueueOwners;
   /** Direct sends of the compatibility APIs (Pushlet, pushjack) that answer with provider results. */
   providers: ProviderRegistry;
 }

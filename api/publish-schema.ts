@@ -1,4 +1,6 @@
+import { Ajv } from 'ajv';
 import type { Config } from '../core/config.js';
+import { PushwireError } from '../core/errors.js';
 
 /** The fields of a message a site publishes, with the configured limits (queue publish and broadcast). */
 export function publishSchema(config: Config) {
@@ -18,4 +20,32 @@ export function publishSchema(config: Config) {
     required: ['title'],
     additionalProperties: false,
   } as const;
+}
+
+export interface PublishFields {
+  title: string;
+  body?: string;
+  actionUrl?: string;
+  iconUrl?: string;
+  replaceId?: string;
+  ttl?: number;
+  priority?: 'high' | 'normal';
+}
+
+/**
+ * Validates one message's fields (coercing form strings), throwing the code a client acts on:
+ * missing_title, or invalid_field naming the field. Used outside route schemas: the queue route
+ * also takes `?action=read` with no body, and a batch answers each message on its own.
+ */
+export function publishValidator(config: Config): (fields: unknown) => PublishFields {
+  const validate = new Ajv({ coerceTypes: true, removeAdditional: true, allErrors: false }).compile(publishSchema(config));
+  return (fields) => {
+    if (!validate(fields)) {
+      const problem = validate.errors?.[0];
+      const field = String(problem?.params?.missingProperty ?? problem?.instancePath.slice(1) ?? '');
+      if (field === 'title' && (problem?.keyword === 'required' || problem?.keyword === 'minLength')) throw new PushwireError('missing_title');
+      throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`);
+    }
+    return fields as PublishFields;
+  };
 }

@@ -12,6 +12,12 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** PostgreSQL refused the values themselves (SQLSTATE class 22 data exception, 23 integrity), not the connection. */
+function refusedData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
 /**
  * Group commit without a timer: a publish commits at once while fewer than `commitsInFlight`
  * transactions are running; otherwise it waits for one to finish and then shares a transaction
@@ -80,6 +86,7 @@ export class Publisher {
     try {
       stored = await this.store.append(await this.withPushDelay(batch.map((pending) => pending.message)));
     } catch (error) {
+      if (refusedData(error)) return this.isolate(batch, error);
       this.log.error({ err: error }, 'storing a batch failed');
       for (const pending of batch) pending.reject(new PushwireError('unavailable', 'The message could not be stored; nothing was published. Retry.'));
       return;
@@ -91,6 +98,23 @@ export class Publisher {
       this.bus.publishMessage(message);
       batch[index].resolve(message);
     });
+  }
+
+  /**
+   * The store refused something in the batch (the statement is atomic, so nothing was stored):
+   * halves are retried until the refused message stands alone and fails alone, so one bad
+   * publish never fails the publishes that shared its transaction. The edge validates what the
+   * store refuses; this is the backstop for whatever it missed.
+   */
+  private async isolate(batch: Pending[], error: unknown): Promise<void> {
+    if (batch.length === 1) {
+      this.log.warn({ err: error }, 'the store refused a message');
+      batch[0].reject(new PushwireError('invalid_field', `The store refused this message: ${(error as Error).message}`));
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await this.commit(batch.slice(0, half));
+    await this.commit(batch.slice(half));
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { buildApi } from './app.js';
 import { Publisher } from './publisher.js';
+import { QueueOwners } from './queue-owners.js';
 import { startRetention } from './retention.js';
 
 export async function startApi(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
@@ -14,7 +15,8 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
   const publisher = new Publisher(backends.store, bus, backends.presence,
     { commitsInFlight: config.commitsInFlight, max: config.groupCommitMax, pushAckTimeoutMs: config.pushAckTimeoutMs }, log);
   const providers = new ProviderRegistry(config, backends.applications);
-  const app = await buildApi({ config, ...backends, publisher, providers }, log);
+  const queues = new QueueOwners(backends.store, config.queueOwnerCache);
+  const app = await buildApi({ config, ...backends, publisher, queues, providers }, log);
   const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);
   const url = await listen(app, config.host, config.apiPort, 'api', log, config.apiFd);
   return {

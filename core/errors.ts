@@ -23,6 +23,7 @@ export const errorCatalogue = {
   too_many_queues: [409, 'This token owns the most queues allowed.'],
   too_many_devices: [409, 'This token has the most devices allowed.'],
   payload_too_large: [413, 'The request body is larger than allowed.'],
+  too_many_messages: [413, 'A batch holds more messages than allowed.'],
   unsupported_media_type: [415, 'Send application/json or application/x-www-form-urlencoded.'],
   unauthorized: [401, 'This API needs HTTP basic auth with the configured credentials.'],
   provider_error: [502, 'The push provider did not accept the notification.'],

@@ -29,13 +29,14 @@ const options = new Command()
   .option('--messages <n>', 'messages to publish', positive, 1000)
   .option('--rate <n>', 'publishes per second; 0 = as fast as the publishers go', positive, 0)
   .option('--concurrency <n>', 'publish requests in flight', positive, 32)
+  .option('--batch <n>', 'messages per publish request: 1 posts to each queue URL, more posts batches to POST /publish', positive, 1)
   .option('--sources <n>', 'loopback source addresses to spread clients over (64k ports each)', positive, 4)
   .option('--drain <seconds>', 'how long to wait for the last deliveries', positive, 15)
   .option('--json', 'print the result as JSON instead of a table')
   .option('--html <file>', 'also write an HTML report with the latency histogram')
   .option('--storm-command <command>', 'reconnect storm: once every client is connected, run this (e.g. kill or drain a gateway), publish meanwhile, and time until every client has reconnected and caught up')
   .parse()
-  .opts<{ api: string; clients: number; shape: string; messages: number; rate: number; concurrency: number; sources: number; drain: number; json?: boolean; html?: string; stormCommand?: string }>();
+  .opts<{ api: string; clients: number; shape: string; messages: number; rate: number; concurrency: number; batch: number; sources: number; drain: number; json?: boolean; html?: string; stormCommand?: string }>();
 
 if (!['hot', 'per-client', 'mixed'].includes(options.shape)) {
   process.stderr.write(`--shape must be hot, per-client or mixed, not ${options.shape}\n`);

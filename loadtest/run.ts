@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import hdr from 'hdr-histogram-js';
+import { publishBatch } from '../sdk/publish.js';
 import { LoadClient, sourceAddress } from './clients.js';
 import { percentiles, type LoadResult } from './report.js';
 import { scrapeServer } from './server.js';
@@ -11,6 +12,8 @@ export interface LoadOptions {
   messages: number;
   rate: number;
   concurrency: number;
+  /** Messages per request: 1 posts to each queue URL, more posts batches to `POST /publish`. */
+  batch?: number;
   sources: number;
   drain: number;
   /** Reconnect storm: run this (kill or drain a gateway) once every client is connected. */
@@ -93,20 +96,30 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // Reconnect storm: set it off now and publish through it.
   const storm = options.storm ? (stormStarted.at = performance.now(), options.storm().then(() => { stormStarted.done = performance.now(); })) : null;
   const interval = options.rate > 0 ? 1000 / options.rate : 0;
-  await pool(options.messages, options.concurrency, async (i) => {
+  const batch = Math.max(1, options.batch ?? 1);
+  const message = (i: number) => ({ title: `load ${i}`, body: String(Math.round((performance.timeOrigin + performance.now()) * 1000)) });
+  await pool(Math.ceil(options.messages / batch), options.concurrency, async (request) => {
+    const first = request * batch;
+    const indices = Array.from({ length: Math.min(batch, options.messages - first) }, (_, k) => first + k);
     if (interval) {
-      const due = started + i * interval;
-      const wait = due - performance.now();
+      const wait = started + first * interval - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    const user = targets(i);
     try {
-      await post(tokens[user].queue, { title: `load ${i}`, body: String(Math.round((performance.timeOrigin + performance.now()) * 1000)) });
-      expected += socketsOf[user];
+      if (batch === 1) {
+        await post(tokens[targets(first)].queue, message(first));
+        expected += socketsOf[targets(first)];
+      } else {
+        const results = await publishBatch(api, indices.map((i) => ({ queue: tokens[targets(i)].queue, message: message(i) })), { batchSize: batch });
+        results.forEach((result, k) => {
+          if ('error' in result) failures++;
+          else expected += socketsOf[targets(indices[k])];
+        });
+      }
     } catch {
-      failures++;
+      failures += indices.length;
     }
-    publishing.increment(1, { extra: `delivered ${clients.reduce((n, c) => n + c.received, 0)}` });
+    publishing.increment(indices.length, { extra: `delivered ${clients.reduce((n, c) => n + c.received, 0)}` });
   });
   const publishSeconds = (performance.now() - started) / 1000;
   publishing.stop();

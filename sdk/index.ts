@@ -2,5 +2,6 @@
 export { PushwireClient, type ClientEvents, type ClientOptions, type ClientState, type SocketConstructor, type SocketLike } from './client.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { createToken, PushwireError, type Envelope } from './http.js';
+export { DEFAULT_BATCH_MAX, publish, publishBatch, type BatchItem, type BatchResult, type MessageFields } from './publish.js';
 export { localStorageKeyStore, memoryKeyStore, type KeyStore } from './storage.js';
 export { enableWebPush, type WebPushOptions } from './webpush.js';

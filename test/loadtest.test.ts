@@ -31,6 +31,14 @@ for (const shape of ['hot', 'per-client', 'mixed']) {
   });
 }
 
+t.test('--batch publishes through POST /publish: every message stored and delivered once', async (t) => {
+  const result = run('--clients', '50', '--messages', '230', '--batch', '100', '--json');
+  t.equal(result.status, 0, result.stderr.slice(-500));
+  const report = JSON.parse(result.stdout) as Record<string, any>;
+  t.same([report.published, report.publishFailures], [230, 0]);
+  t.same([report.expected, report.delivered, report.lost, report.duplicates], [230, 230, 0, 0]);
+});
+
 t.test('a fixed rate is kept', async (t) => {
   const started = Date.now();
   const result = run('--clients', '10', '--messages', '20', '--rate', '20', '--json');

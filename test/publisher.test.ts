@@ -5,7 +5,10 @@ import { PushwireError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { MemoryPresence } from '../core/presence/memory.js';
 import type { StoredMessage } from '../core/message.js';
+import { PgDb } from '../core/store/db.js';
+import { SqlStore } from '../core/store/sql-store.js';
 import type { NewMessage, Store } from '../core/store/store.js';
+import { createDatabase } from './helpers/services.js';
 
 const log = createLogger('test', 'silent');
 const presence = new MemoryPresence();
@@ -120,4 +123,28 @@ t.test('drain commits what waits', async (t) => {
   await publisher.drain();
   t.same(batches, [1]);
   await pending;
+});
+
+t.test('a message PostgreSQL refuses fails alone: the batch it shared is retried without it', async (t) => {
+  const database = await createDatabase();
+  const db = new PgDb(database.url, () => {});
+  t.teardown(async () => {
+    await db.close();
+    await database.drop();
+  });
+  const store = new SqlStore(db);
+  await store.migrate();
+  const { user, queue } = await store.createUser('refused-token', 'refused-queue');
+  const published: StoredMessage[] = [];
+  const bus = { publishMessage: (message: StoredMessage) => published.push(message) } as unknown as BusPublisher;
+  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const titles = ['a', 'b', 'bad\u0000', 'c', 'd', 'e', 'f'];
+  const results = await Promise.allSettled(titles.map((title) => publisher.publish({ ...message(queue.id), userId: user.id, body: { title } })));
+  t.match(results[2], { status: 'rejected', reason: { code: 'invalid_field', status: 400 } }, 'the refused one');
+  const stored = results.filter((r): r is PromiseFulfilledResult<StoredMessage> => r.status === 'fulfilled').map((r) => r.value);
+  t.same(stored.map((m) => m.body.title), ['a', 'b', 'c', 'd', 'e', 'f'], 'every neighbour stored');
+  t.same(stored.map((m) => m.seq), [1, 2, 3, 4, 5, 6], 'contiguous: the refused attempts took no sequence numbers');
+  t.same(published.map((m) => m.seq), [1, 2, 3, 4, 5, 6], 'and reached the bus in order');
+  const read = await store.read({ userId: user.id, limit: 100, collapse: false });
+  t.same(read.messages.map((m) => m.body.title), ['a', 'b', 'c', 'd', 'e', 'f']);
 });

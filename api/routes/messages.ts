@@ -1,28 +1,18 @@
-import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import { decodeKey, formatTimestamp, parseSince, parseTimestamp } from '../../core/ids.js';
 import { MARKER_REPLACE_ID, queueUrl, toEnvelope, type StoredMessage } from '../../core/message.js';
 import type { Queue, User } from '../../core/store/store.js';
-import { requireOwnQueue, requireQueue } from '../auth.js';
-import { publishSchema } from '../publish-schema.js';
+import { requireOwnQueue } from '../auth.js';
+import { publishValidator } from '../publish-schema.js';
 import type { ApiContext } from '../context.js';
+import { publishToQueue } from './publish.js';
 import { queueParams } from './queues.js';
-
-interface PublishFields {
-  title: string;
-  body?: string;
-  actionUrl?: string;
-  iconUrl?: string;
-  replaceId?: string;
-  ttl?: number;
-  priority?: 'high' | 'normal';
-}
 
 export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
   const { config, store, publisher } = context;
   const envelope = (message: StoredMessage) => toEnvelope(message, config.publicUrl);
-  const publishBody = publishSchema(config);
+  const validatePublish = publishValidator(config);
 
   /**
    * Publish (public: sites hold the unguessable queue URL), or with `?action=read&key=K` mark
@@ -41,27 +31,8 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
     const { action, key } = request.query as { action?: string; key?: string };
     if (action === 'read') return envelope(await markRead(request, name, key));
     if (action !== undefined) throw new PushwireError('bad_action', `Unknown action "${action}"; the only action is "read".`);
-    const queue = await requireQueue(store, name);
-    const fields = validatePublish(request.body);
-    const { ttl, ...body } = fields;
-    return envelope(await publisher.publish({
-      queueId: queue.id, userId: queue.userId, kind: 'message', replaceId: body.replaceId ?? null, body,
-      ttlSeconds: ttl ?? config.messageTtlSeconds,
-    }));
+    return envelope(await publishToQueue(context, name, validatePublish(request.body)));
   });
-
-  const publishValidator = new Ajv({ coerceTypes: true, removeAdditional: true, allErrors: false }).compile(publishBody);
-
-  /** Validated here, not by the route schema: the same route also takes `?action=read` with no body. */
-  function validatePublish(body: unknown): PublishFields {
-    if (!publishValidator(body)) {
-      const problem = publishValidator.errors?.[0];
-      const field = String(problem?.params?.missingProperty ?? problem?.instancePath.slice(1) ?? '');
-      if (field === 'title' && (problem?.keyword === 'required' || problem?.keyword === 'minLength')) throw new PushwireError('missing_title');
-      throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`);
-    }
-    return body as PublishFields;
-  }
 
   async function markRead(request: FastifyRequest, name: string, key: string | undefined): Promise<StoredMessage> {
     const { user, queue } = await requireOwnQueue(store, request, name);

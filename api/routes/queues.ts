@@ -13,7 +13,7 @@ const queueParams = {
 
 export { queueParams };
 
-export function queueRoutes(app: FastifyInstance, { config, store }: ApiContext): void {
+export function queueRoutes(app: FastifyInstance, { config, store, queues }: ApiContext): void {
   const url = (name: string) => queueUrl(config.publicUrl, name);
 
   /** A queue (push URL) of this user for a domain; the same one again if it exists. */
@@ -49,6 +49,7 @@ export function queueRoutes(app: FastifyInstance, { config, store }: ApiContext)
     const { queue } = await requireOwnQueue(store, request, (request.params as { queue: string }).queue);
     if (queue.domain === null) throw new PushwireError('forbidden', 'A token\'s own queue cannot be deleted.');
     await store.deleteQueue(queue.id);
+    queues.forget(queue.name);
     return { queue: url(queue.name), deleted: true };
   });
 }

@@ -82,6 +82,11 @@ export class SqlStore implements Store {
     return row ? toQueue(row) : null;
   }
 
+  async queuesByNames(names: readonly string[]): Promise<Map<string, Queue>> {
+    const rows = await this.db.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ANY($1::text[])`, [names]);
+    return new Map(rows.map((row) => [row.name, toQueue(row)]));
+  }
+
   async deleteQueue(queueId: number): Promise<void> {
     await this.db.query('DELETE FROM queues WHERE id = $1', [queueId]);
   }

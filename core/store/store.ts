@@ -70,6 +70,8 @@ export interface Store {
   queueCount(userId: number): Promise<number>;
   queuesOf(userId: number): Promise<Queue[]>;
   queueByName(name: string): Promise<Queue | null>;
+  /** Many lookups in one query (a batch publish names many queues). */
+  queuesByNames(names: readonly string[]): Promise<Map<string, Queue>>;
   deleteQueue(queueId: number): Promise<void>;
   setReadMarker(queueId: number, micros: number): Promise<void>;
   /** Stores a batch in one transaction. Null for a message whose queue no longer exists. */

@@ -21,11 +21,15 @@ export function httpSuite(t: Test, system: () => System): void {
     const other = await api.request<{ queue: string }>('POST', '/queue/', { json: { token, domain: 'shop.example' } });
     const listed = await api.request('GET', `/queue/?token=${token}`);
     t.same(listed.body, { 'news.example': first.body.queue, 'shop.example': other.body.queue });
+    // Published to first, so every api process (multi-process layout) has the queue's owner cached.
+    for (let i = 0; i < 6; i++) await api.publish(other.body.queue, { title: `before delete ${i}` });
     const deleted = await api.request('DELETE', `${path(other.body.queue)}?token=${token}`);
     t.same(deleted.body, { queue: other.body.queue, deleted: true });
     t.same((await api.request('GET', '/queue/', { headers: { 'x-auth-token': token } })).body, { 'news.example': first.body.queue });
-    const gone = await api.request('POST', path(other.body.queue), { json: { title: 'hi' } });
-    t.same([gone.status, gone.body.error], [404, 'queue_not_found'], 'a deleted push URL no longer reaches the user');
+    for (let i = 0; i < 6; i++) {
+      const gone = await api.request('POST', path(other.body.queue), { json: { title: 'hi' } });
+      t.same([gone.status, gone.body.error], [404, 'queue_not_found'], 'a deleted push URL no longer reaches the user');
+    }
   });
 
   t.test('publish (JSON and form) and read back', async (t) => {
@@ -85,6 +89,77 @@ export function httpSuite(t: Test, system: () => System): void {
     const listed = await api.request<{ messages: { body: Record<string, unknown> }[]; timestamp: string }>('GET', path(queue), { headers: { 'x-auth-token': token } });
     t.equal(listed.body.timestamp, defaulted.body.timestamp, 'the queue keeps its marker');
     t.same(listed.body.messages.map((m) => m.body), [{ title: 'unread' }, { timestamp: '1700000000.500000' }, { timestamp: defaulted.body.timestamp }, { read: message.key }]);
+  });
+
+  t.test('batch publish: many queues in one request, one answer per item, a bad item fails alone', async (t) => {
+    const api = http();
+    const alice = await api.user();
+    const bob = await api.user();
+    const doomed = await api.user('doomed.example');
+    await api.request('DELETE', `${path(doomed.queue)}?token=${doomed.token}`);
+    type Item = { key?: string; timestamp?: string; queue?: string; error?: string; message?: string; status?: number };
+    const result = await api.request<{ published: number; failed: number; results: Item[] }>('POST', '/publish', {
+      json: {
+        messages: [
+          { queue: alice.queue, message: { title: 'a1', replaceId: 'r' } },
+          { queue: path(bob.queue).split('/')[2], message: { title: 'b1' } },
+          { queue: alice.queue, message: { body: 'no title' } },
+          { queue: bob.queue, message: { title: 'nul \u0000' } },
+          { queue: alice.queue, message: { title: 'lone \ud800' } },
+          { queue: doomed.queue, message: { title: 'to a deleted queue' } },
+          { queue: 'no-such-queue', message: { title: 'x' } },
+          { queue: alice.queue, message: { title: 'a2', ttl: 60 } },
+          'not an item',
+        ],
+      },
+    });
+    t.equal(result.status, 200);
+    t.same([result.body.published, result.body.failed], [3, 6]);
+    const [a1, b1, noTitle, nul, lone, deleted, unknown, a2, junk] = result.body.results;
+    t.match(a1, { key: /^[0-9a-f]{24}$/, timestamp: /^\d+\.\d{6}$/, queue: alice.queue });
+    t.match(b1, { key: /^[0-9a-f]{24}$/, queue: bob.queue }, 'a queue named without its URL');
+    t.match(noTitle, { error: 'missing_title', status: 400, message: /^messages\[2\]: / });
+    t.match(nul, { error: 'invalid_field', status: 400 }, 'a NUL character is refused at the edge');
+    t.match(lone, { error: 'invalid_field', status: 400 }, 'a lone surrogate is refused at the edge');
+    t.match(deleted, { error: 'queue_not_found', status: 404 });
+    t.match(unknown, { error: 'queue_not_found', status: 404 });
+    t.match(a2, { key: /^[0-9a-f]{24}$/ });
+    t.match(junk, { error: 'invalid_field', status: 400 });
+    const read = await api.request<{ messages: { key: string; body: { title: string } }[] }>('GET', path(alice.queue), { headers: { 'x-auth-token': alice.token } });
+    t.same(read.body.messages.map((m) => [m.key, m.body.title]), [[a1.key, 'a1'], [a2.key, 'a2']], 'stored in request order');
+    const bobs = await api.request<{ messages: { key: string }[] }>('GET', path(bob.queue), { headers: { 'x-auth-token': bob.token } });
+    t.same(bobs.body.messages.map((m) => m.key), [b1.key]);
+
+    const tooMany = await api.request('POST', '/publish', { json: { messages: Array.from({ length: 1001 }, () => ({ queue: alice.queue, message: { title: 'x' } })) } });
+    t.same([tooMany.status, tooMany.body.error], [413, 'too_many_messages'], 'more than PUSHWIRE_MAX_BATCH_MESSAGES');
+    for (const [name, body] of [['no messages field', {}], ['messages not an array', { messages: 'x' }], ['no messages', { messages: [] }]] as const) {
+      const refused = await api.request('POST', '/publish', { json: body });
+      t.same([refused.status, refused.body.error], [400, 'invalid_field'], name);
+    }
+  });
+
+  t.test('what the store cannot hold is refused at the edge on every route, and fails nobody else', async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    const q = path(queue);
+    const refusals: [string, () => Promise<HttpResult>][] = [
+      ['NUL in a JSON title', () => api.request('POST', q, { raw: '{"title":"\\u0000"}', headers: { 'content-type': 'application/json' } })],
+      ['NUL in a form field', () => api.request('POST', q, { form: { title: 'a\u0000b' } })],
+      ['lone surrogate', () => api.request('POST', q, { raw: '{"title":"\\udc00x"}', headers: { 'content-type': 'application/json' } })],
+      ['ttl=Infinity from a form', () => api.request('POST', q, { form: { title: 'x', ttl: 'Infinity' } })],
+      ['NUL in a domain', () => api.request('POST', '/queue/', { json: { token, domain: 'a\u0000.example' } })],
+      ['NUL in a query string', () => api.request('GET', `${q}?since=1%00`, { headers: { 'x-auth-token': token } })],
+    ];
+    const neighbours = Array.from({ length: 8 }, (_, i) => api.publish(queue, { title: `neighbour ${i}` }));
+    for (const [name, call] of refusals) {
+      const result = await call();
+      t.same([result.status, result.body?.error], [400, 'invalid_field'], name);
+    }
+    t.equal((await Promise.all(neighbours)).length, 8, 'publishes alongside them all stored');
+    const sentinel = await api.publish(queue, { title: 'after', body: 'emoji 😀 is a valid surrogate pair' });
+    const read = await api.request<{ messages: { key: string; body: { title: string } }[] }>('GET', q, { headers: { 'x-auth-token': token } });
+    t.equal(read.body.messages.length, 9, 'only the good ones were stored');
+    t.equal(read.body.messages.at(-1)!.key, sentinel.key);
   });
 
   t.test('nodes', async (t) => {

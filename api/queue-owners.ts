@@ -1,0 +1,58 @@
+import DataLoader from 'dataloader';
+import type { Store } from '../core/store/store.js';
+
+/** What a publish needs to know of a queue. A queue never changes owner, so this is safe to keep. */
+export interface QueueOwner {
+  id: number;
+  name: string;
+  userId: number;
+}
+
+/**
+ * Queue name → owner, for the publish path. Kept in memory (a queue's owner never changes) up to
+ * `capacity` names, least recently used out first; names not cached yet are looked up together,
+ * one query for everything asked within one turn of the event loop.
+ *
+ * Deletion: the api that deletes a queue forgets it here; another api process still holding the
+ * name learns it when the store refuses the append (the append itself checks that the queue
+ * exists and belongs to the user, in the same statement), and forgets it then. So a stale entry
+ * costs one 404, never a message stored for a deleted queue.
+ */
+export class QueueOwners {
+  private readonly cache = new Map<string, QueueOwner>();
+  private readonly lookups: DataLoader<string, QueueOwner | undefined>;
+
+  constructor(store: Pick<Store, 'queuesByNames'>, private readonly capacity: number) {
+    this.lookups = new DataLoader(async (names) => {
+      const found = await store.queuesByNames(names);
+      return names.map((name) => {
+        const queue = found.get(name);
+        if (!queue) return undefined;
+        const owner = { id: queue.id, name: queue.name, userId: queue.userId };
+        this.remember(owner);
+        return owner;
+      });
+    }, { cache: false, maxBatchSize: 1000 });
+  }
+
+  /** The queue's owner, or undefined when there is no such queue (not cached: it may be created later). */
+  async get(name: string): Promise<QueueOwner | undefined> {
+    const cached = this.cache.get(name);
+    if (cached) {
+      // Re-inserting moves it to the end: the Map's order is the recency order.
+      this.cache.delete(name);
+      this.cache.set(name, cached);
+      return cached;
+    }
+    return this.lookups.load(name);
+  }
+
+  forget(name: string): void {
+    this.cache.delete(name);
+  }
+
+  private remember(owner: QueueOwner): void {
+    this.cache.set(owner.name, owner);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
