@@ -3,8 +3,11 @@
  *   node dist/bench/baseline-server.js uws       — bare uWebSockets.js pub/sub (our stack's ceiling), with
  *                                                the build the gateway's uws transport would load
  *   node dist/bench/baseline-server.js socketio  — Socket.IO (what a Node user would pick instead)
+ *   node dist/bench/baseline-server.js uws-topics — bare uWebSockets.js, one topic per client
+ *                                                (the per-user shape, not durable)
  * Clients connect and join one audience; `POST /publish` sends the posted JSON to all of them,
  * wrapped in an envelope shaped like Pushwire's so every server puts the same bytes on the wire.
+ * With uws-topics a client connects to `/?id=N` and `POST /publish/N` reaches only it.
  * Prints `listening <port>` when ready.
  */
 import { createServer } from 'node:http';
@@ -35,6 +38,33 @@ function startUws(): void {
   });
 }
 
+function startUwsTopics(): void {
+  const { uws } = loadUws();
+  if (!uws) throw new Error(`no uWebSockets.js build loads on Node ${process.version}`);
+  const app = uws.App()
+    .ws<{ id: string }>('/*', {
+      idleTimeout: 60,
+      upgrade: (res, req, context) => res.upgrade({ id: req.getQuery('id') ?? '' }, req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context),
+      open: (ws) => void ws.subscribe(`c${ws.getUserData().id}`),
+    })
+    .post('/publish/:id', (res, req) => {
+      const topic = `c${req.getParameter(0)}`;
+      let body = Buffer.alloc(0);
+      res.onAborted(() => {});
+      res.onData((chunk, last) => {
+        body = Buffer.concat([body, Buffer.from(chunk)]);
+        if (!last) return;
+        app.publish(topic, frame(body.toString()), false);
+        res.cork(() => res.end('{}'));
+      });
+    });
+  app.listen('127.0.0.1', 0, (socket) => {
+    if (!socket) throw new Error('cannot listen');
+    process.stdout.write(`listening ${uws.us_socket_local_port(socket as never)}\n`);
+  });
+}
+
 function startSocketIo(): void {
   const server = createServer();
   const io = new Server(server, { transports: ['websocket'], perMessageDeflate: false });
@@ -52,4 +82,5 @@ function startSocketIo(): void {
 }
 
 if (process.argv[2] === 'socketio') startSocketIo();
+else if (process.argv[2] === 'uws-topics') startUwsTopics();
 else startUws();

@@ -9,7 +9,7 @@ export interface Baseline {
 }
 
 /** Starts a baseline server (see baseline-server.ts) in its own process. */
-export function startBaseline(kind: 'uws' | 'socketio'): Promise<Baseline> {
+export function startBaseline(kind: 'uws' | 'uws-topics' | 'socketio'): Promise<Baseline> {
   const child: ChildProcess = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.js', import.meta.url)), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`baseline ${kind} exited (${code})`)));

@@ -1,13 +1,10 @@
 /**
- * `npm run bench`: delivery throughput, latency and server CPU per delivery of the full path
- * (HTTP publish → store → bus → gateway → websocket) on this machine, on each gateway transport
- * that runs here (native uWS, ws on node:http), against a bare uWebSockets.js pub/sub server
- * and Socket.IO driven by the same load generator in the same run. Servers run on core 0, the
- * load generator on core 1. Prints a markdown table of medians.
- *
- *   npm run bench -- --runs 3 --clients 1000 --messages 3000 [--only embedded]
+ * The fan-out section of `npm run bench`: delivery throughput, latency and server CPU per
+ * delivery of the full path (HTTP publish → store → bus → gateway → websocket) on each gateway
+ * transport that runs here (native uWS, ws on node:http), against a bare uWebSockets.js pub/sub
+ * server and Socket.IO driven by the same load generator in the same run. Servers run on core 0,
+ * the load generator on core 1. Answers a markdown table of medians.
  */
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { io as connectSocketIo, type Socket } from 'socket.io-client';
 import { loadUws } from '../gateway/transport/uws-loader.js';
@@ -15,24 +12,20 @@ import { Http } from '../test/helpers/client.js';
 import { startEmbedded, startMultiprocess, type System } from '../test/helpers/system.js';
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { startBaseline } from './baseline.js';
-import { cpuSeconds, LOAD_CORE, pin, SERVER_CORE } from './cpu.js';
+import { cpuSeconds, pin, SERVER_CORE } from './cpu.js';
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    clients: { type: 'string', default: '1000' },
-    messages: { type: 'string', default: '3000' },
-    fanout: { type: 'string', default: '100' },
-    concurrency: { type: 'string', default: '32' },
-    /** Only the systems whose name holds this (e.g. `embedded`, `ws`); the baselines always run. */
-    only: { type: 'string', default: '' },
-  },
-});
-const RUNS = Number(args.runs);
-const CLIENTS = Number(args.clients);
-const MESSAGES = Number(args.messages);
-const FANOUT_MESSAGES = Number(args.fanout);
-const CONCURRENCY = Number(args.concurrency);
+export interface FanOutArgs {
+  runs: number;
+  /** Sockets of the one user (each size is its own rows, with baselines of that size). */
+  clients: number[];
+  /** Messages published. */
+  fanout: number;
+  concurrency: number;
+  only: string;
+}
+
+let FANOUT_MESSAGES = 100;
+let CONCURRENCY = 32;
 
 const SENT_AT = /"body":"([\d.]+)"/;
 
@@ -100,52 +93,38 @@ async function measure(pids: number[], expected: number, counter: { delivered: n
   return { deliveriesPerSecond: counter.delivered / seconds, cpuMicros, publishesPerSecond, p50: pct(0.5), p99: pct(0.99), lost: expected - counter.delivered };
 }
 
-/** CLIENTS users with one socket each; MESSAGES spread over them. */
-async function manyUsers(system: System): Promise<Result> {
-  const http = new Http(system.apiUrl);
-  const users: { token: string; queue: string }[] = [];
-  for (let i = 0; i < CLIENTS; i++) users.push(await http.user());
-  const latencies: number[] = [];
-  const counter = { delivered: 0 };
-  const sockets = await openClients(system.wsUrl, users.map((u) => u.token), latencies, counter);
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const result = await measure(system.pids(), MESSAGES, counter, latencies, () => publishAll(MESSAGES, (i) => users[i % users.length].queue));
-  sockets.forEach((socket) => socket.terminate());
-  return result;
-}
-
-/** One user with CLIENTS sockets; every message goes to all of them. */
-async function fanOut(system: System): Promise<Result> {
+/** One user with `sockets` sockets; every message goes to all of them. */
+async function fanOut(system: System, sockets: number): Promise<Result> {
   const { token, queue } = await new Http(system.apiUrl).user();
   const latencies: number[] = [];
   const counter = { delivered: 0 };
-  const sockets = await openClients(system.wsUrl, Array(CLIENTS).fill(token), latencies, counter);
+  const opened = await openClients(system.wsUrl, Array(sockets).fill(token), latencies, counter);
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const result = await measure(system.pids(), FANOUT_MESSAGES * CLIENTS, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => queue));
-  sockets.forEach((socket) => socket.terminate());
+  const result = await measure(system.pids(), FANOUT_MESSAGES * sockets, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => queue));
+  opened.forEach((socket) => socket.terminate());
   return result;
 }
 
-async function bareFanOut(): Promise<Result> {
+async function bareFanOut(count: number): Promise<Result> {
   const bare = await startBaseline('uws');
   pin(bare.pid, SERVER_CORE);
   const latencies: number[] = [];
   const counter = { delivered: 0 };
-  const sockets = await openClients(`ws://127.0.0.1:${bare.port}/`, Array(CLIENTS).fill(null), latencies, counter);
-  const result = await measure([bare.pid], FANOUT_MESSAGES * CLIENTS, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${bare.url}/publish`));
+  const sockets = await openClients(`ws://127.0.0.1:${bare.port}/`, Array(count).fill(null), latencies, counter);
+  const result = await measure([bare.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${bare.url}/publish`));
   sockets.forEach((socket) => socket.terminate());
   bare.close();
   return result;
 }
 
 /** Socket.IO clients (websocket transport) of the Socket.IO baseline, reading the same frames. */
-async function socketIoFanOut(): Promise<Result> {
+async function socketIoFanOut(count: number): Promise<Result> {
   const server = await startBaseline('socketio');
   pin(server.pid, SERVER_CORE);
   const latencies: number[] = [];
   const counter = { delivered: 0 };
   const sockets: Socket[] = [];
-  for (let i = 0; i < CLIENTS; i++) {
+  for (let i = 0; i < count; i++) {
     const socket = connectSocketIo(server.url, { transports: ['websocket'], forceNew: true });
     socket.on('message', (text: string) => {
       const sentAt = SENT_AT.exec(text);
@@ -157,7 +136,7 @@ async function socketIoFanOut(): Promise<Result> {
   }
   await Promise.all(sockets.map((socket) => (socket.connected ? null : new Promise((resolve) => socket.once('connect', () => resolve(null))))));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const result = await measure([server.pid], FANOUT_MESSAGES * CLIENTS, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${server.url}/publish`));
+  const result = await measure([server.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${server.url}/publish`));
   sockets.forEach((socket) => socket.disconnect());
   server.close();
   return result;
@@ -165,11 +144,9 @@ async function socketIoFanOut(): Promise<Result> {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const BARE = 'bare uWS fan-out (baseline)';
-const SOCKET_IO = 'Socket.IO fan-out (baseline)';
-
-async function main(): Promise<void> {
-  pin(process.pid, LOAD_CORE);
+export async function fanOutSection(args: FanOutArgs): Promise<string> {
+  FANOUT_MESSAGES = args.fanout;
+  CONCURRENCY = args.concurrency;
   const bareRuns = loadUws().uws !== null;
   const layouts = [['embedded', startEmbedded], ['multi-process', startMultiprocess]] as const;
   const systems = (['uws', 'ws'] as TransportName[]).flatMap((transport) => layouts.map(([layout, start]) => {
@@ -180,17 +157,21 @@ async function main(): Promise<void> {
   const rows: Record<string, Result[]> = {};
   const record = (name: string, result: Result) => {
     (rows[name] ??= []).push(result);
-    process.stderr.write(`${name}: ${Math.round(result.deliveriesPerSecond)} deliveries/s, ${result.cpuMicros.toFixed(1)} µs CPU each, p99 ${result.p99.toFixed(1)} ms, lost ${result.lost}\n`);
+    process.stderr.write(`${name}: ${Math.round(result.deliveriesPerSecond)} deliveries/s, ${result.cpuMicros.toFixed(2)} µs CPU each, p99 ${result.p99.toFixed(1)} ms, lost ${result.lost}\n`);
   };
-  for (let run = 0; run < RUNS; run++) {
-    if (bareRuns) record(BARE, await bareFanOut());
-    record(SOCKET_IO, await socketIoFanOut());
+  const bare = (sockets: number) => `bare uWS, ${sockets} sockets (baseline)`;
+  const socketIo = (sockets: number) => `Socket.IO, ${sockets} sockets (baseline)`;
+  const ours = (name: string, sockets: number) => `${name}: 1 user × ${sockets} sockets`;
+  for (let run = 0; run < args.runs; run++) {
+    for (const sockets of args.clients) {
+      if (bareRuns) record(bare(sockets), await bareFanOut(sockets));
+      record(socketIo(sockets), await socketIoFanOut(sockets));
+    }
     for (const { name, start } of systems) {
       const system = await start();
       try {
         for (const pid of system.pids()) pin(pid, SERVER_CORE);
-        record(`${name}: fan-out, 1 user × ${CLIENTS} sockets`, await fanOut(system));
-        record(`${name}: ${CLIENTS} users × 1 socket`, await manyUsers(system));
+        for (const sockets of args.clients) record(ours(name, sockets), await fanOut(system, sockets));
       } finally {
         await system.stop();
       }
@@ -199,22 +180,20 @@ async function main(): Promise<void> {
   const medianOf = (name: string, field: keyof Result) => (rows[name] ? median(rows[name].map((r) => r[field])) : NaN);
   const ratio = (value: number, base: number) => (Number.isFinite(base) ? (value / base).toFixed(2) : '—');
   const lines = [
-    `Node ${process.version}. Medians of ${RUNS} runs, ${CLIENTS} clients, ${FANOUT_MESSAGES} fan-out messages, ${MESSAGES} messages over ${CLIENTS} users, ${CONCURRENCY} concurrent publishers; servers pinned to core ${SERVER_CORE}, the load generator (one process) to core ${LOAD_CORE}. CPU: utime + stime of the server's processes (PostgreSQL and Redis not counted) per delivery.`,
+    `Broadcast: one user, every message to all its sockets. ${FANOUT_MESSAGES} messages, ${CONCURRENCY} concurrent publishers. CPU: utime + stime of the server's processes per delivery.`,
     ...(bareRuns ? [] : ['', `Bare uWS not run: no uWebSockets.js build loads on Node ${process.version}.`]),
     '',
-    '| scenario | deliveries/s | × bare uWS | × Socket.IO | server CPU µs/delivery | CPU × bare uWS | publishes/s | p50 ms | p99 ms | lost |',
+    '| system | deliveries/s | × bare uWS | × Socket.IO | server CPU µs/delivery | CPU × bare uWS | publishes/s | p50 ms | p99 ms | lost |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const [name, results] of Object.entries(rows)) {
-    const dps = medianOf(name, 'deliveriesPerSecond');
-    const cpu = medianOf(name, 'cpuMicros');
-    const fan = name.includes('fan-out');
-    lines.push(`| ${name} | ${Math.round(dps)} | ${fan ? ratio(dps, medianOf(BARE, 'deliveriesPerSecond')) : '—'} | ${fan ? ratio(dps, medianOf(SOCKET_IO, 'deliveriesPerSecond')) : '—'} `
-      + `| ${cpu.toFixed(2)} | ${fan ? ratio(cpu, medianOf(BARE, 'cpuMicros')) : '—'} | ${Math.round(medianOf(name, 'publishesPerSecond'))} `
-      + `| ${medianOf(name, 'p50').toFixed(1)} | ${medianOf(name, 'p99').toFixed(1)} | ${results.reduce((sum, r) => sum + r.lost, 0)} |`);
+  for (const sockets of args.clients) {
+    for (const [name, results] of Object.entries(rows).filter(([name]) => name.includes(`${sockets} sockets`))) {
+      const dps = medianOf(name, 'deliveriesPerSecond');
+      const cpu = medianOf(name, 'cpuMicros');
+      lines.push(`| ${name} | ${Math.round(dps)} | ${ratio(dps, medianOf(bare(sockets), 'deliveriesPerSecond'))} | ${ratio(dps, medianOf(socketIo(sockets), 'deliveriesPerSecond'))} `
+        + `| ${cpu.toFixed(2)} | ${ratio(cpu, medianOf(bare(sockets), 'cpuMicros'))} | ${Math.round(medianOf(name, 'publishesPerSecond'))} `
+        + `| ${medianOf(name, 'p50').toFixed(1)} | ${medianOf(name, 'p99').toFixed(1)} | ${results.reduce((sum, r) => sum + r.lost, 0)} |`);
+    }
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
-  process.exit(0);
+  return lines.join('\n');
 }
-
-await main();

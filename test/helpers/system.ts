@@ -31,6 +31,8 @@ export interface System {
   readonly monitorUrl: string;
   /** Where the multi-process system keeps presence (none when embedded: it lives in the process). */
   readonly redis?: { url: string; prefix: string };
+  /** The PostgreSQL database it stores in (none on PGlite: the database lives in the process). */
+  readonly databaseUrl?: string;
   /** How many gateway processes serve wsUrl. */
   readonly gatewayProcesses: number;
   /** Stops a role (or the whole embedded process) with `signal`, then starts it again. */
@@ -97,13 +99,19 @@ async function waitForGateways(monitorUrl: string, count: number, timeoutMs = 15
   });
 }
 
-/** `npm start`: every role in one process, PGlite in a temporary data folder. */
-export async function startEmbedded(extraEnv: Record<string, string> = {}): Promise<System> {
+/**
+ * `npm start`: every role in one process, PGlite in a temporary data folder; or, with
+ * `store: 'postgres'`, every role in one process on a fresh PostgreSQL database and Redis.
+ */
+export async function startEmbedded(extraEnv: Record<string, string> = {}, options: { store?: 'pglite' | 'postgres' } = {}): Promise<System> {
   const ports = await portSet();
   const dataDir = mkdtempSync(join(tmpdir(), 'pushwire-data-'));
+  const database = options.store === 'postgres' ? await createDatabase() : null;
+  const redis = database ? { url: TEST_REDIS_URL, prefix: redisPrefix() } : undefined;
   const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_ENV, ...ports, PUSHWIRE_DATA_DIR: dataDir, ...extraEnv };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
+  if (database && redis) Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: redis.url, PUSHWIRE_REDIS_PREFIX: redis.prefix });
   let daemon = new Daemon('embedded', process.execPath, ['dist/embedded/main.js'], env, ROOT);
   const start = async () => {
     daemon = new Daemon('embedded', process.execPath, ['dist/embedded/main.js'], env, ROOT).start();
@@ -114,6 +122,8 @@ export async function startEmbedded(extraEnv: Record<string, string> = {}): Prom
   return {
     kind: 'embedded',
     ...urls(ports),
+    redis,
+    databaseUrl: database?.url,
     gatewayProcesses: 1,
     restart: async (_role, signal = 'SIGTERM') => {
       await daemon.stop(signal);
@@ -132,6 +142,7 @@ export async function startEmbedded(extraEnv: Record<string, string> = {}): Prom
     stop: async () => {
       await daemon.stop('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
+      await database?.drop();
     },
     output: () => daemon.output.join(''),
     pids: () => (daemon.running ? [daemon.pid!] : []),
@@ -218,6 +229,7 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}, p
     kind: 'multiprocess',
     ...urls(ports),
     redis: { url: TEST_REDIS_URL, prefix },
+    databaseUrl: database.url,
     gatewayProcesses: watchers.find((watcher) => watcher.name === 'gateway')!.numprocesses,
     stopRole,
     startRole: async (role) => {

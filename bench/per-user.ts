@@ -1,0 +1,113 @@
+/**
+ * The per-user durable section of `npm run bench`: every client on its own queue, on bare uWS
+ * with a topic per client (the ceiling, not durable), NATS JetStream (the durable peer) and
+ * Pushwire's layouts, all in the same run. Servers on core 0, the load generator on core 1.
+ */
+import { startEmbedded, startMultiprocess } from '../test/helpers/system.js';
+import { pin, SERVER_CORE } from './cpu.js';
+import { catchUp, perClient, type CatchUpResult, type DurableResult } from './durable.js';
+import { jetStreamSkip } from './jetstream.js';
+import { bareUwsTopics, jetStream, pushwire, type Target } from './targets.js';
+
+export interface PerUserArgs {
+  runs: number;
+  clients: number;
+  seconds: number;
+  concurrency: number;
+  bytes: number;
+  batchClients: number;
+  batch: number;
+  catchUpClients: number;
+  catchUpMessages: number;
+  only: string;
+}
+
+interface System {
+  name: string;
+  start(): Promise<Target>;
+  durable: boolean;
+  /** Has batch publish. */
+  batch: boolean;
+}
+
+const BARE = 'bare uWS, a topic per client (not durable)';
+const JETSTREAM = 'NATS JetStream (file storage, acked publish, websocket consumers)';
+
+const systems: System[] = [
+  { name: BARE, start: bareUwsTopics, durable: false, batch: false },
+  ...(jetStreamSkip() ? [] : [{ name: JETSTREAM, start: jetStream, durable: true, batch: false }]),
+  { name: 'Pushwire npm start (PGlite)', start: async () => pushwire('Pushwire npm start (PGlite)', await startEmbedded()), durable: true, batch: true },
+  { name: 'Pushwire, all roles in one process, PostgreSQL + Redis', start: async () => pushwire('', await startEmbedded({}, { store: 'postgres' })), durable: true, batch: true },
+  { name: 'Pushwire, circus.ini processes, PostgreSQL + Redis', start: async () => pushwire('', await startMultiprocess()), durable: true, batch: true },
+];
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export async function perUserSection(args: PerUserArgs): Promise<string> {
+  const skipped = jetStreamSkip();
+  const chosen = systems.filter((system) => system.name === BARE || system.name === JETSTREAM || system.name.includes(args.only));
+  const single: Record<string, DurableResult[]> = {};
+  const halfRate: Record<string, DurableResult[]> = {};
+  const batched: Record<string, DurableResult[]> = {};
+  const catchUps: Record<string, CatchUpResult[]> = {};
+  const log = (what: string, name: string, r: DurableResult) => process.stderr.write(
+    `${what}, ${name}: ${Math.round(r.messagesPerSecond)} msg/s, ${r.cpuMicros.toFixed(1)} µs server + ${r.databaseCpuMicros.toFixed(1)} µs database CPU each, p99 ${r.p99.toFixed(1)} ms, lost ${r.lost}, repeated ${r.duplicates}\n`);
+  const options = { concurrency: args.concurrency, bytes: args.bytes };
+  for (let run = 0; run < args.runs; run++) {
+    for (const system of chosen) {
+      const target = await system.start();
+      try {
+        for (const pid of target.pids()) pin(pid, SERVER_CORE);
+        const peak = await perClient(target, { ...options, clients: args.clients, seconds: args.seconds, batch: 1, rate: 0 });
+        (single[system.name] ??= []).push(peak);
+        log('per client', system.name, peak);
+        const half = await perClient(target, { ...options, clients: args.clients, seconds: args.seconds, batch: 1, rate: peak.messagesPerSecond / 2 });
+        (halfRate[system.name] ??= []).push(half);
+        log('half rate', system.name, half);
+        if (system.batch) {
+          const result = await perClient(target, { ...options, clients: args.batchClients, seconds: args.seconds, batch: args.batch, rate: 0, concurrency: 4 });
+          (batched[system.name] ??= []).push(result);
+          log(`batches of ${args.batch}`, system.name, result);
+        }
+        if (system.durable) {
+          const result = await catchUp(target, args.catchUpClients, args.catchUpMessages, args.bytes);
+          (catchUps[system.name] ??= []).push(result);
+          process.stderr.write(`catch-up, ${system.name}: stored ${Math.round(result.storePerSecond)}/s at ${result.storeCpuMicros.toFixed(1)} µs; backlog in ${result.catchUpSeconds.toFixed(2)} s vs connect ${result.connectSeconds.toFixed(2)} s, lost ${result.lost}\n`);
+        }
+      } finally {
+        await target.close();
+      }
+    }
+  }
+  const of = <T>(rows: Record<string, T[]>, name: string, field: keyof T) => (rows[name] ? median(rows[name].map((r) => r[field] as number)) : NaN);
+  const ratio = (value: number, base: number) => (Number.isFinite(value) && Number.isFinite(base) ? `${(value / base).toFixed(2)}` : '—');
+  const total = (rows: Record<string, DurableResult[]>, name: string, field: 'lost' | 'duplicates') => rows[name].reduce((sum, r) => sum + r[field], 0);
+  const lines = [
+    `Per-user queues: ${args.clients} clients each on its own queue, ${args.concurrency} single publishes in flight, ${args.bytes}-byte messages, ${args.seconds} s, every delivery checked. `
+      + 'Server CPU: utime + stime of the server\'s processes per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (PGlite runs inside the server process).',
+    ...(skipped ? ['', `NATS JetStream not run: ${skipped}.`] : []),
+    '',
+    '| system | msg/s | × bare uWS | × JetStream | server CPU µs/msg | + database µs/msg | p50 ms | p99 ms | p99 ms at half rate | lost | repeated |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const name of Object.keys(single)) {
+    const rate = of(single, name, 'messagesPerSecond');
+    lines.push(`| ${name} | ${Math.round(rate)} | ${ratio(rate, of(single, BARE, 'messagesPerSecond'))} | ${ratio(rate, of(single, JETSTREAM, 'messagesPerSecond'))} `
+      + `| ${of(single, name, 'cpuMicros').toFixed(1)} | ${of(single, name, 'databaseCpuMicros').toFixed(1)} | ${of(single, name, 'p50').toFixed(1)} | ${of(single, name, 'p99').toFixed(1)} `
+      + `| ${of(halfRate, name, 'p99').toFixed(1)} | ${total(single, name, 'lost') + total(halfRate, name, 'lost')} | ${total(single, name, 'duplicates') + total(halfRate, name, 'duplicates')} |`);
+  }
+  lines.push('', `Batch publish: ${args.batchClients} clients each on its own queue, batches of ${args.batch} (4 requests in flight), ${args.seconds} s.`, '',
+    '| system | msg/s stored + delivered | server CPU µs/msg | + database µs/msg | p50 ms | p99 ms | lost | repeated |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const name of Object.keys(batched)) {
+    lines.push(`| ${name} | ${Math.round(of(batched, name, 'messagesPerSecond'))} | ${of(batched, name, 'cpuMicros').toFixed(1)} | ${of(batched, name, 'databaseCpuMicros').toFixed(1)} `
+      + `| ${of(batched, name, 'p50').toFixed(1)} | ${of(batched, name, 'p99').toFixed(1)} | ${total(batched, name, 'lost')} | ${total(batched, name, 'duplicates')} |`);
+  }
+  lines.push('', `Catch-up: ${args.catchUpMessages} messages stored for each of ${args.catchUpClients} users with nobody connected (32 publishes in flight), then all connect asking for everything.`, '',
+    '| system | stored/s | CPU µs/stored (server + database) | last backlog complete, s | connect + auth alone, s | ratio | lost |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const name of Object.keys(catchUps)) {
+    const seconds = of(catchUps, name, 'catchUpSeconds');
+    const connect = of(catchUps, name, 'connectSeconds');
+    lines.push(`| ${name} | ${Math.round(of(catchUps, name, 'storePerSecond'))} | ${of(catchUps, name, 'storeCpuMicros').toFixed(1)} | ${seconds.toFixed(2)} | ${connect.toFixed(2)} | ${ratio(seconds, connect)} | ${catchUps[name].reduce((sum, r) => sum + r.lost, 0)} |`);
+  }
+  return lines.join('\n');
+}
