@@ -1,4 +1,4 @@
-import type { BusPublisher } from '../core/bus.js';
+import type { BusPublisher } from '../core/bus/bus.js';
 import type { Logger } from '../core/log.js';
 import { metrics } from '../core/metrics.js';
 import type { Presence } from '../core/presence/presence.js';

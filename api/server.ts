@@ -1,5 +1,4 @@
 import type { Backends } from '../core/backends.js';
-import { BusPublisher, busEndpoints } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
 import { listen } from '../core/http.js';
@@ -11,7 +10,7 @@ import { QueueOwners } from './queue-owners.js';
 import { startRetention } from './retention.js';
 
 export async function startApi(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
-  const bus = new BusPublisher(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort).in, log);
+  const bus = backends.bus.publisher();
   const publisher = new Publisher(backends.store, bus, backends.presence,
     { commitsInFlight: config.commitsInFlight, max: config.groupCommitMax, pushAckTimeoutMs: config.pushAckTimeoutMs }, log);
   const providers = new ProviderRegistry(config, backends.applications);

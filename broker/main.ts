@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import { busEndpoints } from '../core/bus.js';
+import { busEndpoints } from '../core/bus/zeromq.js';
 import { runDaemon } from '../core/daemon.js';
 import { listen, operationalRoutes } from '../core/http.js';
 import { startBroker } from './proxy.js';

@@ -1,5 +1,5 @@
 import * as zmq from 'zeromq';
-import type { BusEndpoints } from '../core/bus.js';
+import type { BusEndpoints } from '../core/bus/zeromq.js';
 import type { Role } from '../core/daemon.js';
 import type { Logger } from '../core/log.js';
 

@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { Config } from './config.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory.js';
+import { busEndpoints, ZeroMqBus } from './bus/zeromq.js';
+import { ConfigError, type Config } from './config.js';
 import type { Logger } from './log.js';
 import type { ApplicationStore } from './store/applications.js';
 import { PgDb, PgliteDb, type Db } from './store/db.js';
@@ -26,7 +29,19 @@ export interface Backends {
   presence: Presence;
   nodes: NodeRegistry;
   nonces: NonceCache;
+  bus: Bus;
   close(): Promise<void>;
+}
+
+/**
+ * The bus: in memory when every role runs in this process (unless told `zeromq`, to test the
+ * broker path in one process), else ZeroMQ through the broker. A memory bus in a daemon of its
+ * own would reach nobody: refused.
+ */
+function openBus(config: Config, log: Logger, allRolesHere: boolean): Bus {
+  if (config.bus === 'memory' && !allRolesHere) throw new ConfigError(['PUSHWIRE_BUS=memory works only when every role runs in one process (`npm start`)']);
+  if (config.bus === 'memory' || (config.bus === 'auto' && allRolesHere)) return new MemoryBus(log.child({ role: 'bus' }));
+  return new ZeroMqBus(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log);
 }
 
 /** Everything that lives in the database, over one connection pool. */
@@ -40,8 +55,10 @@ async function sqlBackends(db: Db): Promise<Pick<Backends, 'store' | 'devices' |
  * The one place that picks implementations: PostgreSQL + Redis when DATABASE_URL and
  * REDIS_URL are set, else embedded PGlite in DATA_DIR + in-process presence (valid only when
  * every role runs in this process). Migrations run here, so every daemon finds the schema.
+ * `allRolesHere`: this process runs every role (`npm start`).
  */
-export async function openBackends(config: Config, log: Logger): Promise<Backends> {
+export async function openBackends(config: Config, log: Logger, allRolesHere = false): Promise<Backends> {
+  const bus = openBus(config, log, allRolesHere);
   if (config.databaseUrl && config.redisUrl) {
     const sql = await sqlBackends(new PgDb(config.databaseUrl, (error) => log.warn({ err: error }, 'idle database connection lost')));
     const redis = new Redis(config.redisUrl, {
@@ -57,6 +74,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
       presence: new RedisPresence(redis, config.redisPrefix),
       nodes: new RedisNodeRegistry(redis, config.redisPrefix),
       nonces: new RedisNonceCache(redis, config.redisPrefix),
+      bus,
       close: async () => {
         await sql.store.close();
         redis.disconnect();
@@ -65,5 +83,5 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
   }
   mkdirSync(config.dataDir, { recursive: true });
   const sql = await sqlBackends(await PgliteDb.open(config.dataDir));
-  return { ...sql, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), close: () => sql.store.close() };
+  return { ...sql, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), bus, close: () => sql.store.close() };
 }

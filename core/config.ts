@@ -39,6 +39,8 @@ export const options = {
   gatewayTransport: { env: 'PUSHWIRE_GATEWAY_TRANSPORT', schema: z.enum(['auto', 'uws', 'ws']), default: 'auto',
     doc: 'What serves websockets: auto (native uWebSockets.js where a build of it loads on this Node, else ws), uws (fail to start without it) or ws (ws on node:http, any Node).' },
   monitorPort: { env: 'PUSHWIRE_MONITOR_PORT', schema: port, default: undefined, doc: 'Monitor HTTP port (profile default).' },
+  bus: { env: 'PUSHWIRE_BUS', schema: z.enum(['auto', 'memory', 'zeromq']), default: 'auto',
+    doc: 'How the roles reach each other: `memory` when every role runs in one process (what auto picks for `npm start`), `zeromq` through the broker (what auto picks for every daemon of circus.ini).' },
   brokerHost: { env: 'PUSHWIRE_BROKER_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Host the broker listens on and the others connect to.' },
   brokerInPort: { env: 'PUSHWIRE_BROKER_IN_PORT', schema: port, default: undefined, doc: 'Broker XSUB port that publishers connect to (profile default).' },
   brokerOutPort: { env: 'PUSHWIRE_BROKER_OUT_PORT', schema: port, default: undefined, doc: 'Broker XPUB port that subscribers connect to (profile default).' },

@@ -15,7 +15,7 @@ export interface Role {
 export async function runDaemon(
   name: string,
   start: (config: Config, backends: Backends | null, log: Logger) => Promise<Role>,
-  { needsBackends = true, allowEmbedded = false, overrides = {} as Partial<Record<OptionName, unknown>> } = {},
+  { needsBackends = true, allowEmbedded = false, allRolesHere = false, overrides = {} as Partial<Record<OptionName, unknown>> } = {},
 ): Promise<void> {
   let config: Config;
   try {
@@ -30,7 +30,7 @@ export async function runDaemon(
   const log = createLogger(name, config.logLevel);
   let backends: Backends | null = null;
   try {
-    backends = needsBackends ? await openBackends(config, log) : null;
+    backends = needsBackends ? await openBackends(config, log, allRolesHere) : null;
     const role = await start(config, backends, log);
     const stop = async (signal: string) => {
       log.info({ signal }, 'stopping');

@@ -1,6 +1,6 @@
 import { startApi } from '../api/server.js';
 import { startBroker } from '../broker/proxy.js';
-import { busEndpoints } from '../core/bus.js';
+import { busEndpoints } from '../core/bus/zeromq.js';
 import { runDaemon, type Role } from '../core/daemon.js';
 import { startGateway } from '../gateway/server.js';
 import { startMonitor } from '../monitor/server.js';
@@ -8,7 +8,8 @@ import { startPusher } from '../pusher/server.js';
 
 /**
  * Every role in one process: what `npm start` runs. With no DATABASE_URL/REDIS_URL the store
- * is PGlite in DATA_DIR and presence lives in this process; the roles still talk over ZeroMQ.
+ * is PGlite in DATA_DIR and presence lives in this process. The roles talk over the in-memory
+ * bus (no broker), unless PUSHWIRE_BUS=zeromq asks for the broker's path in one process.
  */
 await runDaemon('pushwire', async (config, backends, log) => {
   // Roles start in order; if one fails, those already running stop, or the process could not
@@ -20,7 +21,9 @@ await runDaemon('pushwire', async (config, backends, log) => {
     return role;
   };
   const { broker, monitor, gateway, api, pusher } = await (async () => ({
-    broker: await start(startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' }))),
+    broker: backends!.bus.kind === 'zeromq'
+      ? await start(startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' })))
+      : null,
     monitor: await start(startMonitor(config, backends!, log.child({ role: 'monitor' }))),
     gateway: await start(startGateway(config, backends!, log.child({ role: 'gateway' }))),
     api: await start(startApi(config, backends!, log.child({ role: 'api' }))),
@@ -46,7 +49,7 @@ await runDaemon('pushwire', async (config, backends, log) => {
       await pusher.close();
       await gateway.close();
       await monitor.close();
-      await broker.close();
+      await broker?.close();
     },
   };
-}, { needsBackends: true, allowEmbedded: true });
+}, { needsBackends: true, allowEmbedded: true, allRolesHere: true });

@@ -1,4 +1,4 @@
-import { userTopic, type BusSubscriber } from '../core/bus.js';
+import { userTopic, type BusSubscriber } from '../core/bus/bus.js';
 import type { Logger } from '../core/log.js';
 import { metrics } from '../core/metrics.js';
 import type { StoredMessage } from '../core/message.js';

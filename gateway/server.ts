@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Backends } from '../core/backends.js';
-import { BusPublisher, BusSubscriber, busEndpoints } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
 import { PushwireError } from '../core/errors.js';
@@ -33,12 +32,11 @@ interface Session {
 
 const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
 
-export async function startGateway(config: Config, { store, presence }: Backends, log: Logger): Promise<Role & { port: number; id: string; transport: string; fallbackReason: string | null }> {
+export async function startGateway(config: Config, { store, presence, bus }: Backends, log: Logger): Promise<Role & { port: number; id: string; transport: string; fallbackReason: string | null }> {
   const { transport, fallbackReason } = selectTransport(config.gatewayTransport);
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const endpoints = busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort);
-  const subscriber = new BusSubscriber(endpoints.out, log);
-  const publisher = new BusPublisher(endpoints.in, log);
+  const subscriber = bus.subscriber();
+  const publisher = bus.publisher();
   const delivery = {
     publicUrl: config.publicUrl, softBackpressureBytes: config.softBackpressureBytes, maxPending: config.maxPendingMessages,
     fillBatch: FILL_BATCH, onError: (error: unknown) => log.error({ err: error }, 'delivery failed'),

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Backends } from '../core/backends.js';
-import { BusSubscriber, busEndpoints } from '../core/bus.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
 import { listen, operationalRoutes } from '../core/http.js';
@@ -15,8 +14,9 @@ const OUTBOX_SAMPLE_MS = 2000;
 const page = (name: string) => readFileSync(fileURLToPath(new URL(name, import.meta.url)));
 const asset = (path: string) => readFileSync(fileURLToPath(import.meta.resolve(path)));
 
-export async function startMonitor(config: Config, { nodes, presence, outbox }: Backends, log: Logger): Promise<Role & { url: string }> {
-  const bus = new BusSubscriber(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort).out, log);
+export async function startMonitor(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
+  const { nodes, presence, outbox } = backends;
+  const bus = backends.bus.subscriber();
   const history = new History(HISTORY_MS, config.heartbeatMs * 2);
   const watcher = new GatewayWatcher(bus, nodes, presence, config.nodeTimeoutMs, log, history);
   const sampleOutbox = setInterval(() => void outbox.depth().then((depth) => history.recordOutbox(depth), () => {}), OUTBOX_SAMPLE_MS);

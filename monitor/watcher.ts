@@ -1,4 +1,4 @@
-import { HEARTBEAT_TOPIC, type BusSubscriber, type Heartbeat } from '../core/bus.js';
+import { HEARTBEAT_TOPIC, type BusSubscriber, type Heartbeat } from '../core/bus/bus.js';
 import type { Logger } from '../core/log.js';
 import type { History } from './history.js';
 import type { NodeInfo, NodeRegistry, Presence } from '../core/presence/presence.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Publisher } from '../api/publisher.js';
-import type { BusPublisher } from '../core/bus.js';
+import type { BusPublisher } from '../core/bus/bus.js';
 import { PushwireError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { MemoryPresence } from '../core/presence/memory.js';
@@ -12,7 +12,7 @@ import { createDatabase } from './helpers/services.js';
 
 const log = createLogger('test', 'silent');
 const presence = new MemoryPresence();
-const message = (queueId: number): NewMessage => ({ queueId, userId: 1, kind: 'message', replaceId: null, body: { title: 't' }, ttlSeconds: 60 });
+const message = (queueId: number): NewMessage => ({ queueId, queue: `q${queueId}`, userId: 1, kind: 'message', replaceId: null, body: { title: 't' }, ttlSeconds: 60 });
 
 function fakes(append: (batch: readonly NewMessage[]) => Promise<(StoredMessage | null)[]>) {
   const batches: number[] = [];
@@ -139,7 +139,7 @@ t.test('a message PostgreSQL refuses fails alone: the batch it shared is retried
   const bus = { publishMessage: (message: StoredMessage) => published.push(message) } as unknown as BusPublisher;
   const publisher = new Publisher(store, bus, presence, { commitsInFlight: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
   const titles = ['a', 'b', 'bad\u0000', 'c', 'd', 'e', 'f'];
-  const results = await Promise.allSettled(titles.map((title) => publisher.publish({ ...message(queue.id), userId: user.id, body: { title } })));
+  const results = await Promise.allSettled(titles.map((title) => publisher.publish({ ...message(queue.id), queue: queue.name, userId: user.id, body: { title } })));
   t.match(results[2], { status: 'rejected', reason: { code: 'invalid_field', status: 400 } }, 'the refused one');
   const stored = results.filter((r): r is PromiseFulfilledResult<StoredMessage> => r.status === 'fulfilled').map((r) => r.value);
   t.same(stored.map((m) => m.body.title), ['a', 'b', 'c', 'd', 'e', 'f'], 'every neighbour stored');

@@ -23,7 +23,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       return { user, own: queue, site };
     };
     const message = (queue: Queue, replaceId: string | null = null, ttlSeconds = 3600, title = 't'): NewMessage =>
-      ({ queueId: queue.id, userId: queue.userId, kind: 'message', replaceId, body: { title }, ttlSeconds });
+      ({ queueId: queue.id, queue: queue.name, userId: queue.userId, kind: 'message', replaceId, body: { title }, ttlSeconds });
 
     await t.test('migrations run once', async (t) => {
       await store.migrate();

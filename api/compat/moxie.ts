@@ -59,7 +59,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   const channel = config.moxieBroadcastToken ? (await userWithToken(store, config.moxieBroadcastToken)).queue : null;
   const announce = async (fields: { title: string; body?: string; actionUrl?: string; replaceId: string }) => {
     if (!channel) return;
-    await publisher.publish({ queueId: channel.id, userId: channel.userId, kind: 'message', replaceId: fields.replaceId, body: fields, ttlSeconds: config.messageTtlSeconds });
+    await publisher.publish({ queueId: channel.id, queue: channel.name, userId: channel.userId, kind: 'message', replaceId: fields.replaceId, body: fields, ttlSeconds: config.messageTtlSeconds });
   };
   const location = (reply: FastifyReply, path: string) => reply.header('location', `${config.moxiePrefix}${path}`);
   const found = async (uuid: string) => {
@@ -101,7 +101,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     const notification = await found(body.notification);
     const { user, queue } = await audience.get();
     await publisher.publish({
-      queueId: queue.id, userId: user.id, kind: 'message', replaceId: `moxie-${notification.uuid}`,
+      queueId: queue.id, queue: queue.name, userId: user.id, kind: 'message', replaceId: `moxie-${notification.uuid}`,
       body: { title: body.message, ...(notification.url ? { actionUrl: notification.url } : {}) },
       ttlSeconds: Math.max(1, Math.min(config.maxTtlSeconds, Math.floor((notification.expires.getTime() - Date.now()) / 1000))),
     });

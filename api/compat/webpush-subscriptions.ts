@@ -45,7 +45,7 @@ export async function webPushSubscriptionsApi(app: FastifyInstance, { config, st
     const { user, queue } = await audience.get();
     const { ttl, ...body } = request.body as { title: string; replaceId?: string; ttl?: number };
     const message = await publisher.publish({
-      queueId: queue.id, userId: user.id, kind: 'message', replaceId: body.replaceId ?? null, body, ttlSeconds: ttl ?? config.messageTtlSeconds,
+      queueId: queue.id, queue: queue.name, userId: user.id, kind: 'message', replaceId: body.replaceId ?? null, body, ttlSeconds: ttl ?? config.messageTtlSeconds,
     });
     return reply.status(202).send({ ok: true, key: encodeKey(message.userId, message.seq), count: await liveSubscriptions(user.id) });
   });

@@ -40,7 +40,7 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
     if (!position || position.userId !== user.id) throw new PushwireError('bad_key', '`key` must be the key of one of this token\'s messages.');
     if (!(await store.hasMessage(user.id, position.seq))) throw new PushwireError('message_not_found');
     return publisher.publish({
-      queueId: queue.id, userId: user.id, kind: 'read', replaceId: null, body: { read: key }, ttlSeconds: config.messageTtlSeconds,
+      queueId: queue.id, queue: queue.name, userId: user.id, kind: 'read', replaceId: null, body: { read: key }, ttlSeconds: config.messageTtlSeconds,
     });
   }
 
@@ -90,7 +90,7 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
   async function setMarker(user: User, queue: Queue, micros: number): Promise<number> {
     await store.setReadMarker(queue.id, micros);
     await publisher.publish({
-      queueId: queue.id, userId: user.id, kind: 'marker', replaceId: MARKER_REPLACE_ID,
+      queueId: queue.id, queue: queue.name, userId: user.id, kind: 'marker', replaceId: MARKER_REPLACE_ID,
       body: { timestamp: formatTimestamp(micros) }, ttlSeconds: config.messageTtlSeconds,
     });
     return micros;

@@ -13,7 +13,7 @@ export async function publishToQueue(context: ApiContext, name: string, fields: 
   const { ttl, ...body } = fields;
   try {
     return await context.publisher.publish({
-      queueId: owner.id, userId: owner.userId, kind: 'message', replaceId: body.replaceId ?? null, body,
+      queueId: owner.id, queue: owner.name, userId: owner.userId, kind: 'message', replaceId: body.replaceId ?? null, body,
       ttlSeconds: ttl ?? context.config.messageTtlSeconds,
     });
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { Heartbeat } from '../bus.js';
+import type { Heartbeat } from '../bus/bus.js';
 
 /**
  * Who is connected, and where. Gateways write it; later work (offline push) reads it to

@@ -7,7 +7,12 @@ import type { PGlite } from '@electric-sql/pglite';
  * store (ids, sequences, microsecond timestamps) stays below 2^53.
  */
 export interface Db {
-  query<T>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * `name` makes it a prepared statement where the database keeps them (PostgreSQL: parsed and
+   * planned once per connection, not per call; the hot statements' planning cost more than
+   * their execution). The same name must always carry the same text.
+   */
+  query<T>(text: string, params?: unknown[], name?: string): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
@@ -25,8 +30,8 @@ export class PgDb implements Db {
     this.pool.on('error', onIdleError);
   }
 
-  async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(text, params)).rows as T[];
+  async query<T>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    return (await this.pool.query(name ? { name, text, values: params } : { text, values: params })).rows as T[];
   }
 
   async exec(script: string): Promise<void> {
@@ -69,6 +74,7 @@ export class PgliteDb implements Db {
     return new PgliteDb(db);
   }
 
+  /** PGlite runs in this process and keeps no named statements: `name` is not needed. */
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
     return (await this.db.query<T>(text, params)).rows;
   }

@@ -55,7 +55,7 @@ export class SqlStore implements Store {
 
   async usersByTokens(tokens: readonly string[]): Promise<Map<string, User>> {
     const rows = await this.db.query<{ id: number; token: string; last_seq: number }>(
-      'SELECT id, token, last_seq FROM users WHERE token = ANY($1::text[])', [tokens]);
+      'SELECT id, token, last_seq FROM users WHERE token = ANY($1::text[])', [tokens], 'users_by_tokens');
     return new Map(rows.map((row) => [row.token, { id: row.id, token: row.token, lastSeq: row.last_seq }]));
   }
 
@@ -83,7 +83,7 @@ export class SqlStore implements Store {
   }
 
   async queuesByNames(names: readonly string[]): Promise<Map<string, Queue>> {
-    const rows = await this.db.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ANY($1::text[])`, [names]);
+    const rows = await this.db.query<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ANY($1::text[])`, [names], 'queues_by_names');
     return new Map(rows.map((row) => [row.name, toQueue(row)]));
   }
 
@@ -104,48 +104,61 @@ export class SqlStore implements Store {
    * takes each user's block of sequence numbers, inserts the messages whose queue still belongs
    * to their user, and writes a push check for each that should be pushed to a user with live
    * devices. Messages whose queue is gone come back as null.
+   *
+   * Every lookup goes through an index with the batch's ids as one array (users, queues and
+   * devices once per distinct id, not per message), so the cost grows with the batch, never
+   * with the table: the planner is never left to hash-join a whole table.
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
     return timed('append', async () => {
       if (batch.length === 0) return [];
-      const rows = await this.db.query<{ idx: number; seq: number; ts: number; queue: string }>(
-        `WITH input AS (
-           SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[])
-             WITH ORDINALITY AS m(user_id, queue_id, ttl, kind, replace_id, body, push_after_ms, idx)
+      // Each message's place in its user's block (1, 2, …), in batch order.
+      const counts = new Map<number, number>();
+      const places = batch.map((message) => {
+        const place = (counts.get(message.userId) ?? 0) + 1;
+        counts.set(message.userId, place);
+        return place;
+      });
+      const users = [...counts.keys()].sort((a, b) => a - b);
+      const rows = await this.db.query<{ user_id: number; place: number; seq: number; ts: number }>(
+        `WITH locked AS MATERIALIZED (
+           SELECT id FROM users WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE
          ),
-         counts AS (SELECT user_id, count(*) AS n FROM input GROUP BY user_id),
-         locked AS MATERIALIZED (SELECT id FROM users WHERE id IN (SELECT user_id FROM counts) ORDER BY id FOR UPDATE),
-         blocks AS (
-           UPDATE users u SET last_seq = u.last_seq + c.n FROM counts c, locked l
-           WHERE u.id = c.user_id AND l.id = u.id
+         blocks AS MATERIALIZED (
+           UPDATE users u SET last_seq = u.last_seq + c.n
+           FROM unnest($1::int8[], $2::int4[]) AS c(id, n)
+           WHERE u.id = c.id AND u.id IN (SELECT id FROM locked)
            RETURNING u.id, u.last_seq - c.n AS first_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now
          ),
-         numbered AS (
-           SELECT m.*, b.first_seq + row_number() OVER (PARTITION BY m.user_id ORDER BY m.idx) AS seq, b.now AS ts
-           FROM input m JOIN blocks b ON b.id = m.user_id
+         owned AS (SELECT id, user_id FROM queues WHERE id = ANY($4::int8[])),
+         input AS (
+           SELECT m.*, b.first_seq + m.place AS seq, b.now AS ts
+           FROM unnest($3::int8[], $4::int8[], $5::int4[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::int8[])
+                AS m(user_id, queue_id, place, ttl, kind, replace_id, body, push_after_ms)
+           JOIN blocks b ON b.id = m.user_id
+           JOIN owned q ON q.id = m.queue_id AND q.user_id = m.user_id
          ),
          stored AS (
            INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
-           SELECT n.user_id, n.seq, n.queue_id, n.ts, n.ts + n.ttl * 1000000, n.kind, n.replace_id, n.body::jsonb
-           FROM numbered n JOIN queues q ON q.id = n.queue_id AND q.user_id = n.user_id
+           SELECT user_id, seq, queue_id, ts, ts + ttl * 1000000, kind, replace_id, body::jsonb FROM input
            RETURNING user_id, seq
          ),
+         pushed AS (SELECT DISTINCT user_id FROM devices WHERE user_id = ANY($1::int8[]) AND expired_at IS NULL),
          checks AS (
            INSERT INTO push_checks (user_id, seq, due_at)
-           SELECT n.user_id, n.seq, n.ts + n.push_after_ms * 1000
-           FROM numbered n JOIN stored s ON s.user_id = n.user_id AND s.seq = n.seq
-           WHERE n.push_after_ms IS NOT NULL
-             AND EXISTS (SELECT 1 FROM devices d WHERE d.user_id = n.user_id AND d.expired_at IS NULL)
+           SELECT i.user_id, i.seq, i.ts + i.push_after_ms * 1000
+           FROM input i JOIN pushed p ON p.user_id = i.user_id
+           WHERE i.push_after_ms IS NOT NULL AND EXISTS (SELECT 1 FROM stored s WHERE s.user_id = i.user_id AND s.seq = i.seq)
          )
-         SELECT n.idx, n.seq, n.ts, q.name AS queue
-         FROM numbered n JOIN stored s ON s.user_id = n.user_id AND s.seq = n.seq JOIN queues q ON q.id = n.queue_id`,
-        [batch.map((m) => m.userId), batch.map((m) => m.queueId), batch.map((m) => m.ttlSeconds), batch.map((m) => m.kind),
-          batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body)), batch.map((m) => m.pushAfterMs ?? null)]);
-      const byIndex = new Map(rows.map((row) => [Number(row.idx) - 1, row]));
+         SELECT i.user_id, i.place, i.seq, i.ts FROM input i JOIN stored s ON s.user_id = i.user_id AND s.seq = i.seq`,
+        [users, users.map((user) => counts.get(user)!), batch.map((m) => m.userId), batch.map((m) => m.queueId), places,
+          batch.map((m) => m.ttlSeconds), batch.map((m) => m.kind), batch.map((m) => m.replaceId), batch.map((m) => JSON.stringify(m.body)),
+          batch.map((m) => m.pushAfterMs ?? null)], 'append');
+      const stored = new Map(rows.map((row) => [`${row.user_id}:${row.place}`, row]));
       return batch.map((message, index) => {
-        const row = byIndex.get(index);
+        const row = stored.get(`${message.userId}:${places[index]}`);
         if (!row) return null;
-        return { userId: message.userId, seq: Number(row.seq), queue: row.queue, micros: Number(row.ts), kind: message.kind, replaceId: message.replaceId, body: message.body };
+        return { userId: message.userId, seq: Number(row.seq), queue: message.queue, micros: Number(row.ts), kind: message.kind, replaceId: message.replaceId, body: message.body };
       });
     });
   }
@@ -193,7 +206,7 @@ export class SqlStore implements Store {
          ) page ON true
          ORDER BY r.idx, page.seq`,
         [requests.map((r) => r.userId), requests.map((r) => r.queueId ?? null), afterSeqs, afterTss,
-          requests.map((r) => r.collapse), requests.map((r) => r.limit + 1)]);
+          requests.map((r) => r.collapse), requests.map((r) => r.limit + 1)], 'read_many');
       const byRequest = requests.map(() => [] as typeof rows);
       for (const row of rows) byRequest[Number(row.idx) - 1].push(row);
       return requests.map((request, index) => {
@@ -212,7 +225,7 @@ export class SqlStore implements Store {
         `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
          FROM messages m JOIN queues q ON q.id = m.queue_id
          WHERE m.user_id = $1 AND m.seq > $2 AND m.seq <= $3
-         ORDER BY m.seq LIMIT $4`, [userId, afterSeq, uptoSeq, max]);
+         ORDER BY m.seq LIMIT $4`, [userId, afterSeq, uptoSeq, max], 'range');
       return rows.map(toMessage);
     });
   }
@@ -226,7 +239,7 @@ export class SqlStore implements Store {
     return timed('last_seqs', async () => {
       if (userIds.length === 0) return new Map();
       const rows = await this.db.query<{ id: number; last_seq: number }>(
-        'SELECT id, last_seq FROM users WHERE id = ANY($1::int8[])', [userIds]);
+        'SELECT id, last_seq FROM users WHERE id = ANY($1::int8[])', [userIds], 'last_seqs');
       return new Map(rows.map((row) => [row.id, row.last_seq]));
     });
   }

@@ -19,6 +19,8 @@ export interface Queue {
 
 export interface NewMessage {
   queueId: number;
+  /** The queue's name (what its URL ends with), known to every caller: the store need not look it up. */
+  queue: string;
   userId: number;
   kind: MessageKind;
   replaceId: string | null;

@@ -1,39 +1,17 @@
 import { Packr } from 'msgpackr';
 import * as zmq from 'zeromq';
-import type { StoredMessage } from './message.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
+import type { StoredMessage } from '../message.js';
+import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
 
 /**
- * The bus is a fast hint, never the truth: ZeroMQ PUB/SUB drops on reconnect, past the
- * high-water mark and for late joiners. Everything sent here is already in the store, and
- * gateways repair any gap from it (see gateway/connection.ts).
+ * The bus between processes: ZeroMQ PUB/SUB through the broker's XSUB/XPUB proxy. It drops on
+ * reconnect, past the high-water mark and for late joiners; everything sent here is already in
+ * the store, and gateways repair any gap from it (see gateway/connection.ts).
  *
  * Frames are [topic, msgpack payload]. Subscriptions match topic prefixes, so every topic
  * ends with '.' so that user 12 never matches user 123.
  */
-export const HEARTBEAT_TOPIC = 'hb.';
-export const userTopic = (userId: number): string => `u.${userId}.`;
-
-export interface Heartbeat {
-  id: string;
-  address: string;
-  connections: number;
-  messagesPerSecond: number;
-  startedAt: number;
-  /** p99 of commit → delivery (ms) over the last heartbeat period; null when nothing was delivered. */
-  p99LatencyMs: number | null;
-  /** What serves its websockets: `uws` (native uWebSockets.js) or `ws` (ws on node:http). */
-  transport: string;
-  /** The Node version it runs on. */
-  node: string;
-  /** Set on the last heartbeat of a gateway that is shutting down. */
-  leaving?: boolean;
-}
-
-export type BusEvent =
-  | { topic: 'user'; message: StoredMessage }
-  | { topic: 'heartbeat'; heartbeat: Heartbeat };
-
 const packr = new Packr({ useRecords: false });
 const HIGH_WATER_MARK = 100_000;
 
@@ -60,7 +38,7 @@ export function busEndpoints(host: string, inPort: number, outPort: number): Bus
 }
 
 /** Publishes without ever blocking the caller: ZeroMQ allows one send in flight, so frames wait in order here. */
-export class BusPublisher {
+export class ZeroMqPublisher implements BusPublisher {
   private readonly socket = new zmq.Publisher({ sendHighWaterMark: HIGH_WATER_MARK, linger: 0 });
   private readonly queue: [string, Buffer][] = [];
   private sending = false;
@@ -98,11 +76,7 @@ export class BusPublisher {
   }
 }
 
-/**
- * Receives bus events for the topics it is subscribed to. `onReconnect` fires each time the
- * connection to the broker comes back after a loss, which is when messages may have been missed.
- */
-export class BusSubscriber {
+export class ZeroMqSubscriber implements BusSubscriber {
   private readonly socket = new zmq.Subscriber({ receiveHighWaterMark: HIGH_WATER_MARK, linger: 0 });
   private connectedOnce = false;
   private lost = false;
@@ -154,5 +128,18 @@ export class BusSubscriber {
 
   close(): void {
     this.socket.close();
+  }
+}
+
+export class ZeroMqBus implements Bus {
+  readonly kind = 'zeromq';
+  constructor(readonly endpoints: BusEndpoints, private readonly log: Logger) {}
+
+  publisher(): BusPublisher {
+    return new ZeroMqPublisher(this.endpoints.in, this.log);
+  }
+
+  subscriber(): BusSubscriber {
+    return new ZeroMqSubscriber(this.endpoints.out, this.log);
   }
 }

@@ -1,0 +1,98 @@
+import type { Logger } from '../log.js';
+import type { StoredMessage } from '../message.js';
+import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
+
+/**
+ * The bus inside one process (`npm start`): a published message reaches each subscriber of its
+ * topic synchronously, as the very object the api stored (the gateway serialises it once for
+ * all its sockets), in publish order, with nothing to lose on the way. Topics match exactly:
+ * every topic in use is a whole one (a user's, the heartbeats').
+ */
+export class MemoryBus implements Bus {
+  readonly kind = 'memory';
+  private readonly topics = new Map<string, Set<MemorySubscriber>>();
+
+  constructor(private readonly log: Logger) {}
+
+  publisher(): BusPublisher {
+    return {
+      publishMessage: (message: StoredMessage) => this.deliver(userTopic(message.userId), { topic: 'user', message }),
+      publishHeartbeat: (heartbeat: Heartbeat) => this.deliver(HEARTBEAT_TOPIC, { topic: 'heartbeat', heartbeat }),
+      close: () => {},
+    };
+  }
+
+  subscriber(): BusSubscriber {
+    return new MemorySubscriber(this.topics);
+  }
+
+  private deliver(topic: string, event: BusEvent): void {
+    const subscribers = this.topics.get(topic);
+    if (!subscribers) return;
+    for (const subscriber of subscribers) {
+      // A subscriber's failure stays its own: the publisher (and the other subscribers) go on.
+      try {
+        subscriber.receive(event);
+      } catch (error) {
+        this.log.error({ err: error }, 'a bus subscriber failed on an event');
+      }
+    }
+  }
+}
+
+class MemorySubscriber implements BusSubscriber {
+  /** How many times each topic is subscribed (a subscription is counted, as in ZeroMQ). */
+  private readonly counts = new Map<string, number>();
+  private handle: ((event: BusEvent) => void) | null = null;
+  private stopped: (() => void) | null = null;
+  private closed = false;
+  onReconnect: () => void = () => {};
+  onDisconnect: () => void = () => {};
+  readonly connected = true;
+
+  constructor(private readonly topics: Map<string, Set<MemorySubscriber>>) {}
+
+  subscribe(topic: string): void {
+    if (this.closed) return;
+    const count = this.counts.get(topic) ?? 0;
+    this.counts.set(topic, count + 1);
+    if (count > 0) return;
+    let subscribers = this.topics.get(topic);
+    if (!subscribers) this.topics.set(topic, (subscribers = new Set()));
+    subscribers.add(this);
+  }
+
+  unsubscribe(topic: string): void {
+    const count = this.counts.get(topic);
+    if (count === undefined) return;
+    if (count > 1) return void this.counts.set(topic, count - 1);
+    this.counts.delete(topic);
+    const subscribers = this.topics.get(topic);
+    subscribers?.delete(this);
+    if (subscribers?.size === 0) this.topics.delete(topic);
+  }
+
+  receive(event: BusEvent): void {
+    this.handle?.(event);
+  }
+
+  run(handle: (event: BusEvent) => void): Promise<void> {
+    this.handle = handle;
+    return new Promise((resolve) => {
+      this.stopped = resolve;
+      if (this.closed) resolve();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const topic of this.counts.keys()) {
+      const subscribers = this.topics.get(topic);
+      subscribers?.delete(this);
+      if (subscribers?.size === 0) this.topics.delete(topic);
+    }
+    this.counts.clear();
+    this.handle = null;
+    this.stopped?.();
+  }
+}
