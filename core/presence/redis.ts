@@ -23,8 +23,16 @@ const ACK = `
 local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end`;
 
+/** Which of KEYS exist, as 1/0 in order: one command for a whole publish batch. */
+const EXISTING = `
+local found = {}
+for i, key in ipairs(KEYS) do found[i] = redis.call('EXISTS', key) end
+return found`;
+
 export class RedisPresence implements Presence {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(private readonly redis: Redis, private readonly prefix: string) {
+    if (!('pushwireExisting' in redis)) redis.defineCommand('pushwireExisting', { lua: EXISTING });
+  }
 
   async add(userId: number, gatewayId: string): Promise<void> {
     await this.redis.eval(ADD, 2, this.userKey(userId), this.gatewayKey(gatewayId), gatewayId, String(userId));
@@ -40,10 +48,9 @@ export class RedisPresence implements Presence {
 
   async online(userIds: readonly number[]): Promise<Set<number>> {
     if (userIds.length === 0) return new Set();
-    const pipeline = this.redis.pipeline();
-    for (const userId of userIds) pipeline.exists(this.userKey(userId));
-    const results = (await pipeline.exec()) ?? [];
-    return new Set(userIds.filter((_, index) => results[index]?.[1] === 1));
+    const existing = this.redis as unknown as { pushwireExisting(count: number, ...keys: string[]): Promise<number[]> };
+    const found = await existing.pushwireExisting(userIds.length, ...userIds.map((userId) => this.userKey(userId)));
+    return new Set(userIds.filter((_, index) => found[index] === 1));
   }
 
   async dropGateway(gatewayId: string): Promise<void> {
