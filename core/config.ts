@@ -69,7 +69,7 @@ export const options = {
   defaultLimit: { env: 'PUSHWIRE_DEFAULT_LIMIT', schema: positiveInt, default: 100, doc: 'Catch-up page size when `limit` is not given.' },
   maxLimit: { env: 'PUSHWIRE_MAX_LIMIT', schema: positiveInt, default: 1000, doc: 'Largest `limit`; larger gets 400 bad_limit.' },
   commitsInFlight: { env: 'PUSHWIRE_COMMITS_IN_FLIGHT', schema: z.coerce.number().int().min(1).max(8), default: 4,
-    doc: 'Publish transactions one api process runs at once; publishes arriving while all are busy share the next one (group commit, per-user order exact). At most 8, under the pool of 10 connections.' },
+    doc: 'Publish transactions one api process runs at once; publishes arriving while all are busy share the next one (group commit, per-user order exact). At most 8, under the pool of 10 connections; embedded PGlite runs 1 (it is one connection).' },
   groupCommitMax: { env: 'PUSHWIRE_GROUP_COMMIT_MAX', schema: positiveInt, default: 1000, doc: 'Most publishes in one transaction.' },
   maxBatchMessages: { env: 'PUSHWIRE_MAX_BATCH_MESSAGES', schema: positiveInt, default: 1000,
     doc: 'Most messages in one `POST /publish`; more gets 413 too_many_messages.' },

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { PGlite } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
+import type { Reply, Request } from './pglite-worker.js';
 
 /**
  * The few things the store needs from a database, so that the same SQL runs on PostgreSQL
@@ -16,6 +17,8 @@ export interface Db {
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  /** Statements it can run at once (its connections). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -25,7 +28,10 @@ export class PgDb implements Db {
   private readonly pool: pg.Pool;
 
   /** `onIdleError`: an idle connection died (server restart, admin kill); the pool replaces it. */
+  readonly connections: number;
+
   constructor(url: string, onIdleError: (error: Error) => void, max = 10) {
+    this.connections = max;
     this.pool = new pg.Pool({ connectionString: url, max });
     this.pool.on('error', onIdleError);
   }
@@ -44,6 +50,7 @@ export class PgDb implements Db {
       query: async <R>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as R[],
       exec: async (script) => void (await client.query(script)),
       transaction: (inner) => inner(tx),
+      connections: 1,
       close: async () => {},
     };
     try {
@@ -64,38 +71,85 @@ export class PgDb implements Db {
   }
 }
 
+/**
+ * Embedded PostgreSQL (PGlite) on a worker thread of its own (pglite-worker.ts): WebAssembly
+ * PostgreSQL is CPU-heavy, and on the main thread it would stall every websocket and HTTP
+ * request while it plans and writes. Durable as PGlite is: a commit has been written to the data
+ * folder when it answers, so a process killed afterwards keeps it.
+ */
 export class PgliteDb implements Db {
-  private constructor(private readonly db: PGlite) {}
+  /** PGlite is one connection: a second statement only waits for the first. */
+  readonly connections = 1;
+  private next = 1;
+  private nextTx = 1;
+  private readonly pending = new Map<number, { resolve(rows: unknown[]): void; reject(error: Error): void }>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply.rows ?? []);
+      else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    });
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => this.failAll(new Error(`the PGlite worker exited (${code})`)));
+  }
 
   static async open(dataDir: string): Promise<PgliteDb> {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const INT8 = 20;
-    const db = await PGlite.create(dataDir, { parsers: { [INT8]: (value: string) => Number(value) } });
-    return new PgliteDb(db);
+    const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir } });
+    const db = new PgliteDb(worker);
+    // The worker answers request 0 once PGlite is open.
+    await new Promise<unknown[]>((resolve, reject) => db.pending.set(0, { resolve, reject }));
+    return db;
   }
 
-  /** PGlite runs in this process and keeps no named statements: `name` is not needed. */
-  async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.db.query<T>(text, params)).rows;
+  private failAll(error: Error): void {
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
   }
 
-  async exec(script: string): Promise<void> {
-    await this.db.exec(script);
-  }
-
-  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (inner) => {
-      const tx: Db = {
-        query: async <R>(text: string, params: unknown[] = []) => (await inner.query<R>(text, params)).rows,
-        exec: async (script) => void (await inner.exec(script)),
-        transaction: (nested) => nested(tx),
-        close: async () => {},
-      };
-      return work(tx);
+  private request<T>(request: DistributiveOmit<Request, 'id'>): Promise<T[]> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
+      this.worker.postMessage({ ...request, id });
     });
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    return this.request<T>({ op: 'query', text, params });
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.request({ op: 'exec', text: script });
+  }
+
+  async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    const txId = this.nextTx++;
+    await this.request({ op: 'begin', tx: txId });
+    const tx: Db = {
+      query: <R>(text: string, params: unknown[] = []) => this.request<R>({ op: 'query', text, params, tx: txId }),
+      exec: async (script) => void (await this.request({ op: 'exec', text: script, tx: txId })),
+      transaction: (nested) => nested(tx),
+      connections: 1,
+      close: async () => {},
+    };
+    let result: T;
+    try {
+      result = await work(tx);
+    } catch (error) {
+      await this.request({ op: 'end', tx: txId, commit: false }).catch(() => {});
+      throw error;
+    }
+    await this.request({ op: 'end', tx: txId, commit: true });
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.request({ op: 'close' });
+    await this.worker.terminate();
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -24,6 +24,10 @@ const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
 export class SqlStore implements Store {
   constructor(private readonly db: Db) {}
 
+  get writers(): number {
+    return this.db.connections;
+  }
+
   async migrate(): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);

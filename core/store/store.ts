@@ -59,6 +59,8 @@ export interface ReadResult {
  * numbers of one user commit in increasing order, so "after seq N" is exact.
  */
 export interface Store {
+  /** Appends that can usefully run at once (the database's connections). */
+  readonly writers: number;
   migrate(): Promise<void>;
   /** Resolves when the database answers (readiness checks). */
   ping(): Promise<void>;

@@ -1,0 +1,69 @@
+/**
+ * The embedded database's own thread: PGlite (PostgreSQL compiled to WebAssembly) runs here, so
+ * its CPU never blocks the event loop that serves websockets and HTTP. The main thread talks to
+ * it through `PgliteDb` (db.ts) with the messages below. PGlite is one connection and orders
+ * work itself: a statement outside a transaction waits until the open one ends.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+
+export type Request =
+  | { id: number; op: 'query'; text: string; params: unknown[]; tx?: number }
+  | { id: number; op: 'exec'; text: string; tx?: number }
+  | { id: number; op: 'begin'; tx: number }
+  | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'close' };
+
+export type Reply =
+  | { id: number; ok: true; rows?: unknown[] }
+  | { id: number; ok: false; error: { message: string; code?: string } };
+
+const INT8 = 20;
+const db = await PGlite.create((workerData as { dataDir: string }).dataDir, { parsers: { [INT8]: (value: string) => Number(value) } });
+const port = parentPort!;
+
+/** Open transactions: their handle, and how to end them (answering the `end` request). */
+const transactions = new Map<number, { handle: Transaction; end(commit: boolean, id: number): void }>();
+
+const failure = (id: number, error: unknown): Reply => ({ id, ok: false, error: { message: (error as Error).message, code: (error as { code?: string }).code } });
+
+/** Opens a transaction that stays open until its `end` request; the answer to `end` waits for COMMIT (or ROLLBACK). */
+function begin(request: Extract<Request, { op: 'begin' }>): void {
+  let endId = -1;
+  db.transaction(async (handle) => {
+    const commit = await new Promise<boolean>((resolve) => {
+      transactions.set(request.tx, { handle, end: (wanted, id) => { endId = id; resolve(wanted); } });
+      port.postMessage({ id: request.id, ok: true } satisfies Reply);
+    });
+    if (!commit) await handle.rollback();
+  }).then(
+    () => port.postMessage({ id: endId, ok: true } satisfies Reply),
+    (error: unknown) => port.postMessage(endId >= 0 ? failure(endId, error) : failure(request.id, error)),
+  ).finally(() => transactions.delete(request.tx));
+}
+
+async function run(request: Request): Promise<Reply | null> {
+  switch (request.op) {
+    case 'query': {
+      const target = request.tx === undefined ? db : transactions.get(request.tx)!.handle;
+      return { id: request.id, ok: true, rows: (await target.query(request.text, request.params)).rows };
+    }
+    case 'exec':
+      await (request.tx === undefined ? db : transactions.get(request.tx)!.handle).exec(request.text);
+      return { id: request.id, ok: true };
+    case 'begin':
+      begin(request);
+      return null;
+    case 'end':
+      transactions.get(request.tx)!.end(request.commit, request.id);
+      return null;
+    case 'close':
+      await db.close();
+      return { id: request.id, ok: true };
+  }
+}
+
+port.on('message', (request: Request) => {
+  run(request).then((answer) => answer && port.postMessage(answer), (error: unknown) => port.postMessage(failure(request.id, error)));
+});
+port.postMessage({ id: 0, ok: true } satisfies Reply);
