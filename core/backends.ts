@@ -82,6 +82,6 @@ export async function openBackends(config: Config, log: Logger, allRolesHere = f
     };
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const sql = await sqlBackends(await PgliteDb.open(config.dataDir));
+  const sql = await sqlBackends(await PgliteDb.open(config.dataDir, config.pgliteSharedBuffers));
   return { ...sql, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), bus, close: () => sql.store.close() };
 }

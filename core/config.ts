@@ -54,6 +54,8 @@ export const options = {
     doc: 'Redis URL for presence and the gateway registry. Unset: in-process (embedded mode only).' },
   redisPrefix: { env: 'PUSHWIRE_REDIS_PREFIX', schema: z.string(), default: 'pw:', doc: 'Prefix of every Redis key, so several deployments can share one Redis.' },
   dataDir: { env: 'PUSHWIRE_DATA_DIR', schema: z.string().min(1), default: 'data', doc: 'Where embedded mode keeps its PGlite database.' },
+  pgliteSharedBuffers: { env: 'PUSHWIRE_PGLITE_SHARED_BUFFERS', schema: z.string().regex(/^\d+(kB|MB|GB)$/, 'a size such as 16MB'), default: '16MB',
+    doc: 'Embedded PGlite\'s page cache (PostgreSQL shared_buffers): resident memory, so small by default.' },
   logLevel: { env: 'PUSHWIRE_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level (JSON lines on stdout).' },
   maxRequestBytes: { env: 'PUSHWIRE_MAX_REQUEST_BYTES', schema: positiveInt, default: 8192,
     doc: 'Largest HTTP request body; larger gets 413 payload_too_large. Push payloads are ~4 KB on every platform.' },

@@ -14,7 +14,7 @@ const pki = loadPki();
 
 t.test('credentials live in the store per application; the default one comes from configuration', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pushwire-apps-'));
-  const db = await PgliteDb.open(dir);
+  const db = await PgliteDb.open(dir, '16MB');
   t.teardown(async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); });
   await new SqlStore(db).migrate();
   const applications = new SqlApplications(db);

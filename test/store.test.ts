@@ -148,7 +148,7 @@ storeSuite(t, 'postgresql', async () => {
 
 storeSuite(t, 'pglite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pushwire-store-'));
-  const db = await PgliteDb.open(dir);
+  const db = await PgliteDb.open(dir, '16MB');
   const store = new SqlStore(db);
   await store.migrate();
   return { stores: [store], db, close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };

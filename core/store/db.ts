@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Reply, Request } from './pglite-worker.js';
 
@@ -96,12 +98,19 @@ export class PgliteDb implements Db {
     worker.on('exit', (code) => this.failAll(new Error(`the PGlite worker exited (${code})`)));
   }
 
-  static async open(dataDir: string): Promise<PgliteDb> {
-    const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir } });
-    const db = new PgliteDb(worker);
-    // The worker answers request 0 once PGlite is open.
-    await new Promise<unknown[]>((resolve, reject) => db.pending.set(0, { resolve, reject }));
-    return db;
+  static async open(dataDir: string, sharedBuffers: string): Promise<PgliteDb> {
+    const start = async (initOnly: boolean) => {
+      const worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir, sharedBuffers, initOnly } });
+      const db = new PgliteDb(worker);
+      // The worker answers request 0 once PGlite is open.
+      await new Promise<unknown[]>((resolve, reject) => db.pending.set(0, { resolve, reject }));
+      return db;
+    };
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+      const creator = await start(true);
+      await creator.worker.terminate();
+    }
+    return start(false);
   }
 
   private failAll(error: Error): void {

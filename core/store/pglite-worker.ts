@@ -19,8 +19,21 @@ export type Reply =
   | { id: number; ok: false; error: { message: string; code?: string } };
 
 const INT8 = 20;
-const db = await PGlite.create((workerData as { dataDir: string }).dataDir, { parsers: { [INT8]: (value: string) => Number(value) } });
+const { dataDir, sharedBuffers, initOnly } = workerData as { dataDir: string; sharedBuffers: string; initOnly: boolean };
+const db = await PGlite.create(dataDir, {
+  parsers: { [INT8]: (value: string) => Number(value) },
+  // PostgreSQL's default (128 MB) is sized for a server of its own; a push broker's hot data is
+  // the last messages of the users online, and every page of it is resident memory here.
+  postgresqlconf: `shared_buffers = ${sharedBuffers}`,
+});
 const port = parentPort!;
+if (initOnly) {
+  // A new data folder was created (initdb): WebAssembly memory never shrinks, and initdb's peak is
+  // several hundred MB, so the worker that serves is a fresh one.
+  await db.close();
+  port.postMessage({ id: 0, ok: true } satisfies Reply);
+  process.exit(0);
+}
 
 /** Open transactions: their handle, and how to end them (answering the `end` request). */
 const transactions = new Map<number, { handle: Transaction; end(commit: boolean, id: number): void }>();
