@@ -16,12 +16,21 @@ export function pin(pid: number, core: number): void {
   execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
 }
 
-/** utime + stime of these processes (all their threads), in seconds, from /proc/PID/stat. */
+/**
+ * utime + stime of these processes (all their threads), in seconds, from /proc/PID/stat. A
+ * process that has exited counts 0 (a database connection the pool closed mid-run): callers
+ * compare pids read before and after.
+ */
 export function cpuSeconds(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
     // Fields after the command name, which is in parentheses and may hold spaces.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     ticks += Number(fields[11]) + Number(fields[12]);
   }

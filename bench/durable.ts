@@ -82,6 +82,22 @@ async function connectAll(target: Target, count: number, receipts: Receipts, sin
   return clients;
 }
 
+/**
+ * CPU seconds spent from now until `stop()`: the server's processes, and apart the databases'
+ * (read again at the end, so a connection opened meanwhile counts from its start; one closed
+ * meanwhile is missed).
+ */
+async function meter(target: Target): Promise<{ stop(): Promise<{ server: number; database: number }> }> {
+  const read = (pids: number[]) => new Map(pids.map((pid) => [pid, cpuSeconds([pid])]));
+  const server = read(target.pids());
+  const database = read(await target.databasePids());
+  const spent = (before: Map<number, number>, after: Map<number, number>) =>
+    [...after].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
+  return {
+    stop: async () => ({ server: spent(server, read(target.pids())), database: spent(database, read(await target.databasePids())) }),
+  };
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
 export interface DurableOptions {
@@ -103,8 +119,7 @@ export async function perClient(target: Target, options: DurableOptions): Promis
   const clients = await connectAll(target, options.clients, receipts);
   // Subscriptions travel to the bus before the first publish.
   await sleep(500);
-  const databasePids = await target.databasePids();
-  const before = { server: cpuSeconds(target.pids()), database: cpuSeconds(databasePids) };
+  const cpu = await meter(target);
   const acked = new Set<number>();
   const started = performance.now();
   const until = started + options.seconds * 1000;
@@ -132,7 +147,7 @@ export async function perClient(target: Target, options: DurableOptions): Promis
   const publishedAt = performance.now();
   const deadline = Date.now() + 30_000;
   while (receipts.delivered < acked.size && Date.now() < deadline) await sleep(5);
-  const after = { server: cpuSeconds(target.pids()), database: cpuSeconds(databasePids) };
+  const spent = await cpu.stop();
   clients.forEach((client) => client.close());
   let lost = 0;
   for (const index of acked) if (!receipts.seen[index % options.clients].has(index)) lost++;
@@ -141,8 +156,8 @@ export async function perClient(target: Target, options: DurableOptions): Promis
   return {
     messagesPerSecond: receipts.delivered / ((receipts.lastAt - (performance.timeOrigin + started)) / 1000),
     publishesPerSecond: acked.size / ((publishedAt - started) / 1000),
-    cpuMicros: ((after.server - before.server) * 1e6) / delivered,
-    databaseCpuMicros: ((after.database - before.database) * 1e6) / delivered,
+    cpuMicros: (spent.server * 1e6) / delivered,
+    databaseCpuMicros: (spent.database * 1e6) / delivered,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     published: acked.size,
@@ -166,8 +181,7 @@ export async function catchUp(target: Target, clients: number, perClient: number
   idleClients.forEach((client) => client.close());
 
   await target.prepare(clients);
-  const databasePids = await target.databasePids();
-  const before = cpuSeconds(target.pids()) + cpuSeconds(databasePids);
+  const cpu = await meter(target);
   const total = clients * perClient;
   let next = 0;
   const storeStarted = performance.now();
@@ -178,7 +192,8 @@ export async function catchUp(target: Target, clients: number, perClient: number
     }
   }));
   const storeSeconds = (performance.now() - storeStarted) / 1000;
-  const storeCpuMicros = ((cpuSeconds(target.pids()) + cpuSeconds(databasePids) - before) * 1e6) / total;
+  const spent = await cpu.stop();
+  const storeCpuMicros = ((spent.server + spent.database) * 1e6) / total;
 
   const receipts = new Receipts(clients);
   const started = performance.now();
