@@ -1,7 +1,7 @@
 /**
- * `npm run bench:memory`: resident memory per idle websocket connection, Pushwire's gateway on
- * each transport that runs here against a bare uWebSockets.js server, all in their own
- * processes, with the same clients. The gateways run in circus.ini's layout, with one gateway
+ * `npm run bench:memory`: resident memory idle and per idle websocket connection, of `npm start`
+ * and of Pushwire's gateway on each transport that runs here, against a bare uWebSockets.js
+ * server, all in their own processes, with the same clients. The gateways run in circus.ini's layout, with one gateway
  * process where the transport cannot share a port on this Node.
  * RSS is read from /proc before, half-way and after opening the connections (medians of
  * several runs). Two figures: the average (all growth over all connections, fixed costs such
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
 import { loadUws } from '../gateway/transport/uws-loader.js';
-import { gatewayPids, startMultiprocess } from '../test/helpers/system.js';
+import { gatewayPids, startEmbedded, startMultiprocess } from '../test/helpers/system.js';
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { startBaseline } from './baseline.js';
 
@@ -45,6 +45,8 @@ async function open(url: string, auth: string | null, from: number, to: number):
 }
 
 interface PerConnection {
+  /** RSS before any connection (the server idle), bytes. */
+  idle: number;
   average: number;
   marginal: number;
 }
@@ -62,7 +64,7 @@ async function measure(pids: () => number[], url: string, auth: string | null): 
   const after = total();
   sockets.forEach((socket) => socket.terminate());
   await settle();
-  return { average: (after - before) / CONNECTIONS, marginal: (after - middle) / (CONNECTIONS - half) };
+  return { idle: before, average: (after - before) / CONNECTIONS, marginal: (after - middle) / (CONNECTIONS - half) };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -88,6 +90,22 @@ async function measureGateway(transport: TransportName): Promise<{ name: string;
   return { name: `Pushwire gateway, ${transport}${sharesPort ? '' : ' (one gateway process)'}`, runs };
 }
 
+/** `npm start` (every role in one process, PGlite on its worker thread), each run fresh. */
+async function measureEmbedded(): Promise<{ name: string; runs: PerConnection[] }> {
+  const runs: PerConnection[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const system = await startEmbedded({ PUSHWIRE_LOG_LEVEL: 'info' });
+    try {
+      const { token } = await new Http(system.apiUrl).user();
+      runs.push(await measure(() => system.pids(), system.wsUrl, JSON.stringify({ token })));
+      process.stderr.write(`run ${run + 1}: npm start ${kib(runs[run])} per connection, idle ${(runs[run].idle / 2 ** 20).toFixed(0)} MiB\n`);
+    } finally {
+      await system.stop();
+    }
+  }
+  return { name: 'Pushwire `npm start` (every role, PGlite)', runs };
+}
+
 async function main(): Promise<void> {
   const bare: PerConnection[] = [];
   if (loadUws().uws) {
@@ -98,20 +116,20 @@ async function main(): Promise<void> {
       process.stderr.write(`run ${run + 1}: bare uWS ${kib(bare[run])} per connection\n`);
     }
   }
-  const gateways = [];
+  const gateways = [await measureEmbedded()];
   for (const transport of args.transports.split(',') as TransportName[]) {
     if (transport === 'uws' && transportSkip(transport, 'embedded')) continue;
     gateways.push(await measureGateway(transport));
   }
-  const medians = (runs: PerConnection[]) => ({ average: median(runs.map((r) => r.average)), marginal: median(runs.map((r) => r.marginal)) });
+  const medians = (runs: PerConnection[]) => ({ idle: median(runs.map((r) => r.idle)), average: median(runs.map((r) => r.average)), marginal: median(runs.map((r) => r.marginal)) });
   const b = bare.length ? medians(bare) : null;
   const times = (value: number, base: number | undefined) => (base ? (value / base).toFixed(2) : '—');
   const row = (name: string, r: PerConnection) =>
-    `| ${name} | ${(r.average / 1024).toFixed(2)} | ${times(r.average, b?.average)} | ${(r.marginal / 1024).toFixed(2)} | ${times(r.marginal, b?.marginal)} |`;
+    `| ${name} | ${(r.idle / 2 ** 20).toFixed(0)} | ${(r.average / 1024).toFixed(2)} | ${times(r.average, b?.average)} | ${(r.marginal / 1024).toFixed(2)} | ${times(r.marginal, b?.marginal)} |`;
   process.stdout.write([
     `Node ${process.version}. Medians of ${RUNS} runs, ${CONNECTIONS} idle connections (authenticated, on one user, for Pushwire), RSS growth per connection.`,
     ...(b ? [] : [`Bare uWS not run: no uWebSockets.js build loads on Node ${process.version}.`]),
-    '', '| server | average KiB | × bare uWS | marginal KiB (second half) | × bare uWS |', '|---|---:|---:|---:|---:|',
+    '', '| server | idle RSS MiB | average KiB | × bare uWS | marginal KiB (second half) | × bare uWS |', '|---|---:|---:|---:|---:|---:|',
     ...(b ? [row('bare uWS', b)] : []), ...gateways.map(({ name, runs }) => row(name, medians(runs))), '',
   ].join('\n'));
   process.exit(0);

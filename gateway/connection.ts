@@ -28,6 +28,12 @@ export interface DeliveryOptions {
   maxPending: number;
   /** Rows per store read when repairing a gap. */
   fillBatch: number;
+  /**
+   * When a store check finds the socket behind, how long to give the bus before reading the
+   * store: what was committed a moment ago is usually on its way, and reading it would be a store
+   * read per in-flight message at every check. 0: repair at once.
+   */
+  verifyGraceMs: number;
   onError(error: unknown): void;
 }
 
@@ -80,6 +86,7 @@ export class Connection {
   private maxSeen = 0;
   private filling = false;
   private pending: Outgoing[] = [];
+  private verifyTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly userId: number, private readonly socket: Socket, private readonly history: History, private readonly options: DeliveryOptions) {}
 
@@ -200,10 +207,22 @@ export class Connection {
     void this.repair(message.seq - 1);
   }
 
-  /** The store says the user's sequence reached `storedLastSeq`; repair if we are behind. */
+  /**
+   * The store says the user's sequence reached `storedLastSeq`: if we are behind, and still are
+   * once the bus has had `verifyGraceMs` to bring it, repair from the store.
+   */
   verify(storedLastSeq: number): void {
     this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
-    if (this.phase === 'live' && !this.filling && storedLastSeq > this.lastSeq) void this.repair(storedLastSeq);
+    if (!this.behindStore()) return;
+    if (this.options.verifyGraceMs === 0) return void this.repair(this.maxSeen);
+    this.verifyTimer ??= setTimeout(() => {
+      this.verifyTimer = null;
+      if (this.behindStore()) void this.repair(this.maxSeen);
+    }, this.options.verifyGraceMs);
+  }
+
+  private behindStore(): boolean {
+    return !this.closed && this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq;
   }
 
   /** Sends everything in (lastSeq, target] from the store, then what was held meanwhile. */
@@ -288,6 +307,7 @@ export class Connection {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
     this.socket.close(code, reason);
   }
 }

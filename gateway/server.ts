@@ -21,6 +21,8 @@ import type { ClientSocket } from './transport/transport.js';
  */
 const SETTLE_CHECKS_MS = [250, 1000] as const;
 const FILL_BATCH = 500;
+/** A message committed just before a store check reaches the gateway over the bus within a millisecond or two. */
+const VERIFY_GRACE_MS = 200;
 
 /** The gateway's state for one client socket, whatever transport serves it. */
 interface Session {
@@ -39,7 +41,7 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
   const publisher = bus.publisher();
   const delivery = {
     publicUrl: config.publicUrl, softBackpressureBytes: config.softBackpressureBytes, maxPending: config.maxPendingMessages,
-    fillBatch: FILL_BATCH, onError: (error: unknown) => log.error({ err: error }, 'delivery failed'),
+    fillBatch: FILL_BATCH, verifyGraceMs: VERIFY_GRACE_MS, onError: (error: unknown) => log.error({ err: error }, 'delivery failed'),
   };
   const hub = new Hub(subscriber, store, presence, {
     gatewayId: id, settleChecksMs: SETTLE_CHECKS_MS, resyncMs: config.resyncMs, delivery,

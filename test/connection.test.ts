@@ -2,6 +2,7 @@ import t from 'tap';
 import type { StoredMessage } from '../core/message.js';
 import type { ReadRequest, ReadResult } from '../core/store/store.js';
 import { Connection, type History, type Socket } from '../gateway/connection.js';
+import { eventually } from './helpers/client.js';
 
 /** A user's stored sequence in memory, standing in for the store in these unit tests. */
 class FakeHistory implements History {
@@ -55,7 +56,7 @@ class FakeSocket implements Socket {
   }
 }
 
-const options = { publicUrl: 'http://x', softBackpressureBytes: 1000, maxPending: 5, fillBatch: 2, onError: () => {} };
+const options = { publicUrl: 'http://x', softBackpressureBytes: 1000, maxPending: 5, fillBatch: 2, verifyGraceMs: 0, onError: () => {} };
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 t.test('in order live messages go straight out; duplicates are skipped', async (t) => {
@@ -110,6 +111,23 @@ t.test('the store says we are behind: verify repairs', async (t) => {
   connection.verify(1);
   await settle();
   t.same(socket.titles(), ['m1']);
+});
+
+t.test('behind the store only while the bus brings the message: no store read', async (t) => {
+  const history = new FakeHistory();
+  const socket = new FakeSocket();
+  const connection = new Connection(1, socket, history, { ...options, verifyGraceMs: 50 });
+  await connection.start(0, undefined, 10);
+  const inFlight = history.add(1);
+  connection.verify(1);
+  connection.offer(inFlight);
+  const lost = history.add(2);
+  connection.verify(2);
+  await eventually(() => socket.titles().length === 2);
+  t.same(socket.titles(), ['m1', 'm2'], 'the one in flight came over the bus, the one the bus lost from the store');
+  t.equal(history.reads, 1, 'one store read, for the lost one only');
+  connection.offer(lost);
+  t.same(socket.titles(), ['m1', 'm2'], 'the late bus copy is not sent twice');
 });
 
 t.test('slow socket: waiting messages collapse by replaceId, then the socket is closed past the limit', async (t) => {
