@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
+import type { MessageFields } from '../sdk/publish.js';
 
 /** The fields of a message a site publishes, with the configured limits (queue publish and broadcast). */
 export function publishSchema(config: Config) {
@@ -22,15 +23,8 @@ export function publishSchema(config: Config) {
   } as const;
 }
 
-export interface PublishFields {
-  title: string;
-  body?: string;
-  actionUrl?: string;
-  iconUrl?: string;
-  replaceId?: string;
-  ttl?: number;
-  priority?: 'high' | 'normal';
-}
+/** The fields of a message: the SDK's type is the one definition of the wire contract. */
+export type PublishFields = MessageFields;
 
 /**
  * Validates one message's fields (coercing form strings), throwing the code a client acts on:
