@@ -46,6 +46,33 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       t.same(times, [...times].sort((a, b) => a - b), 'timestamps follow sequence order');
     });
 
+    await t.test('values with quotes, backslashes, braces and commas survive every hot statement unchanged', async (t) => {
+      const awkward = [`it's`, 'say "hi"', 'back\\slash \\\'', '{a,b}', 'NULL', 'ünï 😀', `'); DROP TABLE users; --`];
+      const created = [];
+      for (const [index, text] of awkward.entries()) created.push(await store.createUser(`${text} ${name} ${index}`, `${text} q ${name} ${index}`));
+      const tokens = created.map(({ user }) => user.token);
+      const found = await store.usersByTokens([...tokens, 'absent']);
+      t.same(tokens.map((token) => found.get(token)?.id), created.map(({ user }) => user.id), 'usersByTokens');
+      const names = created.map(({ queue }) => queue.name);
+      const queues = await store.queuesByNames(names);
+      t.same(names.map((queueName) => queues.get(queueName)?.id), created.map(({ queue }) => queue.id), 'queuesByNames');
+      const stored = await store.append(created.map(({ queue }, index) => ({ ...message(queue, awkward[index], 3600, awkward[index]), body: { title: awkward[index], nested: { text: awkward[index], list: [awkward[index], null] } } })));
+      t.ok(stored.every(Boolean), 'append');
+      const reads = await store.readMany(created.map(({ user }) => ({ userId: user.id, limit: 10, collapse: true, since: { seq: 0 } })));
+      t.same(reads.map((read) => read.messages.map((m) => [m.body, m.replaceId])), awkward.map((text) => [[{ title: text, nested: { text, list: [text, null] } }, text]]), 'read back exactly');
+      const lasts = await store.lastSeqs(created.map(({ user }) => user.id));
+      t.same(created.map(({ user }) => lasts.get(user.id)), awkward.map(() => 1), 'lastSeqs');
+      t.same((await store.range(created[0].user.id, 0, 1, 10)).map((m) => m.body.title), [awkward[0]], 'range');
+      t.ok((await store.usersByTokens(['users'])).size === 0 && (await store.queueCount(created[0].user.id)) === 1, 'and the tables are all still there');
+    });
+
+    await t.test('a value the database cannot hold refuses the whole batch as data (SQLSTATE 22), storing nothing', async (t) => {
+      const { user, site } = await fresh();
+      const error = await store.append([message(site, null, 3600, 'fine'), message(site, null, 3600, 'nul \u0000')]).catch((e: unknown) => e);
+      t.match((error as { code?: string }).code, /^22/, 'a data error, which the publisher isolates');
+      t.same((await store.lastSeqs([user.id])).get(user.id), 0, 'nothing stored, no sequence number taken');
+    });
+
     await t.test('a message for a deleted queue is refused, the rest of the batch stored', async (t) => {
       const { user, site, own } = await fresh();
       const doomed = await store.queueForDomain(user.id, 'doomed.example', `doomed-${name}-${counter}`);

@@ -126,8 +126,9 @@ export class PgliteDb implements Db {
     });
   }
 
-  query<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return this.request<T>({ op: 'query', text, params });
+  /** A named statement is prepared once on PGlite's connection (see pglite-worker.ts). */
+  query<T>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    return this.request<T>({ op: 'query', text, params, name });
   }
 
   async exec(script: string): Promise<void> {

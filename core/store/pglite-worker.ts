@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 
 export type Request =
-  | { id: number; op: 'query'; text: string; params: unknown[]; tx?: number }
+  | { id: number; op: 'query'; text: string; params: unknown[]; tx?: number; name?: string }
   | { id: number; op: 'exec'; text: string; tx?: number }
   | { id: number; op: 'begin'; tx: number }
   | { id: number; op: 'end'; tx: number; commit: boolean }
@@ -24,7 +24,7 @@ const db = await PGlite.create(dataDir, {
   parsers: { [INT8]: (value: string) => Number(value) },
   // PostgreSQL's default (128 MB) is sized for a server of its own; a push broker's hot data is
   // the last messages of the users online, and every page of it is resident memory here.
-  postgresqlconf: `shared_buffers = ${sharedBuffers}`,
+  postgresqlconf: `shared_buffers = ${sharedBuffers}\nstandard_conforming_strings = on`,
 });
 const port = parentPort!;
 if (initOnly) {
@@ -55,9 +55,60 @@ function begin(request: Extract<Request, { op: 'begin' }>): void {
   ).finally(() => transactions.delete(request.tx));
 }
 
+/** Refused like PostgreSQL refuses it (SQLSTATE 22021), so the store's batch isolation applies. */
+const refuse = (message: string) => Object.assign(new Error(message), { code: '22021' });
+
+/** An element of an array literal ('{…}'): quoted, with backslash escapes, as the array input syntax wants. */
+function element(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'boolean') return literal(value);
+  if (typeof value === 'string') return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  throw new TypeError(`cannot inline an array of ${typeof value}`);
+}
+
+/**
+ * A value as an SQL literal, typed by the prepared statement's parameter it fills. Strings are
+ * quoted with '' doubling, all the escaping there is when standard_conforming_strings is on (set
+ * above). A NUL would end the statement's text early: refused instead.
+ */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw refuse(`not a finite number: ${value}`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return literal(`{${value.map(element).join(',')}}`);
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw refuse('invalid byte sequence for encoding "UTF8": 0x00');
+    return `'${value.replaceAll("'", "''")}'`;
+  }
+  throw new TypeError(`cannot inline a ${typeof value}`);
+}
+
+/** Statements prepared on PGlite's one connection. */
+const prepared = new Set<string>();
+
+/**
+ * The hot statements (those the store names) are prepared once and then executed through the
+ * simple query protocol with their values as literals: PGlite plans a statement in WebAssembly
+ * on every call otherwise, and parse, describe and bind cost more again (a one-message append:
+ * 2.5 ms that way, 0.55 ms this way). Every parameter of a named statement is cast in its text,
+ * so PREPARE infers the same types the bound values had.
+ */
+async function runPrepared(name: string, text: string, params: unknown[]): Promise<unknown[]> {
+  if (!prepared.has(name)) {
+    await db.exec(`PREPARE ${name} AS ${text}`);
+    prepared.add(name);
+  }
+  const [result] = await db.exec(`EXECUTE ${name}(${params.map(literal).join(', ')})`);
+  return result?.rows ?? [];
+}
+
 async function run(request: Request): Promise<Reply | null> {
   switch (request.op) {
     case 'query': {
+      if (request.name && request.tx === undefined) return { id: request.id, ok: true, rows: await runPrepared(request.name, request.text, request.params) };
       const target = request.tx === undefined ? db : transactions.get(request.tx)!.handle;
       return { id: request.id, ok: true, rows: (await target.query(request.text, request.params)).rows };
     }
