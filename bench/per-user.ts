@@ -33,8 +33,11 @@ interface System {
 const BARE = 'bare uWS, a topic per client (not durable)';
 const JETSTREAM = 'NATS JetStream (file storage, acked publish, websocket consumers)';
 
-/** The product's own resync period: the test systems check the store every 2 s, which is test pacing, not product cost. */
-const DEFAULTS = { PUSHWIRE_RESYNC_MS: '10000' };
+/**
+ * The product's own defaults where the test systems shorten them: a store check every 2 s is test
+ * pacing, not product cost, and a 1 s authentication deadline closes clients of a busy server.
+ */
+const DEFAULTS = { PUSHWIRE_RESYNC_MS: '10000', PUSHWIRE_AUTH_TIMEOUT_MS: '5000' };
 
 const systems: System[] = [
   { name: BARE, start: bareUwsTopics, durable: false, batch: false },

@@ -74,6 +74,7 @@ function openSocket(url: string, onFrame: (text: string) => void, first?: string
       if (!readyWhen) resolve(handle);
     });
     socket.on('error', reject);
+    socket.on('close', (code) => reject(new Error(`${url}: closed with ${code} before it was ready`)));
   });
 }
 

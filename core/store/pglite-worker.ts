@@ -86,8 +86,8 @@ function literal(value: unknown): string {
   throw new TypeError(`cannot inline a ${typeof value}`);
 }
 
-/** Statements prepared on PGlite's one connection. */
-const prepared = new Set<string>();
+/** Statements prepared (or being prepared) on PGlite's one connection: concurrent first uses share one PREPARE. */
+const prepared = new Map<string, Promise<unknown>>();
 
 /**
  * The hot statements (those the store names) are prepared once and then executed through the
@@ -97,10 +97,13 @@ const prepared = new Set<string>();
  * so PREPARE infers the same types the bound values had.
  */
 async function runPrepared(name: string, text: string, params: unknown[]): Promise<unknown[]> {
-  if (!prepared.has(name)) {
-    await db.exec(`PREPARE ${name} AS ${text}`);
-    prepared.add(name);
+  let preparing = prepared.get(name);
+  if (!preparing) {
+    preparing = db.exec(`PREPARE ${name} AS ${text}`);
+    prepared.set(name, preparing);
+    preparing.catch(() => prepared.delete(name));
   }
+  await preparing;
   const [result] = await db.exec(`EXECUTE ${name}(${params.map(literal).join(', ')})`);
   return result?.rows ?? [];
 }
