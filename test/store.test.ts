@@ -126,8 +126,11 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       t.equal(await outbox.depth(), 5, 'a pending push per message of a user with a device');
       await store.append([message(own, null, 1, 'short-lived')]);
       t.equal((await store.read({ userId: user.id, limit: 10, collapse: false })).truncated, false);
-      const removed = await store.prune(Date.now() * 1000 + 2_000_000, 2, [site.id]);
-      t.equal(removed, 4, 'one expired, three past a backlog of two');
+      const other = await fresh();
+      await store.append(['o1', 'o2', 'o3'].map((title) => message(other.site, null, 3600, title)));
+      const removed = await store.prune(Date.now() * 1000 + 2_000_000, 2, [site.id, other.site.id, own.id]);
+      t.equal(removed, 5, 'one expired, three past a backlog of two, and one of the other queue, in one sweep');
+      t.same((await store.read({ userId: other.user.id, limit: 10, collapse: false })).messages.map((m) => m.body.title), ['o2', 'o3']);
       const left = await store.read({ userId: user.id, limit: 10, collapse: false });
       t.same(left.messages.map((m) => m.body.title), ['s4', 's5']);
       t.equal(left.truncated, true, 'from the start: truncated');

@@ -4,6 +4,9 @@ import { migrations } from './migrations.js';
 import type { NewMessage, Queue, ReadRequest, ReadResult, Store, User } from './store.js';
 import type { MessageKind, StoredMessage } from '../message.js';
 
+/** Queues trimmed per statement by a retention sweep. */
+const PRUNE_CHUNK = 1000;
+
 /** Arbitrary constant: the advisory lock under which migrations run. */
 const MIGRATION_LOCK = 7_302_114;
 
@@ -251,21 +254,30 @@ export class SqlStore implements Store {
     });
   }
 
+  /**
+   * The touched queues are trimmed PRUNE_CHUNK at a time, each chunk one statement: a sweep after
+   * a busy minute touches tens of thousands of queues, and a statement each kept the store busy
+   * (and publishes waiting behind it) for seconds.
+   */
   async prune(nowMicros: number, backlog: number, queueIds: readonly number[]): Promise<number> {
-    let removed = await this.removeWhere('expires_at <= $1', [nowMicros]);
-    for (const queueId of queueIds) {
+    let removed = await this.removeWhere('DELETE FROM messages WHERE expires_at <= $1', [nowMicros]);
+    for (let start = 0; start < queueIds.length; start += PRUNE_CHUNK) {
       removed += await this.removeWhere(
-        `queue_id = $1 AND seq <= (SELECT seq FROM messages WHERE queue_id = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)`,
-        [queueId, backlog]);
+        `WITH cutoffs AS (
+           SELECT q.id AS queue, (SELECT k.seq FROM messages k WHERE k.queue_id = q.id ORDER BY k.seq DESC OFFSET $2 LIMIT 1) AS cutoff
+           FROM unnest($1::int8[]) AS q(id)
+         )
+         DELETE FROM messages m USING cutoffs c WHERE m.queue_id = c.queue AND m.seq <= c.cutoff`,
+        [queueIds.slice(start, start + PRUNE_CHUNK), backlog]);
     }
     return removed;
   }
 
-  /** Deletes matching messages (with their pushes) and raises the pruned marks of their users and queues. */
-  private async removeWhere(condition: string, params: unknown[]): Promise<number> {
+  /** Runs `deletion` (a DELETE on messages), removes the pushes of what it deleted and raises the pruned marks of their users and queues. */
+  private async removeWhere(deletion: string, params: unknown[]): Promise<number> {
     const [row] = await this.db.query<{ n: number }>(
       `WITH gone AS (
-         DELETE FROM messages WHERE ${condition} RETURNING user_id, queue_id, seq, ts
+         ${deletion} RETURNING user_id, queue_id, seq, ts
        ), by_user AS (
          UPDATE users u SET pruned_seq = GREATEST(u.pruned_seq, g.seq), pruned_ts = GREATEST(u.pruned_ts, g.ts)
          FROM (SELECT user_id, max(seq) AS seq, max(ts) AS ts FROM gone GROUP BY user_id) g WHERE u.id = g.user_id
