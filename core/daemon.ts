@@ -15,12 +15,13 @@ export interface Role {
 export async function runDaemon(
   name: string,
   start: (config: Config, backends: Backends | null, log: Logger) => Promise<Role>,
-  { needsBackends = true, allowEmbedded = false, allRolesHere = false, overrides = {} as Partial<Record<OptionName, unknown>> } = {},
+  { needsBackends = true, allRolesHere = false, overrides = {} as Partial<Record<OptionName, unknown>> } = {},
 ): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.env, overrides);
-    if (needsBackends && config.embedded && !allowEmbedded) {
+    // Embedded backends (PGlite, in-process presence) serve only a process that runs every role.
+    if (needsBackends && config.embedded && !allRolesHere) {
       throw new ConfigError([`the ${name} daemon runs alone only with DATABASE_URL and REDIS_URL; for one process with embedded defaults run \`npm start\``]);
     }
   } catch (error) {

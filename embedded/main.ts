@@ -52,4 +52,4 @@ await runDaemon('pushwire', async (config, backends, log) => {
       await broker?.close();
     },
   };
-}, { needsBackends: true, allowEmbedded: true, allRolesHere: true });
+}, { needsBackends: true, allRolesHere: true });

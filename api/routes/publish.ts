@@ -4,7 +4,7 @@ import { formatTimestamp, encodeKey } from '../../core/ids.js';
 import { queueUrl, type StoredMessage } from '../../core/message.js';
 import type { ApiContext } from '../context.js';
 import { publishValidator, type PublishFields } from '../publish-schema.js';
-import { unstorable } from '../storable.js';
+import { requireStorable } from '../storable.js';
 
 /** Stores a message on the named queue and puts it on the bus; resolves once it is durable. */
 export async function publishToQueue(context: ApiContext, name: string, fields: PublishFields): Promise<StoredMessage> {
@@ -48,8 +48,7 @@ export function batchPublishRoutes(app: FastifyInstance, context: ApiContext): v
       if (item === null || typeof item !== 'object') throw new PushwireError('invalid_field', 'Each item is {"queue": URL, "message": {...}}.');
       const { queue, message } = item as { queue?: unknown; message?: unknown };
       const name = queueName(queue);
-      const bad = unstorable(message, 'message');
-      if (bad !== null) throw new PushwireError('invalid_field', `${bad}: NUL characters, lone surrogates and non-finite numbers cannot be stored.`);
+      requireStorable(message, 'message');
       const stored = await publishToQueue(context, name, validate(message ?? {}));
       return { key: encodeKey(stored.userId, stored.seq), timestamp: formatTimestamp(stored.micros), queue: queueUrl(config.publicUrl, stored.queue) };
     } catch (error) {
