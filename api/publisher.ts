@@ -1,7 +1,6 @@
 import type { BusPublisher } from '../core/bus/bus.js';
 import type { Logger } from '../core/log.js';
 import { metrics } from '../core/metrics.js';
-import type { Presence } from '../core/presence/presence.js';
 import { PushwireError } from '../core/errors.js';
 import type { StoredMessage } from '../core/message.js';
 import type { NewMessage, Store } from '../core/store/store.js';
@@ -40,8 +39,7 @@ export class Publisher {
   constructor(
     private readonly store: Store,
     private readonly bus: BusPublisher,
-    private readonly presence: Pick<Presence, 'online'>,
-    private readonly options: { commitsInFlight: number; max: number; pushAckTimeoutMs: number },
+    private readonly options: { commitsInFlight: number; max: number },
     private readonly log: Logger,
   ) {}
 
@@ -84,7 +82,7 @@ export class Publisher {
   private async commit(batch: Pending[]): Promise<void> {
     let stored: (StoredMessage | null)[];
     try {
-      stored = await this.store.append(await this.withPushDelay(batch.map((pending) => pending.message)));
+      stored = await this.store.append(batch.map((pending) => pending.message));
     } catch (error) {
       if (refusedData(error)) return this.isolate(batch, error);
       this.log.error({ err: error }, 'storing a batch failed');
@@ -115,21 +113,6 @@ export class Publisher {
     const half = Math.ceil(batch.length / 2);
     await this.commit(batch.slice(0, half));
     await this.commit(batch.slice(half));
-  }
-
-  /**
-   * A published message goes to the user's devices at once when they are offline, or after
-   * the ack timeout when connected (cancelled if they acknowledge it first). When presence
-   * cannot be read, assume connected: the push is delayed, never skipped.
-   */
-  private async withPushDelay(messages: NewMessage[]): Promise<NewMessage[]> {
-    const users = [...new Set(messages.filter((m) => m.kind === 'message').map((m) => m.userId))];
-    if (users.length === 0) return messages;
-    const online = await this.presence.online(users).catch((error: unknown) => {
-      this.log.warn({ err: error }, 'presence unavailable: pushes wait for the ack timeout');
-      return new Set(users);
-    });
-    return messages.map((m) => (m.kind === 'message' ? { ...m, pushAfterMs: online.has(m.userId) ? this.options.pushAckTimeoutMs : 0 } : m));
   }
 
   /** Commits what is waiting and waits for every transaction in flight (graceful stop). */

@@ -14,6 +14,7 @@ export async function startPusher(config: Config, backends: Backends, log: Logge
   await providers.vapid();
   const worker = new PushWorker(backends.outbox, backends.presence, providers, {
     publicUrl: config.publicUrl, pollMs: config.pushPollMs, batch: config.pushBatch, leaseMs: config.pushLeaseMs, maxBackoffMs: config.pushMaxBackoffMs,
+    ackTimeoutMs: config.pushAckTimeoutMs,
   }, log);
   worker.start();
   const app = Fastify({ loggerInstance: log as FastifyBaseLogger });

@@ -13,6 +13,8 @@ export interface WorkerOptions {
   batch: number;
   leaseMs: number;
   maxBackoffMs: number;
+  /** A connected user's message is pushed only if still unacknowledged this long after it was stored. */
+  ackTimeoutMs: number;
 }
 
 const BASE_BACKOFF_MS = 1000;
@@ -41,7 +43,8 @@ function toNotification(job: PushJob, publicUrl: string): Notification {
 }
 
 /**
- * The push worker: turns due checks into jobs (skipping what the user acknowledged live),
+ * The push worker: turns due checks into jobs (skipping what the user acknowledged live, and
+ * giving a connected user the ack timeout first),
  * claims jobs under a lease, sends them grouped by (application, platform, message) so each
  * provider can batch, and records every outcome. Retries back off until the message expires.
  */
@@ -52,7 +55,7 @@ export class PushWorker {
 
   constructor(
     private readonly outbox: PushOutbox,
-    private readonly presence: Pick<Presence, 'ackedMany'>,
+    private readonly presence: Pick<Presence, 'ackedMany' | 'online'>,
     private readonly providers: ProviderRegistry,
     private readonly options: WorkerOptions,
     private readonly log: Logger,
@@ -78,7 +81,10 @@ export class PushWorker {
   /** One round; true when there may be more to do right away. */
   async tick(): Promise<boolean> {
     const now = Date.now() * 1000;
-    await this.outbox.expandDue(now, this.options.batch, (userIds) => this.presence.ackedMany(userIds));
+    await this.outbox.expandDue(now, this.options.batch, this.options.ackTimeoutMs * 1000, async (userIds) => {
+      const [acked, online] = await Promise.all([this.presence.ackedMany(userIds), this.presence.online(userIds)]);
+      return { acked, online };
+    });
     const jobs = await this.outbox.claim(now, this.options.batch, this.options.leaseMs * 1000);
     if (jobs.length === 0) return false;
     const outcomes: PushOutcome[] = [];

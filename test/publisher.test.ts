@@ -3,7 +3,6 @@ import { Publisher } from '../api/publisher.js';
 import type { BusPublisher } from '../core/bus/bus.js';
 import { PushwireError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { MemoryPresence } from '../core/presence/memory.js';
 import type { StoredMessage } from '../core/message.js';
 import { PgDb } from '../core/store/db.js';
 import { SqlStore } from '../core/store/sql-store.js';
@@ -11,7 +10,6 @@ import type { NewMessage, Store } from '../core/store/store.js';
 import { createDatabase } from './helpers/services.js';
 
 const log = createLogger('test', 'silent');
-const presence = new MemoryPresence();
 const message = (queueId: number): NewMessage => ({ queueId, queue: `q${queueId}`, userId: 1, kind: 'message', replaceId: null, body: { title: 't' }, ttlSeconds: 60 });
 
 function fakes(append: (batch: readonly NewMessage[]) => Promise<(StoredMessage | null)[]>) {
@@ -28,7 +26,7 @@ const stored = (batch: readonly NewMessage[]) =>
 
 t.test('publishes arriving together share one transaction, then reach the bus in order', async (t) => {
   const { store, bus, batches, published } = fakes(stored);
-  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100 }, log);
   const results = await Promise.all([1, 2, 3].map((queue) => publisher.publish(message(queue))));
   t.same(batches, [3], 'one append for three publishes');
   t.same(results.map((r) => r.queue), ['q1', 'q2', 'q3']);
@@ -49,7 +47,7 @@ function firstCommitHeld() {
 
 t.test('a lone publish commits at once; while every transaction is busy, later publishes gather into the next', async (t) => {
   const { store, bus, batches, release } = firstCommitHeld();
-  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 1, max: 100 }, log);
   const first = publisher.publish(message(1));
   await new Promise((resolve) => setImmediate(resolve));
   t.same(batches, [1], 'committing without waiting for company');
@@ -61,26 +59,9 @@ t.test('a lone publish commits at once; while every transaction is busy, later p
   t.same(batches, [1, 3], 'then share one');
 });
 
-t.test('messages of connected users are pushed after the ack timeout, of offline users at once; reads never', async (t) => {
-  const seen: NewMessage[] = [];
-  const { store, bus } = fakes(async (batch) => {
-    seen.push(...batch);
-    return stored(batch);
-  });
-  const online = new MemoryPresence();
-  await online.add(2, 'gw');
-  const publisher = new Publisher(store, bus, online, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1500 }, log);
-  await Promise.all([
-    publisher.publish(message(1)),
-    publisher.publish({ ...message(1), userId: 2 }),
-    publisher.publish({ ...message(1), kind: 'read' }),
-  ]);
-  t.same(seen.map((m) => m.pushAfterMs), [0, 1500, undefined]);
-});
-
 t.test('a user with a transaction in flight waits for it; other users do not', async (t) => {
   const { store, bus, batches, release } = firstCommitHeld();
-  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100 }, log);
   const hot = (i: number) => publisher.publish({ ...message(i), userId: 7 });
   const first = hot(1);
   await new Promise((resolve) => setImmediate(resolve));
@@ -96,19 +77,19 @@ t.test('a user with a transaction in flight waits for it; other users do not', a
 
 t.test('a transaction holds at most `max` publishes', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 2, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 2 }, log);
   await Promise.all([1, 2, 3, 4, 5].map((queue) => publisher.publish(message(queue))));
   t.same(batches, [2, 2, 1]);
 });
 
 t.test('a message whose queue vanished fails alone; a failed commit fails the batch as unavailable, publishing nothing', async (t) => {
   const ok = fakes(stored);
-  const publisher = new Publisher(ok.store, ok.bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(ok.store, ok.bus, { commitsInFlight: 4, max: 100 }, log);
   const [good, gone] = await Promise.allSettled([publisher.publish(message(1)), publisher.publish(message(404))]);
   t.equal(good.status, 'fulfilled');
   t.match(gone, { status: 'rejected', reason: { code: 'queue_not_found' } });
   const broken = fakes(() => Promise.reject(new Error('connection refused')));
-  const failing = new Publisher(broken.store, broken.bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const failing = new Publisher(broken.store, broken.bus, { commitsInFlight: 4, max: 100 }, log);
   const error = await failing.publish(message(1)).catch((e: unknown) => e);
   t.type(error, PushwireError);
   t.equal((error as PushwireError).code, 'unavailable');
@@ -118,7 +99,7 @@ t.test('a message whose queue vanished fails alone; a failed commit fails the ba
 
 t.test('drain commits what waits', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 4, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100 }, log);
   const pending = publisher.publish(message(1));
   await publisher.drain();
   t.same(batches, [1]);
@@ -137,7 +118,7 @@ t.test('a message PostgreSQL refuses fails alone: the batch it shared is retried
   const { user, queue } = await store.createUser('refused-token', 'refused-queue');
   const published: StoredMessage[] = [];
   const bus = { publishMessage: (message: StoredMessage) => published.push(message) } as unknown as BusPublisher;
-  const publisher = new Publisher(store, bus, presence, { commitsInFlight: 1, max: 100, pushAckTimeoutMs: 1000 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 1, max: 100 }, log);
   const titles = ['a', 'b', 'bad\u0000', 'c', 'd', 'e', 'f'];
   const results = await Promise.allSettled(titles.map((title) => publisher.publish({ ...message(queue.id), queue: queue.name, userId: user.id, body: { title } })));
   t.match(results[2], { status: 'rejected', reason: { code: 'invalid_field', status: 400 } }, 'the refused one');

@@ -121,8 +121,8 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
     await t.test('retention: backlog and expiry prune, and catch-up from before says truncated', async (t) => {
       const { user, site, own } = await fresh();
       await devices.register(user.id, { app: 'default', platform: 'fcm', token: `device-${name}` });
-      // Pushes due in a minute: still pending when the messages go.
-      await store.append([1, 2, 3, 4, 5].map((i) => ({ ...message(site, null, 3600, `s${i}`), pushAfterMs: 60_000 })));
+      // Nobody expands the checks here: still pending when the messages go.
+      await store.append([1, 2, 3, 4, 5].map((i) => message(site, null, 3600, `s${i}`)));
       t.equal(await outbox.depth(), 5, 'a pending push per message of a user with a device');
       await store.append([message(own, null, 1, 'short-lived')]);
       t.equal((await store.read({ userId: user.id, limit: 10, collapse: false })).truncated, false);
@@ -153,6 +153,33 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       t.equal(await store.queueCount(user.id), 2);
       t.same((await store.queuesOf(user.id)).map((q) => q.domain), [null, 'site.example']);
       t.equal(await store.userByToken('nobody'), null);
+    });
+
+    // Last: expanding checks turns every due check of the database into jobs, earlier tests' too.
+    await t.test('push checks: an offline user is pushed at once, a connected one after the ack timeout unless acknowledged; reads never', async (t) => {
+      const [offline, silent, acking] = [await fresh(), await fresh(), await fresh()];
+      for (const [index, { user }] of [offline, silent, acking].entries()) {
+        await devices.register(user.id, { app: 'default', platform: 'fcm', token: `reach-${name}-${index}` });
+      }
+      const [toOffline, toSilent, toAcking] = await store.append([message(offline.site), message(silent.site), message(acking.site)]);
+      const [read] = await store.append([{ ...message(offline.site), kind: 'read' }]);
+      const asked: number[][] = [];
+      const reach = async (userIds: number[]) => {
+        asked.push(userIds);
+        return { online: new Set([silent.user.id, acking.user.id]), acked: new Map([[acking.user.id, toAcking!.seq]]) };
+      };
+      const jobsOf = async (stored: typeof toOffline) => (await outbox.results(stored!.userId, stored!.seq)).length;
+      const timeout = 10_000_000;
+      const now = toAcking!.micros;
+      await outbox.expandDue(now + 1_000, 1000, timeout, reach);
+      t.ok(asked.flat().includes(silent.user.id), 'presence was asked about the users of due checks');
+      t.same([await jobsOf(toOffline), await jobsOf(toSilent), await jobsOf(toAcking), await jobsOf(read)], [1, 0, 0, 0],
+        'the offline user at once; the connected ones wait; a read is never pushed');
+      await outbox.expandDue(now + timeout / 2, 1000, timeout, reach);
+      t.equal(await jobsOf(toSilent), 0, 'still within the ack timeout');
+      await outbox.expandDue(now + timeout + 1_000, 1000, timeout, reach);
+      t.same([await jobsOf(toOffline), await jobsOf(toSilent), await jobsOf(toAcking)], [1, 1, 0],
+        'the silent connected user after the timeout; the acknowledged message never');
     });
     await close();
   });

@@ -24,6 +24,14 @@ export interface PushOutcome {
   retryAtMicros?: number;
 }
 
+/** What presence says about the users of due checks. */
+export interface Reach {
+  /** How far each user acknowledged (0 or absent: nothing). */
+  acked: Map<number, number>;
+  /** Users with a live socket now. */
+  online: Set<number>;
+}
+
 export interface PushRecord {
   deviceId: number;
   platform: string;
@@ -40,8 +48,12 @@ export interface PushRecord {
  * under a lease, so a crashed worker's jobs are sent again, never lost.
  */
 export interface PushOutbox {
-  /** Turns due checks into jobs; `acked` says how far each user acknowledged. Returns jobs created. */
-  expandDue(nowMicros: number, limit: number, acked: (userIds: number[]) => Promise<Map<number, number>>): Promise<number>;
+  /**
+   * Decides the due checks: a message the user acknowledged is dropped; one to a user who is
+   * connected waits until `ackTimeoutMicros` after it was stored; the rest become one job per
+   * live device. Returns jobs created.
+   */
+  expandDue(nowMicros: number, limit: number, ackTimeoutMicros: number, reach: (userIds: number[]) => Promise<Reach>): Promise<number>;
   /** Claims due jobs for `leaseMicros`. */
   claim(nowMicros: number, limit: number, leaseMicros: number): Promise<PushJob[]>;
   record(outcomes: readonly PushOutcome[], nowMicros: number): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { PushJob, PushOutbox, PushOutcome, PushRecord } from './outbox.js';
+import type { PushJob, PushOutbox, PushOutcome, PushRecord, Reach } from './outbox.js';
 import { DEVICE_COLUMNS, toDevice } from './sql-devices.js';
 import type { MessageKind } from '../message.js';
 
@@ -12,23 +12,37 @@ const STATUS: Record<PushOutcome['kind'], string> = { sent: 'sent', retry: 'pend
 export class SqlOutbox implements PushOutbox {
   constructor(private readonly db: Db) {}
 
-  async expandDue(nowMicros: number, limit: number, acked: (userIds: number[]) => Promise<Map<number, number>>): Promise<number> {
+  async expandDue(nowMicros: number, limit: number, ackTimeoutMicros: number, reach: (userIds: number[]) => Promise<Reach>): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const due = await tx.query<{ user_id: number; seq: number }>(
-        `DELETE FROM push_checks WHERE (user_id, seq) IN (
-           SELECT user_id, seq FROM push_checks WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
-         ) RETURNING user_id, seq`, [nowMicros, limit]);
+      // `ts` is null when the message is gone already: the job records that it expired.
+      const due = await tx.query<{ user_id: number; seq: number; ts: number | null }>(
+        `SELECT c.user_id, c.seq, m.ts FROM push_checks c LEFT JOIN messages m ON m.user_id = c.user_id AND m.seq = c.seq
+         WHERE c.due_at <= $1 ORDER BY c.due_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED`, [nowMicros, limit]);
       if (due.length === 0) return 0;
-      const positions = await acked([...new Set(due.map((check) => check.user_id))]);
-      const unacked = due.filter((check) => (positions.get(check.user_id) ?? 0) < check.seq);
-      if (unacked.length === 0) return 0;
+      const { acked, online } = await reach([...new Set(due.map((check) => check.user_id))]);
+      const unacked = (check: (typeof due)[number]) => (acked.get(check.user_id) ?? 0) < check.seq;
+      const waits = (check: (typeof due)[number]) => check.ts !== null && online.has(check.user_id) && unacked(check)
+        && nowMicros < Number(check.ts) + ackTimeoutMicros;
+      const later = due.filter(waits);
+      const decided = due.filter((check) => !waits(check));
+      const send = decided.filter(unacked);
       const jobs = await tx.query<{ id: number }>(
-        `INSERT INTO push_jobs (user_id, seq, device_id, next_attempt_at)
-         SELECT c.user_id, c.seq, d.id, $3 FROM unnest($1::int8[], $2::int8[]) AS c(user_id, seq)
-         JOIN devices d ON d.user_id = c.user_id AND d.expired_at IS NULL
+        `WITH later AS (
+           UPDATE push_checks c SET due_at = l.ts + $7 FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS l(user_id, seq, ts)
+           WHERE c.user_id = l.user_id AND c.seq = l.seq
+         ),
+         decided AS (
+           DELETE FROM push_checks c USING unnest($4::int8[], $5::int8[]) AS d(user_id, seq)
+           WHERE c.user_id = d.user_id AND c.seq = d.seq
+         )
+         INSERT INTO push_jobs (user_id, seq, device_id, next_attempt_at)
+         SELECT s.user_id, s.seq, d.id, $6 FROM unnest($8::int8[], $9::int8[]) AS s(user_id, seq)
+         JOIN devices d ON d.user_id = s.user_id AND d.expired_at IS NULL
          ON CONFLICT (user_id, seq, device_id) DO NOTHING
          RETURNING id`,
-        [unacked.map((check) => check.user_id), unacked.map((check) => check.seq), nowMicros]);
+        [later.map((check) => check.user_id), later.map((check) => check.seq), later.map((check) => check.ts),
+          decided.map((check) => check.user_id), decided.map((check) => check.seq), nowMicros, ackTimeoutMicros,
+          send.map((check) => check.user_id), send.map((check) => check.seq)]);
       return jobs.length;
     });
   }

@@ -109,8 +109,8 @@ export class SqlStore implements Store {
    * Stores a batch in one statement (atomic without BEGIN/COMMIT, one round trip): locks the
    * batch's users in id order (so concurrent batches from other api processes cannot deadlock),
    * takes each user's block of sequence numbers, inserts the messages whose queue still belongs
-   * to their user, and writes a push check for each that should be pushed to a user with live
-   * devices. Messages whose queue is gone come back as null.
+   * to their user, and writes a push check, due now, for each message (not read or marker) of a
+   * user with live devices; the push worker decides from presence whether it waits for an ack. Messages whose queue is gone come back as null.
    *
    * Every lookup goes through an index with the batch's ids as one array (users, queues and
    * devices once per distinct id, not per message), so the cost grows with the batch, never
@@ -141,7 +141,7 @@ export class SqlStore implements Store {
          input AS (
            SELECT m.*, b.first_seq + m.place AS seq, b.now AS ts
            FROM json_to_recordset($4::json)
-                AS m(user_id int8, queue_id int8, place int4, ttl int8, kind text, replace_id text, body jsonb, push_after_ms int8)
+                AS m(user_id int8, queue_id int8, place int4, ttl int8, kind text, replace_id text, body jsonb)
            JOIN blocks b ON b.id = m.user_id
            JOIN owned q ON q.id = m.queue_id AND q.user_id = m.user_id
          ),
@@ -153,16 +153,16 @@ export class SqlStore implements Store {
          pushed AS (SELECT DISTINCT user_id FROM devices WHERE user_id = ANY($1::int8[]) AND expired_at IS NULL),
          checks AS (
            INSERT INTO push_checks (user_id, seq, due_at)
-           SELECT i.user_id, i.seq, i.ts + i.push_after_ms * 1000
+           SELECT i.user_id, i.seq, i.ts
            FROM input i JOIN pushed p ON p.user_id = i.user_id
-           WHERE i.push_after_ms IS NOT NULL AND EXISTS (SELECT 1 FROM stored s WHERE s.user_id = i.user_id AND s.seq = i.seq)
+           WHERE i.kind = 'message' AND EXISTS (SELECT 1 FROM stored s WHERE s.user_id = i.user_id AND s.seq = i.seq)
          )
          SELECT i.user_id, i.place, i.seq, i.ts FROM input i JOIN stored s ON s.user_id = i.user_id AND s.seq = i.seq`,
         // The messages go as one JSON document: one JSON.stringify here instead of escaping eight arrays.
         [users, users.map((user) => counts.get(user)!), [...new Set(batch.map((m) => m.queueId))],
           JSON.stringify(batch.map((m, index) => ({
             user_id: m.userId, queue_id: m.queueId, place: places[index], ttl: m.ttlSeconds, kind: m.kind,
-            replace_id: m.replaceId, body: m.body, push_after_ms: m.pushAfterMs ?? null,
+            replace_id: m.replaceId, body: m.body,
           })))], 'append');
       const stored = new Map(rows.map((row) => [`${row.user_id}:${row.place}`, row]));
       return batch.map((message, index) => {

@@ -26,11 +26,6 @@ export interface NewMessage {
   replaceId: string | null;
   body: Record<string, unknown>;
   ttlSeconds: number;
-  /**
-   * Push to the user's devices unless they acknowledge it live within this many ms (0: the
-   * user is offline, push now). Absent: never pushed (read messages, markers).
-   */
-  pushAfterMs?: number;
 }
 
 export interface ReadRequest {
