@@ -82,6 +82,20 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       t.ok(stored[0] && stored[2]);
     });
 
+    await t.test('a queue deleted while appends to it run leaves none of its messages behind', async (t) => {
+      const { user, site } = await fresh();
+      const doomed = await store.queueForDomain(user.id, 'racing.example', `racing-${name}-${counter}`);
+      const writer = stores[stores.length - 1];
+      const appends = Array.from({ length: 40 }, () => writer.append([message(doomed), message(site)]));
+      const deleted = store.deleteQueue(doomed.id);
+      const results = await Promise.all(appends);
+      await deleted;
+      t.ok(results.every((batch) => batch[1] !== null), 'the other queue of the user got every message');
+      const [left] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE queue_id = $1', [doomed.id]);
+      t.equal(left.n, 0, 'no message of the deleted queue remains');
+      t.equal((await store.read({ userId: user.id, limit: 1000, collapse: false })).messages.length, 40, 'the user reads the other queue only');
+    });
+
     await t.test('read: collapse keeps the newest of each group at its position; limit after collapsing', async (t) => {
       const { user, site, own } = await fresh();
       await store.append([message(site, 'a', 3600, 'a1'), message(site, 'b', 3600, 'b1'), message(own, 'a', 3600, 'own-a'), message(site, 'a', 3600, 'a2'), message(site, null, 3600, 'x')]);

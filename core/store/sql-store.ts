@@ -94,8 +94,15 @@ export class SqlStore implements Store {
     return new Map(rows.map((row) => [row.name, toQueue(row)]));
   }
 
+  /**
+   * Two statements: the second one's snapshot is taken after the first waited for any append
+   * that holds the queue, so it sees (and deletes) the messages that append committed.
+   */
   async deleteQueue(queueId: number): Promise<void> {
-    await this.db.query('DELETE FROM queues WHERE id = $1', [queueId]);
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM queues WHERE id = $1', [queueId]);
+      await tx.query('DELETE FROM messages WHERE queue_id = $1', [queueId]);
+    });
   }
 
   async setReadMarker(queueId: number, micros: number): Promise<void> {
@@ -137,7 +144,8 @@ export class SqlStore implements Store {
            WHERE u.id = c.id AND u.id IN (SELECT id FROM locked)
            RETURNING u.id, u.last_seq - c.n AS first_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now
          ),
-         owned AS (SELECT id, user_id FROM queues WHERE id = ANY($3::int8[])),
+         -- Held until commit, so a queue being deleted either is gone here or waits for these messages (and deletes them).
+         owned AS (SELECT id, user_id FROM queues WHERE id = ANY($3::int8[]) FOR KEY SHARE),
          input AS (
            SELECT m.*, b.first_seq + m.place AS seq, b.now AS ts
            FROM json_to_recordset($4::json)
