@@ -4,8 +4,14 @@
  * it through `PgliteDb` (db.ts) with the messages below. PGlite is one connection and orders
  * work itself: a statement outside a transaction waits until the open one ends.
  */
+import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+
+// PostgreSQL's WebAssembly is compiled by V8's baseline compiler only: optimising it as well kept
+// ~50 MB of compiled code and compiler memory resident, and statements ran no faster (BENCHMARKS.md,
+// "Memory"). The flag is process-wide but only touches WebAssembly, and nothing else here runs any.
+setFlagsFromString('--liftoff-only');
 
 export type Request =
   | { id: number; op: 'query'; text: string; params: unknown[]; tx?: number; name?: string }
