@@ -3,19 +3,45 @@ import type { ReadRequest, ReadResult, Store } from '../core/store/store.js';
 import type { History } from './connection.js';
 
 /**
+ * Lets at most `limit` batches run at once. A batch is sent at the next turn of the event loop
+ * while there is room; otherwise it keeps gathering until one of the running ones finishes, so a
+ * busy store (PGlite runs one statement at a time, at a high cost per statement) gets fewer,
+ * larger statements instead of a queue of small ones.
+ */
+function gate(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const done = () => {
+    running--;
+    waiting.shift()?.();
+  };
+  return {
+    schedule: (dispatch: () => void) => (running < limit ? setImmediate(dispatch) : waiting.push(dispatch)),
+    run: <T>(work: () => Promise<T>): Promise<T> => {
+      running++;
+      return work().finally(done);
+    },
+  };
+}
+
+/**
  * The store reads a connection makes while it authenticates, batched: whatever connections
- * ask within one turn of the event loop (a reconnect storm: thousands) goes out as one query.
+ * ask meanwhile (a reconnect storm: thousands) goes out as one query.
  */
 export function batchedStore(store: Store) {
-  const keyed = <K, V>(lookup: (keys: readonly K[]) => Promise<Map<K, V>>, maxBatchSize: number) =>
-    new DataLoader<K, V | undefined>(async (keys) => {
+  const keyed = <K, V>(lookup: (keys: readonly K[]) => Promise<Map<K, V>>, maxBatchSize: number) => {
+    const { schedule, run } = gate(store.writers);
+    return new DataLoader<K, V | undefined>((keys) => run(async () => {
       const found = await lookup(keys);
       return keys.map((key) => found.get(key));
-    }, { cache: false, maxBatchSize });
+    }), { cache: false, maxBatchSize, batchScheduleFn: schedule });
+  };
   const users = keyed((tokens: readonly string[]) => store.usersByTokens(tokens), 1000);
   const lastSeqs = keyed((userIds: readonly number[]) => store.lastSeqs(userIds), 1000);
   // Catch-up pages can be large: fewer per query.
-  const reads = new DataLoader<ReadRequest, ReadResult>((requests) => store.readMany(requests), { cache: false, maxBatchSize: 100 });
+  const readGate = gate(store.writers);
+  const reads = new DataLoader<ReadRequest, ReadResult>((requests) => readGate.run(() => store.readMany(requests)),
+    { cache: false, maxBatchSize: 100, batchScheduleFn: readGate.schedule });
   const history: History = { read: (request) => reads.load(request), range: (...args) => store.range(...args) };
   return {
     userByToken: (token: string) => users.load(token),
