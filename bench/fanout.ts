@@ -63,16 +63,30 @@ async function openClients(wsUrl: string, auths: (string | null)[], latencies: n
 }
 
 /** Posts `count` messages with bounded concurrency; `target(i)` picks the URL. */
+/**
+ * A POST, sent again when the connection was reset before any answer: Socket.IO's baseline
+ * server, its event loop busy for seconds with a broadcast to 5,000 sockets, resets kept-alive
+ * connections now and then. Said on stderr, so a system that does it is seen doing it.
+ */
+async function postOnce(url: string, body: string): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    } catch (error) {
+      const code = ((error as Error).cause as { code?: string } | undefined)?.code;
+      if (code !== 'ECONNRESET' || attempt === 3) throw error;
+      process.stderr.write(`${url}: connection reset before an answer; sending again\n`);
+    }
+  }
+}
+
 async function publishAll(count: number, target: (i: number) => string): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < count) {
       const i = next++;
-      const response = await fetch(target(i), {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ title: `m${i}`, body: String(performance.timeOrigin + performance.now()) }),
-      });
+      const response = await postOnce(target(i), JSON.stringify({ title: `m${i}`, body: String(performance.timeOrigin + performance.now()) }));
       if (!response.ok) throw new Error(`publish ${response.status}`);
       await response.arrayBuffer();
     }
