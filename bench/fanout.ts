@@ -68,7 +68,7 @@ async function openClients(wsUrl: string, auths: (string | null)[], latencies: n
  * server, its event loop busy for seconds with a broadcast to 5,000 sockets, resets kept-alive
  * connections now and then. Said on stderr, so a system that does it is seen doing it.
  */
-async function postOnce(url: string, body: string): Promise<Response> {
+async function postResendingOnReset(url: string, body: string): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -86,7 +86,7 @@ async function publishAll(count: number, target: (i: number) => string): Promise
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < count) {
       const i = next++;
-      const response = await postOnce(target(i), JSON.stringify({ title: `m${i}`, body: String(performance.timeOrigin + performance.now()) }));
+      const response = await postResendingOnReset(target(i), JSON.stringify({ title: `m${i}`, body: String(performance.timeOrigin + performance.now()) }));
       if (!response.ok) throw new Error(`publish ${response.status}`);
       await response.arrayBuffer();
     }
