@@ -62,7 +62,6 @@ async function openClients(wsUrl: string, auths: (string | null)[], latencies: n
   return sockets;
 }
 
-/** Posts `count` messages with bounded concurrency; `target(i)` picks the URL. */
 /**
  * A POST, sent again when the connection was reset before any answer: Socket.IO's baseline
  * server, its event loop busy for seconds with a broadcast to 5,000 sockets, resets kept-alive
@@ -80,6 +79,7 @@ async function postResendingOnReset(url: string, body: string): Promise<Response
   }
 }
 
+/** Posts `count` messages with bounded concurrency; `target(i)` picks the URL. */
 async function publishAll(count: number, target: (i: number) => string): Promise<number> {
   let next = 0;
   const started = performance.now();
@@ -107,6 +107,18 @@ async function measure(pids: number[], expected: number, counter: { delivered: n
   return { deliveriesPerSecond: counter.delivered / seconds, cpuMicros, publishesPerSecond, p50: pct(0.5), p99: pct(0.99), lost: expected - counter.delivered };
 }
 
+/**
+ * `measure` after one unmeasured round on the same sockets, for every system alike: the figure
+ * is the steady-state cost per delivery, not a JIT's first compiles (a cold Node server spent
+ * several times its warm CPU per message on its first few hundred).
+ */
+async function measureWarm(pids: number[], expected: number, counter: { delivered: number }, latencies: number[], publish: () => Promise<number>): Promise<Result> {
+  await measure(pids, expected, counter, latencies, publish);
+  counter.delivered = 0;
+  latencies.length = 0;
+  return measure(pids, expected, counter, latencies, publish);
+}
+
 /** One user with `sockets` sockets; every message goes to all of them. */
 async function fanOut(system: System, sockets: number): Promise<Result> {
   const { token, queue } = await new Http(system.apiUrl).user();
@@ -114,7 +126,7 @@ async function fanOut(system: System, sockets: number): Promise<Result> {
   const counter = { delivered: 0 };
   const opened = await openClients(system.wsUrl, Array(sockets).fill(token), latencies, counter);
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const result = await measure(system.pids(), FANOUT_MESSAGES * sockets, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => queue));
+  const result = await measureWarm(system.pids(), FANOUT_MESSAGES * sockets, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => queue));
   opened.forEach((socket) => socket.terminate());
   return result;
 }
@@ -125,7 +137,7 @@ async function bareFanOut(count: number): Promise<Result> {
   const latencies: number[] = [];
   const counter = { delivered: 0 };
   const sockets = await openClients(`ws://127.0.0.1:${bare.port}/`, Array(count).fill(null), latencies, counter);
-  const result = await measure([bare.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${bare.url}/publish`));
+  const result = await measureWarm([bare.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${bare.url}/publish`));
   sockets.forEach((socket) => socket.terminate());
   bare.close();
   return result;
@@ -150,7 +162,7 @@ async function socketIoFanOut(count: number): Promise<Result> {
   }
   await Promise.all(sockets.map((socket) => (socket.connected ? null : new Promise((resolve) => socket.once('connect', () => resolve(null))))));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const result = await measure([server.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${server.url}/publish`));
+  const result = await measureWarm([server.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${server.url}/publish`));
   sockets.forEach((socket) => socket.disconnect());
   server.close();
   return result;
@@ -194,7 +206,7 @@ export async function fanOutSection(args: FanOutArgs): Promise<string> {
   const medianOf = (name: string, field: keyof Result) => (rows[name] ? median(rows[name].map((r) => r[field])) : NaN);
   const ratio = (value: number, base: number) => (Number.isFinite(base) ? (value / base).toFixed(2) : '—');
   const lines = [
-    `Broadcast: one user, every message to all its sockets. ${FANOUT_MESSAGES} messages, ${CONCURRENCY} concurrent publishers. CPU: utime + stime of the server's processes per delivery.`,
+    `Broadcast: one user, every message to all its sockets. ${FANOUT_MESSAGES} messages after as many unmeasured, ${CONCURRENCY} concurrent publishers. CPU: utime + stime of the server's processes per delivery.`,
     ...(bareRuns ? [] : ['', `Bare uWS not run: no uWebSockets.js build loads on Node ${process.version}.`]),
     '',
     '| system | deliveries/s | × bare uWS | × Socket.IO | server CPU µs/delivery | CPU × bare uWS | publishes/s | p50 ms | p99 ms | lost |',

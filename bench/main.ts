@@ -2,7 +2,7 @@
  * `npm run bench`: Pushwire against its baselines in the same run, on this machine. Servers on
  * core 0, the load generator (this process) on core 1. Prints markdown tables of medians.
  *
- *   npm run bench -- [--runs 3] [--section per-user|fan-out] [--only <system name part>]
+ *   npm run bench -- [--runs 3] [--section per-user|fan-out] [--only <system name part>] [--warm-up 3]
  */
 import { parseArgs } from 'node:util';
 import { LOAD_CORE, pin } from './cpu.js';
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: '' },
     clients: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '10' },
+    'warm-up': { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '32' },
     bytes: { type: 'string', default: '200' },
     'batch-clients': { type: 'string', default: '10000' },
@@ -33,7 +34,7 @@ pin(process.pid, LOAD_CORE);
 process.stdout.write(`Node ${process.version}, ${number('runs')} runs each, medians. Servers pinned to core 0, the load generator (one process) to core 1.\n\n`);
 if (!values.section || values.section === 'per-user') {
   process.stdout.write(`${await perUserSection({
-    runs: number('runs'), clients: number('clients'), seconds: number('seconds'), concurrency: number('concurrency'), bytes: number('bytes'),
+    runs: number('runs'), clients: number('clients'), seconds: number('seconds'), warmUpSeconds: number('warm-up'), concurrency: number('concurrency'), bytes: number('bytes'),
     batchClients: number('batch-clients'), batch: number('batch'), catchUpClients: number('catchup-clients'), catchUpMessages: number('catchup-messages'),
     only: values.only!,
   })}\n\n`);

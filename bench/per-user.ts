@@ -13,6 +13,8 @@ export interface PerUserArgs {
   runs: number;
   clients: number;
   seconds: number;
+  /** Unmeasured seconds of the peak load before measuring, for every system alike. */
+  warmUpSeconds: number;
   concurrency: number;
   bytes: number;
   batchClients: number;
@@ -64,6 +66,8 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
       const target = await system.start();
       try {
         for (const pid of target.pids()) pin(pid, SERVER_CORE);
+        // Steady state, not a JIT's first compiles: a cold Node server spends several times its warm CPU per message at first.
+        if (args.warmUpSeconds > 0) await perClient(target, { ...options, clients: args.clients, seconds: args.warmUpSeconds, batch: 1, rate: 0 });
         const peak = await perClient(target, { ...options, clients: args.clients, seconds: args.seconds, batch: 1, rate: 0 });
         (single[system.name] ??= []).push(peak);
         log('per client', system.name, peak);
@@ -89,7 +93,7 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
   const ratio = (value: number, base: number) => (Number.isFinite(value) && Number.isFinite(base) ? `${(value / base).toFixed(2)}` : '—');
   const total = (rows: Record<string, DurableResult[]>, name: string, field: 'lost' | 'duplicates') => rows[name].reduce((sum, r) => sum + r[field], 0);
   const lines = [
-    `Per-user queues: ${args.clients} clients each on its own queue, ${args.concurrency} single publishes in flight, ${args.bytes}-byte messages, ${args.seconds} s, every delivery checked. `
+    `Per-user queues: ${args.clients} clients each on its own queue, ${args.concurrency} single publishes in flight, ${args.bytes}-byte messages, ${args.seconds} s after ${args.warmUpSeconds} s unmeasured at the same load, every delivery checked. `
       + 'Server CPU: utime + stime of the server\'s processes per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (PGlite runs inside the server process).',
     ...(skipped ? ['', `NATS JetStream not run: ${skipped}.`] : []),
     '',
