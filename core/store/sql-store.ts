@@ -155,19 +155,21 @@ export class SqlStore implements Store {
            JOIN blocks b ON b.id = m.user_id
            JOIN owned q ON q.id = m.queue_id AND q.user_id = m.user_id
          ),
+         -- Every row of input is stored (or the statement fails as a whole), so nothing below joins
+         -- back to what the insert returned: that join had no index and cost O(batch²).
          stored AS (
            INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
            SELECT user_id, seq, queue_id, ts, ts + ttl * 1000000, kind, replace_id, body FROM input
-           RETURNING user_id, seq
          ),
-         pushed AS (SELECT DISTINCT user_id FROM devices WHERE user_id = ANY($1::int8[]) AND expired_at IS NULL),
          checks AS (
            INSERT INTO push_checks (user_id, seq, due_at)
-           SELECT i.user_id, i.seq, i.ts
-           FROM input i JOIN pushed p ON p.user_id = i.user_id
-           WHERE i.kind = 'message' AND EXISTS (SELECT 1 FROM stored s WHERE s.user_id = i.user_id AND s.seq = i.seq)
+           SELECT i.user_id, i.seq, i.ts FROM input i
+           -- LATERAL with LIMIT: one probe of devices_by_user per message, whatever the planner
+           -- guesses of the batch's size (it guessed one row and scanned the index whole per message).
+           CROSS JOIN LATERAL (SELECT FROM devices d WHERE d.user_id = i.user_id AND d.expired_at IS NULL LIMIT 1) live
+           WHERE i.kind = 'message'
          )
-         SELECT i.user_id, i.place, i.seq, i.ts FROM input i JOIN stored s ON s.user_id = i.user_id AND s.seq = i.seq`,
+         SELECT user_id, place, seq, ts FROM input`,
         // The messages go as one JSON document: one JSON.stringify here instead of escaping eight arrays.
         [users, users.map((user) => counts.get(user)!), [...new Set(batch.map((m) => m.queueId))],
           JSON.stringify(batch.map((m, index) => ({
