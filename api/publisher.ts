@@ -18,14 +18,16 @@ function refusedData(error: unknown): boolean {
 }
 
 /**
- * Group commit without a timer: a publish commits at once while fewer than `commitsInFlight`
- * transactions are running; otherwise it waits for one to finish and then shares a transaction
- * (up to `max` messages) with everything that arrived meanwhile. Light load gets one quick
- * transaction per publish; heavy load gets batches as large as the store's latency makes them,
- * so many publishers to one user do not serialise one commit at a time on the user's row. A
- * user with a transaction in flight waits for it rather than queueing a second one on its row
- * lock, so a hot user's publishes gather into large batches. Each publish resolves only after
- * its transaction committed, then goes to the bus.
+ * Group commit without a timer: a publish commits at once while no transaction is running;
+ * otherwise it waits for one to finish and then shares a transaction (up to `max` messages) with
+ * everything that arrived meanwhile. Light load gets one quick transaction per publish; heavy
+ * load gets batches as large as the store's latency makes them, so many publishers to one user
+ * do not serialise one commit at a time on the user's row. A batch costs the database less per
+ * message the larger it is, so a second transaction (up to `commitsInFlight`) starts beside a
+ * running one only once `parallelFrom` publishes wait: then waiting buys no amortisation, and
+ * the database's other cores can take it. A user with a transaction in flight waits for it
+ * rather than queueing a second one on its row lock, so a hot user's publishes gather into large
+ * batches. Each publish resolves only after its transaction committed, then goes to the bus.
  */
 export class Publisher {
   private batch: Pending[] = [];
@@ -39,7 +41,7 @@ export class Publisher {
   constructor(
     private readonly store: Store,
     private readonly bus: BusPublisher,
-    private readonly options: { commitsInFlight: number; max: number },
+    private readonly options: { commitsInFlight: number; max: number; parallelFrom: number },
     private readonly log: Logger,
   ) {}
 
@@ -52,11 +54,17 @@ export class Publisher {
 
   /** Flushes after the current turn of the event loop, so publishes that arrived together commit together. */
   private schedule(): void {
-    if (this.batch.length === 0 || this.inFlight.size >= this.options.commitsInFlight) return;
+    if (this.batch.length === 0 || !this.mayStart()) return;
     this.scheduled ??= setImmediate(() => {
       this.scheduled = null;
       this.flush();
     });
+  }
+
+  /** The first transaction starts at once; others only for a batch that is already large. */
+  private mayStart(): boolean {
+    if (this.inFlight.size === 0) return true;
+    return this.inFlight.size < this.options.commitsInFlight && this.batch.length >= this.options.parallelFrom;
   }
 
   private flush(): void {

@@ -13,7 +13,7 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
   const bus = backends.bus.publisher();
   const publisher = new Publisher(backends.store, bus,
     // More transactions than the store has connections would only queue inside it (PGlite has one).
-    { commitsInFlight: Math.min(config.commitsInFlight, backends.store.writers), max: config.groupCommitMax }, log);
+    { commitsInFlight: Math.min(config.commitsInFlight, backends.store.writers), max: config.groupCommitMax, parallelFrom: config.parallelCommitFrom }, log);
   const providers = new ProviderRegistry(config, backends.applications);
   const queues = new QueueOwners(backends.store, config.queueOwnerCache);
   const app = await buildApi({ config, ...backends, publisher, queues, providers }, log);

@@ -26,7 +26,7 @@ const stored = (batch: readonly NewMessage[]) =>
 
 t.test('publishes arriving together share one transaction, then reach the bus in order', async (t) => {
   const { store, bus, batches, published } = fakes(stored);
-  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100, parallelFrom: 1 }, log);
   const results = await Promise.all([1, 2, 3].map((queue) => publisher.publish(message(queue))));
   t.same(batches, [3], 'one append for three publishes');
   t.same(results.map((r) => r.queue), ['q1', 'q2', 'q3']);
@@ -47,7 +47,7 @@ function firstCommitHeld() {
 
 t.test('a lone publish commits at once; while every transaction is busy, later publishes gather into the next', async (t) => {
   const { store, bus, batches, release } = firstCommitHeld();
-  const publisher = new Publisher(store, bus, { commitsInFlight: 1, max: 100 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 1, max: 100, parallelFrom: 1 }, log);
   const first = publisher.publish(message(1));
   await new Promise((resolve) => setImmediate(resolve));
   t.same(batches, [1], 'committing without waiting for company');
@@ -59,9 +59,26 @@ t.test('a lone publish commits at once; while every transaction is busy, later p
   t.same(batches, [1, 3], 'then share one');
 });
 
+t.test('while a transaction runs, another starts beside it only once enough publishes wait', async (t) => {
+  const { store, bus, batches, release } = firstCommitHeld();
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100, parallelFrom: 3 }, log);
+  const user = (i: number) => publisher.publish({ ...message(i), userId: 100 + i });
+  const first = user(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(batches, [1], 'the first commits at once');
+  const few = [user(2), user(3)];
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.same(batches, [1], 'two waiting: they wait for the running transaction');
+  const third = user(4);
+  await Promise.all([...few, third]);
+  t.same(batches, [1, 3], 'the third makes a batch worth its own transaction, beside the held one');
+  release();
+  await first;
+});
+
 t.test('a user with a transaction in flight waits for it; other users do not', async (t) => {
   const { store, bus, batches, release } = firstCommitHeld();
-  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100, parallelFrom: 1 }, log);
   const hot = (i: number) => publisher.publish({ ...message(i), userId: 7 });
   const first = hot(1);
   await new Promise((resolve) => setImmediate(resolve));
@@ -77,19 +94,19 @@ t.test('a user with a transaction in flight waits for it; other users do not', a
 
 t.test('a transaction holds at most `max` publishes', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 2 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 2, parallelFrom: 1 }, log);
   await Promise.all([1, 2, 3, 4, 5].map((queue) => publisher.publish(message(queue))));
   t.same(batches, [2, 2, 1]);
 });
 
 t.test('a message whose queue vanished fails alone; a failed commit fails the batch as unavailable, publishing nothing', async (t) => {
   const ok = fakes(stored);
-  const publisher = new Publisher(ok.store, ok.bus, { commitsInFlight: 4, max: 100 }, log);
+  const publisher = new Publisher(ok.store, ok.bus, { commitsInFlight: 4, max: 100, parallelFrom: 1 }, log);
   const [good, gone] = await Promise.allSettled([publisher.publish(message(1)), publisher.publish(message(404))]);
   t.equal(good.status, 'fulfilled');
   t.match(gone, { status: 'rejected', reason: { code: 'queue_not_found' } });
   const broken = fakes(() => Promise.reject(new Error('connection refused')));
-  const failing = new Publisher(broken.store, broken.bus, { commitsInFlight: 4, max: 100 }, log);
+  const failing = new Publisher(broken.store, broken.bus, { commitsInFlight: 4, max: 100, parallelFrom: 1 }, log);
   const error = await failing.publish(message(1)).catch((e: unknown) => e);
   t.type(error, PushwireError);
   t.equal((error as PushwireError).code, 'unavailable');
@@ -99,7 +116,7 @@ t.test('a message whose queue vanished fails alone; a failed commit fails the ba
 
 t.test('drain commits what waits', async (t) => {
   const { store, bus, batches } = fakes(stored);
-  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 4, max: 100, parallelFrom: 1 }, log);
   const pending = publisher.publish(message(1));
   await publisher.drain();
   t.same(batches, [1]);
@@ -118,7 +135,7 @@ t.test('a message PostgreSQL refuses fails alone: the batch it shared is retried
   const { user, queue } = await store.createUser('refused-token', 'refused-queue');
   const published: StoredMessage[] = [];
   const bus = { publishMessage: (message: StoredMessage) => published.push(message) } as unknown as BusPublisher;
-  const publisher = new Publisher(store, bus, { commitsInFlight: 1, max: 100 }, log);
+  const publisher = new Publisher(store, bus, { commitsInFlight: 1, max: 100, parallelFrom: 1 }, log);
   const titles = ['a', 'b', 'bad\u0000', 'c', 'd', 'e', 'f'];
   const results = await Promise.allSettled(titles.map((title) => publisher.publish({ ...message(queue.id), queue: queue.name, userId: user.id, body: { title } })));
   t.match(results[2], { status: 'rejected', reason: { code: 'invalid_field', status: 400 } }, 'the refused one');
