@@ -1,11 +1,39 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Distinct free TCP ports on loopback, so test files can run side by side. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve) => {
+/**
+ * The first port the kernel hands out to outgoing connections (and to listen(0)). Ports are
+ * picked below it: a port picked from the ephemeral range and released before the daemon binds
+ * it can be taken meanwhile by any client socket on the machine (a test's PostgreSQL or Redis
+ * connection), and the daemon then cannot listen.
+ */
+function ephemeralStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+const LOWEST = 10_000;
+
+/** Listens on `port` if it is free; the server, or null. */
+function tryListen(port: number): Promise<import('node:net').Server | null> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** Distinct free TCP ports on loopback, outside the ephemeral range, so test files can run side by side. */
+export async function freePorts(count: number): Promise<number[]> {
+  const highest = ephemeralStart() - 1;
+  const servers: import('node:net').Server[] = [];
+  while (servers.length < count) {
+    const server = await tryListen(LOWEST + Math.floor(Math.random() * (highest - LOWEST)));
+    if (server) servers.push(server);
+  }
   const ports = servers.map((server) => (server.address() as import('node:net').AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
