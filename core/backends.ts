@@ -15,6 +15,7 @@ import type { MoxieStore } from './store/moxie.js';
 import { SqlDevices } from './store/sql-devices.js';
 import { SqlOutbox } from './store/sql-outbox.js';
 import { SqlStore } from './store/sql-store.js';
+import { openSqliteStores } from './store/sqlite/remote.js';
 import type { Store } from './store/store.js';
 import { MemoryNodeRegistry, MemoryNonceCache, MemoryPresence } from './presence/memory.js';
 import { RedisNodeRegistry, RedisNonceCache, RedisPresence } from './presence/redis.js';
@@ -51,9 +52,14 @@ async function sqlBackends(db: Db): Promise<Pick<Backends, 'store' | 'devices' |
   return { store, devices: new SqlDevices(db), outbox: new SqlOutbox(db), applications: new SqlApplications(db), moxie: new SqlMoxie(db) };
 }
 
+async function pgliteBackends(config: Config): Promise<Pick<Backends, 'store' | 'devices' | 'outbox' | 'applications' | 'moxie'>> {
+  mkdirSync(config.dataDir, { recursive: true });
+  return sqlBackends(await PgliteDb.open(config.dataDir, config.pgliteSharedBuffers));
+}
+
 /**
  * The one place that picks implementations: PostgreSQL + Redis when DATABASE_URL and
- * REDIS_URL are set, else embedded PGlite in DATA_DIR + in-process presence (valid only when
+ * REDIS_URL are set, else the embedded database (SQLite or PGlite) in DATA_DIR + in-process presence (valid only when
  * every role runs in this process). Migrations run here, so every daemon finds the schema.
  * `allRolesHere`: this process runs every role (`npm start`).
  */
@@ -81,7 +87,6 @@ export async function openBackends(config: Config, log: Logger, allRolesHere = f
       },
     };
   }
-  mkdirSync(config.dataDir, { recursive: true });
-  const sql = await sqlBackends(await PgliteDb.open(config.dataDir, config.pgliteSharedBuffers));
+  const sql = config.embeddedStore === 'sqlite' ? await openSqliteStores(config.dataDir) : await pgliteBackends(config);
   return { ...sql, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), bus, close: () => sql.store.close() };
 }

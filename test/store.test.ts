@@ -7,15 +7,34 @@ import { SqlDevices } from '../core/store/sql-devices.js';
 import { SqlOutbox } from '../core/store/sql-outbox.js';
 import { SqlStore } from '../core/store/sql-store.js';
 import type { NewMessage, Queue, Store } from '../core/store/store.js';
+import type { DeviceStore } from '../core/store/devices.js';
+import type { PushOutbox } from '../core/store/outbox.js';
+import { Sqlite } from '../core/store/sqlite/db.js';
+import { openSqliteStores } from '../core/store/sqlite/remote.js';
 import { createDatabase } from './helpers/services.js';
 
-/** One suite, run against PostgreSQL and against PGlite: the same SQL must behave the same. */
-function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]; db: Db; close(): Promise<void> }>): void {
+interface Opened {
+  /** Stores on the same database (several: like several api processes). */
+  stores: Store[];
+  devices: DeviceStore;
+  outbox: PushOutbox;
+  /** Rows of messages left with this queue id, read from the database directly. */
+  messagesInQueue(queueId: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+const sqlExtras = (db: Db) => ({
+  devices: new SqlDevices(db),
+  outbox: new SqlOutbox(db),
+  messagesInQueue: async (queueId: number) =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE queue_id = $1', [queueId]))[0].n,
+});
+
+/** One suite, run against PostgreSQL, PGlite and embedded SQLite: every store must behave the same. */
+function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
   t.test(name, async (t) => {
-    const { stores, db, close } = await open();
+    const { stores, devices, outbox, messagesInQueue, close } = await open();
     const [store] = stores;
-    const devices = new SqlDevices(db);
-    const outbox = new SqlOutbox(db);
     let counter = 0;
     const fresh = async () => {
       const { user, queue } = await store.createUser(`token-${name}-${++counter}`, `own-${name}-${counter}`);
@@ -91,8 +110,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<{ stores: Store[]
       const results = await Promise.all(appends);
       await deleted;
       t.ok(results.every((batch) => batch[1] !== null), 'the other queue of the user got every message');
-      const [left] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE queue_id = $1', [doomed.id]);
-      t.equal(left.n, 0, 'no message of the deleted queue remains');
+      t.equal(await messagesInQueue(doomed.id), 0, 'no message of the deleted queue remains');
       t.equal((await store.read({ userId: user.id, limit: 1000, collapse: false })).messages.length, 40, 'the user reads the other queue only');
     });
 
@@ -210,7 +228,7 @@ storeSuite(t, 'postgresql', async () => {
   const dbs = [new PgDb(database.url, failOnIdleError), new PgDb(database.url, failOnIdleError)];
   const stores = dbs.map((db) => new SqlStore(db));
   await Promise.all(stores.map((store) => store.migrate()));
-  return { stores, db: dbs[0], close: async () => {
+  return { stores, ...sqlExtras(dbs[0]), close: async () => {
     closing = true;
     await Promise.all(stores.map((store) => store.close()));
     await database.drop();
@@ -222,5 +240,17 @@ storeSuite(t, 'pglite', async () => {
   const db = await PgliteDb.open(dir, '16MB');
   const store = new SqlStore(db);
   await store.migrate();
-  return { stores: [store], db, close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return { stores: [store], ...sqlExtras(db), close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+});
+
+storeSuite(t, 'sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pushwire-store-'));
+  // The stores as `npm start` uses them: on the database's own thread.
+  const { store, devices, outbox } = await openSqliteStores(dir);
+  const reader = new Sqlite(join(dir, 'pushwire.sqlite'));
+  return {
+    stores: [store], devices, outbox,
+    messagesInQueue: async (queueId) => reader.get<{ n: number }>('SELECT count(*) AS n FROM messages WHERE queue_id = ?', queueId)!.n,
+    close: async () => { reader.close(); await store.close(); rmSync(dir, { recursive: true, force: true }); },
+  };
 });

@@ -1,0 +1,125 @@
+import type { Sqlite } from './db.js';
+
+/**
+ * The embedded store's schema: numbered, append-only migrations, the number applied kept in
+ * SQLite's `user_version`. The same tables as PostgreSQL's (../migrations.ts); times are
+ * microseconds since the epoch (integers) or ISO 8601 text. AUTOINCREMENT where PostgreSQL has
+ * bigserial: an id is never given twice, even after its row was deleted (caches key on them).
+ */
+const migrations: readonly string[] = [
+  `CREATE TABLE users (
+     id         INTEGER PRIMARY KEY,
+     token      TEXT NOT NULL UNIQUE,
+     last_seq   INTEGER NOT NULL DEFAULT 0,
+     pruned_seq INTEGER NOT NULL DEFAULT 0,
+     pruned_ts  INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE queues (
+     id         INTEGER PRIMARY KEY AUTOINCREMENT,
+     name       TEXT NOT NULL UNIQUE,
+     user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     domain     TEXT,
+     read_ts    INTEGER,
+     pruned_seq INTEGER NOT NULL DEFAULT 0,
+     pruned_ts  INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     UNIQUE (user_id, domain)
+   );
+   -- Clustered on (user_id, seq): a catch-up reads one contiguous run of pages.
+   CREATE TABLE messages (
+     user_id    INTEGER NOT NULL,
+     seq        INTEGER NOT NULL,
+     queue_id   INTEGER NOT NULL,
+     ts         INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     kind       TEXT NOT NULL CHECK (kind IN ('message', 'read', 'marker')),
+     replace_id TEXT,
+     body       TEXT NOT NULL,
+     PRIMARY KEY (user_id, seq)
+   ) WITHOUT ROWID;
+   CREATE INDEX messages_by_queue ON messages (queue_id, seq);
+   CREATE INDEX messages_by_user_time ON messages (user_id, ts);
+   CREATE INDEX messages_by_expiry ON messages (expires_at);
+   CREATE TABLE applications (
+     id          TEXT PRIMARY KEY,
+     credentials TEXT NOT NULL DEFAULT '{}',
+     created_at  TEXT NOT NULL,
+     updated_at  TEXT NOT NULL
+   );
+   CREATE TABLE settings (
+     name  TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );
+   CREATE TABLE devices (
+     id              INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     app_id          TEXT NOT NULL,
+     platform        TEXT NOT NULL CHECK (platform IN ('apns', 'fcm', 'gcm', 'webpush')),
+     token           TEXT NOT NULL,
+     keys            TEXT,
+     expiration_time INTEGER,
+     created_at      TEXT NOT NULL,
+     expired_at      TEXT,
+     expired_reason  TEXT,
+     UNIQUE (app_id, platform, token)
+   );
+   CREATE INDEX devices_by_user ON devices (user_id) WHERE expired_at IS NULL;
+   CREATE INDEX devices_expired ON devices (app_id, expired_at) WHERE expired_at IS NOT NULL;
+   CREATE TABLE push_checks (
+     user_id INTEGER NOT NULL,
+     seq     INTEGER NOT NULL,
+     due_at  INTEGER NOT NULL,
+     PRIMARY KEY (user_id, seq)
+   ) WITHOUT ROWID;
+   CREATE INDEX push_checks_due ON push_checks (due_at);
+   CREATE TABLE push_jobs (
+     id              INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id         INTEGER NOT NULL,
+     seq             INTEGER NOT NULL,
+     device_id       INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+     status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'expired')),
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     result          TEXT,
+     created_at      TEXT NOT NULL,
+     updated_at      TEXT NOT NULL,
+     UNIQUE (user_id, seq, device_id)
+   );
+   CREATE INDEX push_jobs_due ON push_jobs (next_attempt_at) WHERE status = 'pending';
+   CREATE TABLE dead_tokens (
+     app_id     TEXT NOT NULL,
+     platform   TEXT NOT NULL,
+     token      TEXT NOT NULL,
+     reason     TEXT NOT NULL,
+     expired_at TEXT NOT NULL,
+     PRIMARY KEY (app_id, platform, token)
+   );
+   CREATE TABLE moxie_notifications (
+     uuid       TEXT PRIMARY KEY,
+     message    TEXT NOT NULL,
+     starts_at  TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     url        TEXT,
+     label      TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX moxie_notifications_ongoing ON moxie_notifications (expires_at);
+   CREATE TABLE moxie_followups (
+     notification TEXT NOT NULL REFERENCES moxie_notifications(uuid) ON DELETE CASCADE,
+     id           INTEGER NOT NULL,
+     message      TEXT NOT NULL,
+     at           TEXT NOT NULL,
+     PRIMARY KEY (notification, id)
+   );`,
+];
+
+/** Brings the schema up to date; a database from a newer Pushwire is refused, not damaged. */
+export function migrate(sqlite: Sqlite): void {
+  sqlite.transaction(() => {
+    const version = sqlite.db.pragma('user_version', { simple: true }) as number;
+    if (version > migrations.length) throw new Error(`the database's schema (${version}) is newer than this Pushwire's (${migrations.length})`);
+    for (let index = version; index < migrations.length; index++) sqlite.db.exec(migrations[index]);
+    sqlite.db.pragma(`user_version = ${migrations.length}`);
+  });
+}

@@ -1,0 +1,283 @@
+import type { MessageKind, StoredMessage } from '../../message.js';
+import type { NewMessage, Queue, ReadRequest, ReadResult, Store, User } from '../store.js';
+import { isoNow, type Sqlite } from './db.js';
+import { migrate } from './schema.js';
+
+/** Queues trimmed per transaction by a retention sweep, so appends wait for one chunk at most. */
+const PRUNE_CHUNK = 1000;
+
+interface QueueRow { id: number; name: string; user_id: number; domain: string | null; read_ts: number | null }
+interface MessageRow { seq: number; queue: string; ts: number; kind: MessageKind; replace_id: string | null; body: string }
+
+const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
+
+const toQueue = (row: QueueRow): Queue => ({
+  id: row.id, name: row.name, userId: row.user_id, domain: row.domain, readMicros: row.read_ts,
+});
+
+const toMessage = (userId: number, row: MessageRow): StoredMessage => ({
+  userId, seq: row.seq, queue: row.queue, micros: row.ts, kind: row.kind, replaceId: row.replace_id, body: JSON.parse(row.body) as Record<string, unknown>,
+});
+
+/**
+ * Refuses, as PostgreSQL does, text that PostgreSQL cannot hold (a NUL, an unpaired surrogate),
+ * with its SQLSTATE (class 22, a data error: the publisher then retries the batch without the
+ * message). SQLite could store them; refusing them here keeps every store answering a publish alike.
+ */
+// In a u-mode pattern a pair is one code point: only an unpaired half matches.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+function refuseUnstorable(value: unknown): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw Object.assign(new Error('unsupported Unicode escape sequence: \\u0000 cannot be converted to text'), { code: '22P05' });
+    if (LONE_SURROGATE.test(value)) throw Object.assign(new Error('invalid Unicode surrogate pair'), { code: '22P05' });
+  } else if (Array.isArray(value)) {
+    for (const item of value) refuseUnstorable(item);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      refuseUnstorable(key);
+      refuseUnstorable(item);
+    }
+  }
+}
+
+/**
+ * The store on embedded SQLite. One thread owns the database and runs each call to its end
+ * before the next (the embedded store's worker), so an append needs no locks: it reads each
+ * user's last seq, writes the block after it and commits, and nothing can interleave.
+ */
+export class SqliteStore implements Store {
+  readonly writers = 1;
+  /** The last timestamp given: timestamps strictly increase, so "after this time" is exact. */
+  private lastMicros = 0;
+
+  constructor(private readonly sqlite: Sqlite) {}
+
+  async migrate(): Promise<void> {
+    migrate(this.sqlite);
+  }
+
+  async ping(): Promise<void> {
+    this.sqlite.get('SELECT 1');
+  }
+
+  async createUser(token: string, ownQueueName: string): Promise<{ user: User; queue: Queue }> {
+    return this.sqlite.transaction(() => {
+      const now = isoNow();
+      const { lastInsertRowid } = this.sqlite.run('INSERT INTO users (token, created_at) VALUES (?, ?)', token, now);
+      const userId = Number(lastInsertRowid);
+      const queue = this.sqlite.get<QueueRow>(
+        `INSERT INTO queues (name, user_id, created_at) VALUES (?, ?, ?) RETURNING ${QUEUE_COLUMNS}`, ownQueueName, userId, now)!;
+      return { user: { id: userId, token, lastSeq: 0 }, queue: toQueue(queue) };
+    });
+  }
+
+  async userByToken(token: string): Promise<User | null> {
+    return (await this.usersByTokens([token])).get(token) ?? null;
+  }
+
+  async usersByTokens(tokens: readonly string[]): Promise<Map<string, User>> {
+    const users = new Map<string, User>();
+    for (const token of new Set(tokens)) {
+      const row = this.sqlite.get<{ id: number; last_seq: number }>('SELECT id, last_seq FROM users WHERE token = ?', token);
+      if (row) users.set(token, { id: row.id, token, lastSeq: row.last_seq });
+    }
+    return users;
+  }
+
+  async queueForDomain(userId: number, domain: string, name: string): Promise<Queue> {
+    return toQueue(this.sqlite.get<QueueRow>(
+      `INSERT INTO queues (name, user_id, domain, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id, domain) DO UPDATE SET domain = excluded.domain
+       RETURNING ${QUEUE_COLUMNS}`, name, userId, domain, isoNow())!);
+  }
+
+  async queueCount(userId: number): Promise<number> {
+    return this.sqlite.get<{ n: number }>('SELECT count(*) AS n FROM queues WHERE user_id = ?', userId)!.n;
+  }
+
+  async queuesOf(userId: number): Promise<Queue[]> {
+    return this.sqlite.all<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE user_id = ? ORDER BY id`, userId).map(toQueue);
+  }
+
+  async queueByName(name: string): Promise<Queue | null> {
+    const row = this.sqlite.get<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ?`, name);
+    return row ? toQueue(row) : null;
+  }
+
+  async queuesByNames(names: readonly string[]): Promise<Map<string, Queue>> {
+    const queues = new Map<string, Queue>();
+    for (const name of new Set(names)) {
+      const row = this.sqlite.get<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ?`, name);
+      if (row) queues.set(name, toQueue(row));
+    }
+    return queues;
+  }
+
+  async deleteQueue(queueId: number): Promise<void> {
+    this.sqlite.transaction(() => {
+      this.sqlite.run('DELETE FROM queues WHERE id = ?', queueId);
+      this.sqlite.run('DELETE FROM messages WHERE queue_id = ?', queueId);
+    });
+  }
+
+  async setReadMarker(queueId: number, micros: number): Promise<void> {
+    this.sqlite.run('UPDATE queues SET read_ts = ? WHERE id = ?', micros, queueId);
+  }
+
+  /**
+   * One transaction: each user's block of sequence numbers follows their last seq, every message
+   * of the batch gets the same timestamp (later than any given before), a message whose queue is
+   * gone or not its user's is skipped (null), and a message (not a read or a marker) to a user
+   * with live devices leaves a push check, due now.
+   */
+  async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
+    return this.appendKeys(batch).map((key, index) => key && {
+      userId: batch[index].userId, seq: key[0], queue: batch[index].queue, micros: key[1],
+      kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body,
+    });
+  }
+
+  /** `append` answering only each message's [seq, micros]: the caller has the rest (and across threads, copying it back costs). */
+  appendKeys(batch: readonly NewMessage[]): ([number, number] | null)[] {
+    if (batch.length === 0) return [];
+    for (const message of batch) refuseUnstorable([message.replaceId, message.body]);
+    return this.sqlite.transaction(() => {
+      const micros = this.nextMicros();
+      const owners = new Map<number, number | undefined>();
+      const users = new Map<number, { seq: number; devices: boolean }>();
+      const keys = batch.map((message): [number, number] | null => {
+        if (!owners.has(message.queueId)) owners.set(message.queueId, this.sqlite.get<{ user_id: number }>('SELECT user_id FROM queues WHERE id = ?', message.queueId)?.user_id);
+        if (owners.get(message.queueId) !== message.userId) return null;
+        let user = users.get(message.userId);
+        if (!user) {
+          const row = this.sqlite.get<{ last_seq: number }>('SELECT last_seq FROM users WHERE id = ?', message.userId);
+          if (!row) return null;
+          const devices = this.sqlite.get('SELECT 1 FROM devices WHERE user_id = ? AND expired_at IS NULL LIMIT 1', message.userId) !== undefined;
+          user = { seq: row.last_seq, devices };
+          users.set(message.userId, user);
+        }
+        const seq = ++user.seq;
+        this.sqlite.run(
+          'INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          message.userId, seq, message.queueId, micros, micros + message.ttlSeconds * 1_000_000, message.kind, message.replaceId, JSON.stringify(message.body));
+        if (message.kind === 'message' && user.devices) this.sqlite.run('INSERT INTO push_checks (user_id, seq, due_at) VALUES (?, ?, ?)', message.userId, seq, micros);
+        return [seq, micros];
+      });
+      for (const [userId, { seq }] of users) this.sqlite.run('UPDATE users SET last_seq = ? WHERE id = ?', seq, userId);
+      return keys;
+    });
+  }
+
+  /** Now in microseconds, and later than the last value given (the clock may stand still or step back). */
+  private nextMicros(): number {
+    this.lastMicros = Math.max(Math.floor((performance.timeOrigin + performance.now()) * 1000), this.lastMicros + 1);
+    return this.lastMicros;
+  }
+
+  async read(request: ReadRequest): Promise<ReadResult> {
+    return (await this.readMany([request]))[0];
+  }
+
+  /**
+   * Collapsing keeps the newest row of each (queue, kind, replaceId) group at its own position, so
+   * the newest row overall always survives and "resume after the last key returned" skips nothing
+   * that matters. `limit` counts after collapsing; one extra row tells `more`.
+   */
+  async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
+    return requests.map((request) => {
+      const since = request.since ?? { seq: 0 };
+      const pruned = request.queueId === undefined
+        ? this.sqlite.get<{ pruned_seq: number; pruned_ts: number }>('SELECT pruned_seq, pruned_ts FROM users WHERE id = ?', request.userId)
+        : this.sqlite.get<{ pruned_seq: number; pruned_ts: number }>('SELECT pruned_seq, pruned_ts FROM queues WHERE id = ?', request.queueId);
+      if (!pruned) return { messages: [], more: false, truncated: false };
+      const bySeq = 'seq' in since;
+      const conditions = ['user_id = ?', bySeq ? 'seq > ?' : 'ts > ?'];
+      const params: unknown[] = [request.userId, bySeq ? since.seq : since.micros];
+      if (request.queueId !== undefined) {
+        conditions.push('queue_id = ?');
+        params.push(request.queueId);
+      }
+      const where = conditions.join(' AND ');
+      const source = request.collapse
+        ? `(SELECT *, CASE WHEN replace_id IS NULL THEN 1
+                      ELSE row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) END AS rank
+            FROM messages WHERE ${where})`
+        : `(SELECT *, 1 AS rank FROM messages WHERE ${where})`;
+      const rows = this.sqlite.all<MessageRow>(
+        `SELECT m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body FROM ${source} m JOIN queues q ON q.id = m.queue_id
+         WHERE m.rank = 1 ORDER BY m.seq LIMIT ?`, ...params, request.limit + 1);
+      return {
+        messages: rows.slice(0, request.limit).map((row) => toMessage(request.userId, row)),
+        more: rows.length > request.limit,
+        truncated: bySeq ? pruned.pruned_seq > since.seq : pruned.pruned_ts > since.micros,
+      };
+    });
+  }
+
+  async range(userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredMessage[]> {
+    return this.sqlite.all<MessageRow>(
+      `SELECT m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
+       FROM messages m JOIN queues q ON q.id = m.queue_id
+       WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`, userId, afterSeq, uptoSeq, max)
+      .map((row) => toMessage(userId, row));
+  }
+
+  async hasMessage(userId: number, seq: number): Promise<boolean> {
+    return this.sqlite.get('SELECT 1 FROM messages WHERE user_id = ? AND seq = ?', userId, seq) !== undefined;
+  }
+
+  async lastSeqs(userIds: readonly number[]): Promise<Map<number, number>> {
+    const seqs = new Map<number, number>();
+    for (const userId of new Set(userIds)) {
+      const row = this.sqlite.get<{ last_seq: number }>('SELECT last_seq FROM users WHERE id = ?', userId);
+      if (row) seqs.set(userId, row.last_seq);
+    }
+    return seqs;
+  }
+
+  /**
+   * Expired messages first, then each touched queue beyond its backlog, PRUNE_CHUNK queues per
+   * transaction; between transactions the thread answers what waits (appends above all).
+   */
+  async prune(nowMicros: number, backlog: number, queueIds: readonly number[]): Promise<number> {
+    let removed = this.sqlite.transaction(() => this.removeWhere('DELETE FROM messages WHERE expires_at <= ?', nowMicros));
+    for (let start = 0; start < queueIds.length; start += PRUNE_CHUNK) {
+      await new Promise((resolve) => setImmediate(resolve));
+      removed += this.sqlite.transaction(() => {
+        let chunkRemoved = 0;
+        for (const queueId of queueIds.slice(start, start + PRUNE_CHUNK)) {
+          const cutoff = this.sqlite.get<{ seq: number }>('SELECT seq FROM messages WHERE queue_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?', queueId, backlog);
+          if (cutoff) chunkRemoved += this.removeWhere('DELETE FROM messages WHERE queue_id = ? AND seq <= ?', queueId, cutoff.seq);
+        }
+        return chunkRemoved;
+      });
+    }
+    return removed;
+  }
+
+  /** Runs `deletion` (a DELETE on messages), removes the pushes of what it deleted and raises the pruned marks of their users and queues. */
+  private removeWhere(deletion: string, ...params: unknown[]): number {
+    const gone = this.sqlite.all<{ user_id: number; queue_id: number; seq: number; ts: number }>(`${deletion} RETURNING user_id, queue_id, seq, ts`, ...params);
+    const raise = (marks: Map<number, { seq: number; ts: number }>, id: number, seq: number, ts: number) => {
+      const mark = marks.get(id);
+      marks.set(id, { seq: Math.max(mark?.seq ?? 0, seq), ts: Math.max(mark?.ts ?? 0, ts) });
+    };
+    const byUser = new Map<number, { seq: number; ts: number }>();
+    const byQueue = new Map<number, { seq: number; ts: number }>();
+    for (const row of gone) {
+      raise(byUser, row.user_id, row.seq, row.ts);
+      raise(byQueue, row.queue_id, row.seq, row.ts);
+      // a message's push results and pending pushes go with it
+      this.sqlite.run('DELETE FROM push_jobs WHERE user_id = ? AND seq = ?', row.user_id, row.seq);
+      this.sqlite.run('DELETE FROM push_checks WHERE user_id = ? AND seq = ?', row.user_id, row.seq);
+    }
+    for (const [id, mark] of byUser) this.sqlite.run('UPDATE users SET pruned_seq = max(pruned_seq, ?), pruned_ts = max(pruned_ts, ?) WHERE id = ?', mark.seq, mark.ts, id);
+    for (const [id, mark] of byQueue) this.sqlite.run('UPDATE queues SET pruned_seq = max(pruned_seq, ?), pruned_ts = max(pruned_ts, ?) WHERE id = ?', mark.seq, mark.ts, id);
+    return gone.length;
+  }
+
+  async close(): Promise<void> {
+    this.sqlite.close();
+  }
+}
