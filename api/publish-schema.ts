@@ -2,6 +2,7 @@ import { Ajv } from 'ajv';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
 import type { MessageFields } from '../sdk/publish.js';
+import { requireStorable } from './storable.js';
 
 /** The fields of a message a site publishes, with the configured limits (queue publish and broadcast). */
 export function publishSchema(config: Config) {
@@ -40,6 +41,9 @@ export function publishValidator(config: Config): (fields: unknown) => PublishFi
       if (field === 'title' && (problem?.keyword === 'required' || problem?.keyword === 'minLength')) throw new PushwireError('missing_title');
       throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`);
     }
+    // Coercion happens here, after the route's own check: ajv turns a form's `ttl=Infinity` into
+    // Infinity and lets it pass as an integer within the maximum.
+    requireStorable(fields, 'body');
     return fields as PublishFields;
   };
 }

@@ -12,7 +12,7 @@ import { startRetention } from './retention.js';
 export async function startApi(config: Config, backends: Backends, log: Logger): Promise<Role & { url: string }> {
   const bus = backends.bus.publisher();
   const publisher = new Publisher(backends.store, bus,
-    // More transactions than the store has connections would only queue inside it (PGlite has one).
+    // More transactions than the store has connections would only queue inside it (embedded SQLite has one).
     { commitsInFlight: Math.min(config.commitsInFlight, backends.store.writers), max: config.groupCommitMax, parallelFrom: config.parallelCommitFrom }, log);
   const providers = new ProviderRegistry(config, backends.applications);
   const queues = new QueueOwners(backends.store, config.queueOwnerCache);

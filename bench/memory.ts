@@ -90,7 +90,7 @@ async function measureGateway(transport: TransportName): Promise<{ name: string;
   return { name: `Pushwire gateway, ${transport}${sharesPort ? '' : ' (one gateway process)'}`, runs };
 }
 
-/** `npm start` (every role in one process, PGlite on its worker thread), each run fresh. */
+/** `npm start` (every role in one process, SQLite on its own thread), each run fresh. */
 async function measureEmbedded(): Promise<{ name: string; runs: PerConnection[] }> {
   const runs: PerConnection[] = [];
   for (let run = 0; run < RUNS; run++) {
@@ -103,7 +103,7 @@ async function measureEmbedded(): Promise<{ name: string; runs: PerConnection[] 
       await system.stop();
     }
   }
-  return { name: 'Pushwire `npm start` (every role, PGlite)', runs };
+  return { name: 'Pushwire `npm start` (every role, SQLite)', runs };
 }
 
 async function main(): Promise<void> {

@@ -44,7 +44,7 @@ const DEFAULTS = { PUSHWIRE_RESYNC_MS: '10000', PUSHWIRE_AUTH_TIMEOUT_MS: '5000'
 const systems: System[] = [
   { name: BARE, start: bareUwsTopics, durable: false, batch: false },
   ...(jetStreamSkip() ? [] : [{ name: JETSTREAM, start: jetStream, durable: true, batch: false }]),
-  { name: 'Pushwire npm start (PGlite)', start: async () => pushwire('Pushwire npm start (PGlite)', await startEmbedded(DEFAULTS)), durable: true, batch: true },
+  { name: 'Pushwire npm start (SQLite)', start: async () => pushwire('Pushwire npm start (SQLite)', await startEmbedded(DEFAULTS)), durable: true, batch: true },
   { name: 'Pushwire, all roles in one process, PostgreSQL + Redis', start: async () => pushwire('', await startEmbedded(DEFAULTS, { store: 'postgres' })), durable: true, batch: true },
   { name: 'Pushwire, circus.ini processes, PostgreSQL + Redis', start: async () => pushwire('', await startMultiprocess(DEFAULTS)), durable: true, batch: true },
 ];
@@ -94,7 +94,7 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
   const total = (rows: Record<string, DurableResult[]>, name: string, field: 'lost' | 'duplicates') => rows[name].reduce((sum, r) => sum + r[field], 0);
   const lines = [
     `Per-user queues: ${args.clients} clients each on its own queue, ${args.concurrency} single publishes in flight, ${args.bytes}-byte messages, ${args.seconds} s after ${args.warmUpSeconds} s unmeasured at the same load, every delivery checked. `
-      + 'Server CPU: utime + stime of the server\'s processes per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (PGlite runs inside the server process).',
+      + 'Server CPU: utime + stime of the server\'s processes per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (embedded SQLite runs inside the server process).',
     ...(skipped ? ['', `NATS JetStream not run: ${skipped}.`] : []),
     '',
     '| system | msg/s | × bare uWS | × JetStream | server CPU µs/msg | + database µs/msg | p50 ms | p99 ms | p99 ms at half rate | lost | repeated |',

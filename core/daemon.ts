@@ -20,7 +20,7 @@ export async function runDaemon(
   let config: Config;
   try {
     config = loadConfig(process.env, overrides);
-    // Embedded backends (PGlite, in-process presence) serve only a process that runs every role.
+    // Embedded backends (SQLite, in-process presence) serve only a process that runs every role.
     if (needsBackends && config.embedded && !allRolesHere) {
       throw new ConfigError([`the ${name} daemon runs alone only with DATABASE_URL and REDIS_URL; for one process with embedded defaults run \`npm start\``]);
     }

@@ -1,6 +1,4 @@
 import { startApi } from '../api/server.js';
-import { startBroker } from '../broker/proxy.js';
-import { busEndpoints } from '../core/bus/zeromq.js';
 import { runDaemon, type Role } from '../core/daemon.js';
 import { startGateway } from '../gateway/server.js';
 import { startMonitor } from '../monitor/server.js';
@@ -8,7 +6,7 @@ import { startPusher } from '../pusher/server.js';
 
 /**
  * Every role in one process: what `npm start` runs. With no DATABASE_URL/REDIS_URL the store
- * is PGlite in DATA_DIR and presence lives in this process. The roles talk over the in-memory
+ * is SQLite in DATA_DIR and presence lives in this process. The roles talk over the in-memory
  * bus (no broker), unless PUSHWIRE_BUS=zeromq asks for the broker's path in one process.
  */
 await runDaemon('pushwire', async (config, backends, log) => {
@@ -21,8 +19,12 @@ await runDaemon('pushwire', async (config, backends, log) => {
     return role;
   };
   const { broker, monitor, gateway, api, pusher } = await (async () => ({
+    // ZeroMQ is loaded only when asked for: the in-memory bus is the default here.
     broker: backends!.bus.kind === 'zeromq'
-      ? await start(startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' })))
+      ? await start((async () => {
+        const [{ startBroker }, { busEndpoints }] = await Promise.all([import('../broker/proxy.js'), import('../core/bus/zeromq.js')]);
+        return startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' }));
+      })())
       : null,
     monitor: await start(startMonitor(config, backends!, log.child({ role: 'monitor' }))),
     gateway: await start(startGateway(config, backends!, log.child({ role: 'gateway' }))),

@@ -5,7 +5,7 @@ import type { History } from './connection.js';
 /**
  * Lets at most `limit` batches run at once. A batch is sent at the next turn of the event loop
  * while there is room; otherwise it keeps gathering until one of the running ones finishes, so a
- * busy store (PGlite runs one statement at a time, at a high cost per statement) gets fewer,
+ * busy store (embedded SQLite runs one call at a time) gets fewer,
  * larger statements instead of a queue of small ones.
  */
 function gate(limit: number) {

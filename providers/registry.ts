@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../core/config.js';
 import type { ApplicationStore, Credentials } from '../core/store/applications.js';
 import type { Platform } from '../core/store/devices.js';
-import { ApnsProvider } from './apns.js';
-import { FcmProvider, type ServiceAccount } from './fcm.js';
-import { GcmProvider } from './gcm.js';
+import type { ApnsProvider } from './apns.js';
+import type { ServiceAccount } from './fcm.js';
+import type { GcmProvider } from './gcm.js';
 import type { PushProvider } from './types.js';
-import { generateVapidKeys, WebPushProvider, type VapidKeys } from './webpush.js';
+import type { VapidKeys } from './webpush.js';
 
 export const DEFAULT_APP = 'default';
 
@@ -36,7 +36,7 @@ export function defaultVapidKeys(config: Config, applications: ApplicationStore)
   if (config.vapidPublicKey && config.vapidPrivateKey) {
     return Promise.resolve({ subject: config.vapidSubject!, publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey });
   }
-  return applications.setting('vapid', () => generateVapidKeys(config.vapidSubject!));
+  return applications.setting('vapid', async () => (await import('./webpush.js')).generateVapidKeys(config.vapidSubject!));
 }
 
 /**
@@ -67,6 +67,17 @@ export class ProviderRegistry {
     return provider;
   }
 
+  /** The application's APNS provider, for raw sends (the compatibility APIs). */
+  async apns(app: string): Promise<ApnsProvider | null> {
+    return (await this.provider(app, 'apns')) as ApnsProvider | null;
+  }
+
+  /** A GCM provider on this server key when one is given, else the application's. */
+  async gcm(app: string, serverKey?: string): Promise<GcmProvider | null> {
+    if (serverKey) return new (await import('./gcm.js')).GcmProvider(serverKey, this.config.gcmEndpoint!);
+    return (await this.provider(app, 'gcm')) as GcmProvider | null;
+  }
+
   /** Drops the cached providers of an application whose credentials changed. */
   async forget(app: string): Promise<void> {
     for (const [key, provider] of [...this.providers]) {
@@ -79,16 +90,20 @@ export class ProviderRegistry {
   private async create(app: string, platform: Platform): Promise<PushProvider | null> {
     const stored = (await this.applications.get(app)) ?? {};
     const credentials: Credentials = app === DEFAULT_APP ? { ...stored, ...this.fromConfig } : stored;
+    // Each provider's client library is loaded when first needed: together they are ~30 MB of
+    // resident memory that a deployment without that platform would carry for nothing.
     switch (platform) {
       case 'apns':
-        return credentials.apns ? new ApnsProvider(credentials.apns, this.config.apnsAddress) : null;
+        return credentials.apns ? new (await import('./apns.js')).ApnsProvider(credentials.apns, this.config.apnsAddress) : null;
       case 'fcm':
-        return credentials.fcm ? new FcmProvider(credentials.fcm.serviceAccount as unknown as ServiceAccount, this.config.fcmEndpoint!, this.config.pushConcurrency) : null;
+        return credentials.fcm
+          ? new (await import('./fcm.js')).FcmProvider(credentials.fcm.serviceAccount as unknown as ServiceAccount, this.config.fcmEndpoint!, this.config.pushConcurrency)
+          : null;
       case 'gcm':
-        return credentials.gcm ? new GcmProvider(credentials.gcm.serverKey, this.config.gcmEndpoint!) : null;
+        return credentials.gcm ? new (await import('./gcm.js')).GcmProvider(credentials.gcm.serverKey, this.config.gcmEndpoint!) : null;
       case 'webpush': {
         const vapid = credentials.webpush ?? (app === DEFAULT_APP ? await this.vapid() : null);
-        return vapid ? new WebPushProvider(vapid, this.config.pushConcurrency) : null;
+        return vapid ? new (await import('./webpush.js')).WebPushProvider(vapid, this.config.pushConcurrency) : null;
       }
     }
   }

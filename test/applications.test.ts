@@ -3,9 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config.js';
-import { PgliteDb } from '../core/store/db.js';
-import { SqlApplications } from '../core/store/sql-applications.js';
-import { SqlStore } from '../core/store/sql-store.js';
+import { openSqliteStores } from '../core/store/sqlite/remote.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { LocalApns } from './servers/apns.js';
 import { loadPki } from './servers/pki.js';
@@ -14,10 +12,8 @@ const pki = loadPki();
 
 t.test('credentials live in the store per application; the default one comes from configuration', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pushwire-apps-'));
-  const db = await PgliteDb.open(dir, '16MB');
-  t.teardown(async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); });
-  await new SqlStore(db).migrate();
-  const applications = new SqlApplications(db);
+  const { store, applications } = await openSqliteStores(dir);
+  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
   const apns = await new LocalApns(pki, { keyId: 'OTHERKEY01', teamId: 'OTHERTEAM1', topic: 'com.example.other' }).start();
   t.teardown(() => apns.close());
   await applications.put('other-app', {

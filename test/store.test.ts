@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgDb, PgliteDb, type Db } from '../core/store/db.js';
+import { PgDb, type Db } from '../core/store/db.js';
 import { SqlDevices } from '../core/store/sql-devices.js';
 import { SqlOutbox } from '../core/store/sql-outbox.js';
 import { SqlStore } from '../core/store/sql-store.js';
@@ -30,7 +30,7 @@ const sqlExtras = (db: Db) => ({
     (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE queue_id = $1', [queueId]))[0].n,
 });
 
-/** One suite, run against PostgreSQL, PGlite and embedded SQLite: every store must behave the same. */
+/** One suite, run against PostgreSQL and embedded SQLite: both stores must behave the same. */
 function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
   t.test(name, async (t) => {
     const { stores, devices, outbox, messagesInQueue, close } = await open();
@@ -233,14 +233,6 @@ storeSuite(t, 'postgresql', async () => {
     await Promise.all(stores.map((store) => store.close()));
     await database.drop();
   } };
-});
-
-storeSuite(t, 'pglite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pushwire-store-'));
-  const db = await PgliteDb.open(dir, '16MB');
-  const store = new SqlStore(db);
-  await store.migrate();
-  return { stores: [store], ...sqlExtras(db), close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
 });
 
 storeSuite(t, 'sqlite', async () => {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import type { MoxieFields, MoxieNotification } from '../../core/store/moxie.js';
-import { EmailProvider } from '../../providers/email.js';
 import type { ApiContext } from '../context.js';
 import { BroadcastAudience, userWithToken } from './broadcast.js';
 import { verifyMoxieRequest } from './hmac.js';
@@ -41,7 +40,8 @@ const TRUE = new Set(['true', 'True', '1', 't']);
 export async function moxieApi(app: FastifyInstance, context: ApiContext): Promise<void> {
   const { config, moxie, nonces, store, applications, publisher } = context;
   const audience = new BroadcastAudience(store, applications);
-  const email = config.smtpUrl && config.emailTo ? new EmailProvider(config.smtpUrl, config.emailFrom!, config.emailTo.split(',').map((a) => a.trim())) : null;
+  // nodemailer is loaded only when e-mail is configured.
+  const email = config.smtpUrl && config.emailTo ? new (await import('../../providers/email.js')).EmailProvider(config.smtpUrl, config.emailFrom!, config.emailTo.split(',').map((a) => a.trim())) : null;
   app.addHook('onClose', async () => email?.close());
 
   // Keep the raw body: it is part of the signed string.

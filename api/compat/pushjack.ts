@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
-import { ApnsProvider, type TokenResult } from '../../providers/apns.js';
-import { GcmProvider } from '../../providers/gcm.js';
+import type { TokenResult } from '../../providers/apns.js';
 import { shortenToFit } from '../../providers/payload.js';
 import { DEFAULT_APP } from '../../providers/registry.js';
 import { requireAdmin } from '../auth.js';
@@ -141,8 +140,8 @@ export async function pushjackApi(app: FastifyInstance, { config, devices, provi
   }, async (request) => {
     const body = request.body as ApnsBody;
     const application = body.application_id ?? DEFAULT_APP;
-    const provider = await providers.provider(application, 'apns');
-    if (!(provider instanceof ApnsProvider)) throw new PushwireError('application_not_found', `application "${application}" has no APNS credentials`);
+    const provider = await providers.apns(application);
+    if (!provider) throw new PushwireError('application_not_found', `application "${application}" has no APNS credentials`);
     const limit = body.max_payload_length || 4096;
     const build = (text: string | null) => JSON.stringify({
       ...(body.extra ?? {}),
@@ -208,8 +207,8 @@ export async function pushjackApi(app: FastifyInstance, { config, devices, provi
     },
   }, async (request) => {
     const body = request.body as GcmBody;
-    const provider = body.api_key ? new GcmProvider(body.api_key, config.gcmEndpoint!) : await providers.provider(body.application_id ?? DEFAULT_APP, 'gcm');
-    if (!(provider instanceof GcmProvider)) throw new PushwireError('application_not_found', 'no GCM api_key given and the application has none');
+    const provider = await providers.gcm(body.application_id ?? DEFAULT_APP, body.api_key);
+    if (!provider) throw new PushwireError('application_not_found', 'no GCM api_key given and the application has none');
     const message = typeof body.message === 'string' ? { message: body.message } : body.message;
     const { notification: fromMessage, ...data } = message as { notification?: GcmBody['notification'] };
     const notification = body.notification ?? fromMessage;

@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
-import { ApnsProvider } from '../../providers/apns.js';
-import { GcmProvider } from '../../providers/gcm.js';
 import type { ApiContext } from '../context.js';
 import { apnsCertificate } from './apns-certificate.js';
 import { basicAuth } from './basic-auth.js';
@@ -64,8 +62,8 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
     }
     if (type === 'apns') {
       if (!applicationId) throw new PushwireError('missing_application_id');
-      const provider = await providers.provider(applicationId, 'apns');
-      if (!(provider instanceof ApnsProvider)) throw new PushwireError('application_not_found');
+      const provider = await providers.apns(applicationId);
+      if (!provider) throw new PushwireError('application_not_found');
       const badge = text(body.badge);
       const aps = { ...(text(body.alert) ? { alert: text(body.alert) } : {}), ...(badge ? { badge: Number(badge) } : {}), ...(text(body.sound) ? { sound: text(body.sound) } : {}) };
       const [result] = await provider.sendRaw({ payload: { ...data, aps }, expiry: 0, priority: 10, pushType: 'alert', ...identifier(text(body.identifier)) }, [token]);
@@ -74,8 +72,8 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
       else if (result.kind !== 'sent') throw new PushwireError('provider_error', `APNS: ${result.reason ?? 'failed'}`);
       return { response: 'ok' };
     }
-    const provider = gcmKey ? new GcmProvider(gcmKey, config.gcmEndpoint!) : await providers.provider(applicationId!, 'gcm');
-    if (!(provider instanceof GcmProvider)) throw new PushwireError('application_not_found');
+    const provider = await providers.gcm(applicationId!, gcmKey || undefined);
+    if (!provider) throw new PushwireError('application_not_found');
     const [result] = await provider.sendRaw({ data: data as Record<string, string> }, [token]);
     if (result.statusCode === 401) throw new PushwireError('invalid_gcm_credentials');
     if (result.kind === 'retry' && result.statusCode !== 200) throw new PushwireError('provider_error', `GCM: ${result.reason}`);

@@ -21,5 +21,5 @@ export interface ApplicationStore {
   get(id: string): Promise<Credentials | null>;
   put(id: string, credentials: Credentials): Promise<void>;
   /** A value generated once and then kept (VAPID keys): the first writer wins. */
-  setting<T>(name: string, create: () => T): Promise<T>;
+  setting<T>(name: string, create: () => T | Promise<T>): Promise<T>;
 }

@@ -15,11 +15,11 @@ export class SqlApplications implements ApplicationStore {
        ON CONFLICT (id) DO UPDATE SET credentials = EXCLUDED.credentials, updated_at = now()`, [id, JSON.stringify(credentials)]);
   }
 
-  async setting<T>(name: string, create: () => T): Promise<T> {
+  async setting<T>(name: string, create: () => T | Promise<T>): Promise<T> {
     const read = async () => (await this.db.query<{ value: T }>('SELECT value FROM settings WHERE name = $1', [name]))[0];
     const existing = await read();
     if (existing) return existing.value;
-    await this.db.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, JSON.stringify(create())]);
+    await this.db.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, JSON.stringify(await create())]);
     return (await read()).value;
   }
 }

@@ -25,7 +25,7 @@ const toMessage = (row: MessageRow): StoredMessage => ({
 
 const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
 
-/** The store over PostgreSQL or PGlite: the same SQL for both. */
+/** The store over PostgreSQL. */
 export class SqlStore implements Store {
   constructor(private readonly db: Db) {}
 
@@ -205,7 +205,7 @@ export class SqlStore implements Store {
       const afterSeqs = requests.map((r) => { const since = position(r); return 'seq' in since ? since.seq : null; });
       const afterTss = requests.map((r) => { const since = position(r); return 'micros' in since ? since.micros : null; });
       // One row per request, its page as one JSON array of [seq, queue, ts, kind, replace_id, body]:
-      // every value of a result row costs the driver (PGlite's above all) a few µs to decode.
+      // every value of a result row costs the driver a few µs to decode.
       const rows = await this.db.query<{ idx: number; pruned_seq: number; pruned_ts: number; page: PageEntry[] | null }>(
         `SELECT r.idx, p.pruned_seq, p.pruned_ts, page.entries AS page
          FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int4[])

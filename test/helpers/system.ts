@@ -31,7 +31,7 @@ export interface System {
   readonly monitorUrl: string;
   /** Where the multi-process system keeps presence (none when embedded: it lives in the process). */
   readonly redis?: { url: string; prefix: string };
-  /** The PostgreSQL database it stores in (none on PGlite: the database lives in the process). */
+  /** The PostgreSQL database it stores in (none on SQLite: the database lives in the process). */
   readonly databaseUrl?: string;
   /** How many gateway processes serve wsUrl. */
   readonly gatewayProcesses: number;
@@ -100,10 +100,10 @@ async function waitForGateways(monitorUrl: string, count: number, timeoutMs = 15
 }
 
 /**
- * `npm start`: every role in one process, PGlite in a temporary data folder; or, with
+ * `npm start`: every role in one process, SQLite in a temporary data folder; or, with
  * `store: 'postgres'`, every role in one process on a fresh PostgreSQL database and Redis.
  */
-export async function startEmbedded(extraEnv: Record<string, string> = {}, options: { store?: 'pglite' | 'postgres' } = {}): Promise<System> {
+export async function startEmbedded(extraEnv: Record<string, string> = {}, options: { store?: 'sqlite' | 'postgres' } = {}): Promise<System> {
   const ports = await portSet();
   const dataDir = mkdtempSync(join(tmpdir(), 'pushwire-data-'));
   const database = options.store === 'postgres' ? await createDatabase() : null;

@@ -16,8 +16,8 @@ export class SqliteApplications implements ApplicationStore {
        ON CONFLICT (id) DO UPDATE SET credentials = excluded.credentials, updated_at = excluded.updated_at`, id, JSON.stringify(credentials), now, now);
   }
 
-  async setting<T>(name: string, create: () => T): Promise<T> {
-    return this.settingValue<T>(name) ?? this.keepSetting(name, create());
+  async setting<T>(name: string, create: () => T | Promise<T>): Promise<T> {
+    return this.settingValue<T>(name) ?? this.keepSetting(name, await create());
   }
 
   /** A setting's value, undefined when none was kept yet. */

@@ -123,7 +123,7 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     get: applications.get,
     put: applications.put,
     // `create` runs here, only when no value is kept yet; the first value kept wins.
-    setting: async <T>(name: string, create: () => T) => (await applications.settingValue(name) as T | undefined) ?? (await applications.keepSetting(name, create()) as T),
+    setting: async <T>(name: string, create: () => T | Promise<T>) => (await applications.settingValue(name) as T | undefined) ?? (await applications.keepSetting(name, await create()) as T),
   };
   return { store: remoteStore, devices: thread.remote('devices'), outbox: remoteOutbox, applications: remoteApplications, moxie: thread.remote('moxie') };
 }
