@@ -2,7 +2,6 @@ import { Ajv } from 'ajv';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
 import type { MessageFields } from '../sdk/publish.js';
-import { requireStorable } from './storable.js';
 
 /** The fields of a message a site publishes, with the configured limits (queue publish and broadcast). */
 export function publishSchema(config: Config) {
@@ -41,9 +40,11 @@ export function publishValidator(config: Config): (fields: unknown) => PublishFi
       if (field === 'title' && (problem?.keyword === 'required' || problem?.keyword === 'minLength')) throw new PushwireError('missing_title');
       throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`);
     }
-    // Coercion happens here, after the route's own check: ajv turns a form's `ttl=Infinity` into
-    // Infinity and lets it pass as an integer within the maximum.
-    requireStorable(fields, 'body');
+    // Coercion happens here, after every route checked its raw input for what the store cannot
+    // hold: ajv turns a form's `ttl=Infinity` into Infinity and lets it pass as an integer within
+    // the maximum. ttl is the only field it coerces to a number.
+    const { ttl } = fields as PublishFields;
+    if (ttl !== undefined && !Number.isFinite(ttl)) throw new PushwireError('invalid_field', 'ttl must be a finite number of seconds');
     return fields as PublishFields;
   };
 }

@@ -1,5 +1,6 @@
 import type { ApplicationStore, Credentials } from '../applications.js';
 import { isoNow, type Sqlite } from './db.js';
+import { settingIn } from './shared.js';
 
 export class SqliteApplications implements ApplicationStore {
   constructor(private readonly sqlite: Sqlite) {}
@@ -17,7 +18,7 @@ export class SqliteApplications implements ApplicationStore {
   }
 
   async setting<T>(name: string, create: () => T | Promise<T>): Promise<T> {
-    return this.settingValue<T>(name) ?? this.keepSetting(name, await create());
+    return settingIn(this, name, create);
   }
 
   /** A setting's value, undefined when none was kept yet. */

@@ -2,9 +2,7 @@ import type { MessageKind } from '../../message.js';
 import type { PushJob, PushOutbox, PushOutcome, PushRecord, Reach } from '../outbox.js';
 import { isoNow, type Sqlite } from './db.js';
 import { DEVICE_COLUMNS, toDevice, type DeviceRow } from './devices.js';
-
-/** A push check that is due: `ts` is null when its message is gone already (the job records that it expired). */
-export interface DueCheck { user_id: number; seq: number; ts: number | null }
+import { expandInHalves, type DueCheck } from './shared.js';
 
 interface MessageRow { queue: string; ts: number; expires_at: number; kind: MessageKind; replace_id: string | null; body: string }
 
@@ -19,9 +17,7 @@ export class SqliteOutbox implements PushOutbox {
   constructor(private readonly sqlite: Sqlite) {}
 
   async expandDue(nowMicros: number, limit: number, ackTimeoutMicros: number, reach: (userIds: number[]) => Promise<Reach>): Promise<number> {
-    const due = this.dueChecks(nowMicros, limit);
-    if (due.length === 0) return 0;
-    return this.settleChecks(nowMicros, ackTimeoutMicros, due, await reach([...new Set(due.map((check) => check.user_id))]));
+    return expandInHalves(this, nowMicros, limit, ackTimeoutMicros, reach);
   }
 
   /** expandDue's first half: the due checks, oldest first. */

@@ -2,13 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { timed } from '../../metrics.js';
-import type { StoredMessage } from '../../message.js';
 import type { ApplicationStore } from '../applications.js';
 import type { DeviceStore } from '../devices.js';
 import type { MoxieStore } from '../moxie.js';
-import type { PushOutbox, Reach } from '../outbox.js';
+import type { PushOutbox } from '../outbox.js';
 import type { NewMessage, ReadRequest, ReadResult, Store } from '../store.js';
-import type { DueCheck } from './outbox.js';
+import { expandInHalves, settingIn, storedFrom } from './shared.js';
 import type { Answer, Call, Stores, Target } from './worker.js';
 
 export interface EmbeddedStores {
@@ -92,10 +91,7 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     queuesByNames: store.queuesByNames,
     deleteQueue: store.deleteQueue,
     setReadMarker: store.setReadMarker,
-    append: (batch: readonly NewMessage[]) => timed('append', async () => (await store.appendKeys(batch)).map((key, index): StoredMessage | null => key && {
-      userId: batch[index].userId, seq: key[0], queue: batch[index].queue, micros: key[1],
-      kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body,
-    })),
+    append: (batch: readonly NewMessage[]) => timed('append', async () => storedFrom(batch, await store.appendKeys(batch))),
     read: (request: ReadRequest) => timed('read', () => store.read(request)),
     readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', () => store.readMany(requests)),
     range: (...args) => timed('range', () => store.range(...args)),
@@ -108,12 +104,7 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     },
   };
   const remoteOutbox: PushOutbox = {
-    // Presence is asked on this thread, between the two halves.
-    expandDue: async (nowMicros, limit, ackTimeoutMicros, reach: (userIds: number[]) => Promise<Reach>) => {
-      const due: DueCheck[] = await outbox.dueChecks(nowMicros, limit);
-      if (due.length === 0) return 0;
-      return outbox.settleChecks(nowMicros, ackTimeoutMicros, due, await reach([...new Set(due.map((check) => check.user_id))]));
-    },
+    expandDue: (...args) => expandInHalves(outbox, ...args),
     claim: outbox.claim,
     record: outbox.record,
     results: outbox.results,
@@ -122,8 +113,7 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
   const remoteApplications: ApplicationStore = {
     get: applications.get,
     put: applications.put,
-    // `create` runs here, only when no value is kept yet; the first value kept wins.
-    setting: async <T>(name: string, create: () => T | Promise<T>) => (await applications.settingValue(name) as T | undefined) ?? (await applications.keepSetting(name, await create()) as T),
+    setting: (name, create) => settingIn(applications, name, create),
   };
   return { store: remoteStore, devices: thread.remote('devices'), outbox: remoteOutbox, applications: remoteApplications, moxie: thread.remote('moxie') };
 }

@@ -1,7 +1,9 @@
 import type { MessageKind, StoredMessage } from '../../message.js';
+import { unstorable } from '../../storable.js';
 import type { NewMessage, Queue, ReadRequest, ReadResult, Store, User } from '../store.js';
 import { isoNow, type Sqlite } from './db.js';
 import { migrate } from './schema.js';
+import { storedFrom } from './shared.js';
 
 /** Queues trimmed per transaction by a retention sweep, so appends wait for one chunk at most. */
 const PRUNE_CHUNK = 1000;
@@ -20,25 +22,13 @@ const toMessage = (userId: number, row: MessageRow): StoredMessage => ({
 });
 
 /**
- * Refuses, as PostgreSQL does, text that PostgreSQL cannot hold (a NUL, an unpaired surrogate),
- * with its SQLSTATE (class 22, a data error: the publisher then retries the batch without the
- * message). SQLite could store them; refusing them here keeps every store answering a publish alike.
+ * Refuses, as PostgreSQL does, what PostgreSQL cannot hold (a NUL, an unpaired surrogate, a number
+ * that is not finite), with a data error's SQLSTATE (class 22: the publisher then retries the batch
+ * without the message). SQLite could store them; refusing them keeps every store answering alike.
  */
-// In a u-mode pattern a pair is one code point: only an unpaired half matches.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
-function refuseUnstorable(value: unknown): void {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw Object.assign(new Error('unsupported Unicode escape sequence: \\u0000 cannot be converted to text'), { code: '22P05' });
-    if (LONE_SURROGATE.test(value)) throw Object.assign(new Error('invalid Unicode surrogate pair'), { code: '22P05' });
-  } else if (Array.isArray(value)) {
-    for (const item of value) refuseUnstorable(item);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      refuseUnstorable(key);
-      refuseUnstorable(item);
-    }
-  }
+function refuseUnstorable(message: NewMessage): void {
+  const where = unstorable([message.replaceId, message.body, message.ttlSeconds]);
+  if (where !== null) throw Object.assign(new Error(`not storable: ${where}`), { code: '22P05' });
 }
 
 /**
@@ -132,16 +122,13 @@ export class SqliteStore implements Store {
    * with live devices leaves a push check, due now.
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
-    return this.appendKeys(batch).map((key, index) => key && {
-      userId: batch[index].userId, seq: key[0], queue: batch[index].queue, micros: key[1],
-      kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body,
-    });
+    return storedFrom(batch, this.appendKeys(batch));
   }
 
   /** `append` answering only each message's [seq, micros]: the caller has the rest (and across threads, copying it back costs). */
   appendKeys(batch: readonly NewMessage[]): ([number, number] | null)[] {
     if (batch.length === 0) return [];
-    for (const message of batch) refuseUnstorable([message.replaceId, message.body]);
+    for (const message of batch) refuseUnstorable(message);
     return this.sqlite.transaction(() => {
       const micros = this.nextMicros();
       const owners = new Map<number, number | undefined>();

@@ -1,0 +1,43 @@
+/**
+ * What the embedded store's two threads share: operations in two steps whose middle runs on the
+ * caller's thread (presence, a value to create), and the answer an append is rebuilt from.
+ * Nothing here loads SQLite, so the main thread can import it.
+ */
+import type { StoredMessage } from '../../message.js';
+import type { Reach } from '../outbox.js';
+import type { NewMessage } from '../store.js';
+
+/** The stored messages of a batch, from what `appendKeys` answered for it. */
+export function storedFrom(batch: readonly NewMessage[], keys: readonly ([number, number] | null)[]): (StoredMessage | null)[] {
+  return keys.map((key, index) => key && {
+    userId: batch[index].userId, seq: key[0], queue: batch[index].queue, micros: key[1],
+    kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body,
+  });
+}
+
+/** A push check that is due: `ts` is null when its message is gone already (the job records that it expired). */
+export interface DueCheck { user_id: number; seq: number; ts: number | null }
+
+/** The two halves of expandDue, here or on the database's thread (answering through promises). */
+interface ExpandHalves {
+  dueChecks(nowMicros: number, limit: number): DueCheck[] | Promise<DueCheck[]>;
+  settleChecks(nowMicros: number, ackTimeoutMicros: number, due: readonly DueCheck[], reach: Reach): number | Promise<number>;
+}
+
+/** expandDue: the due checks, then presence about their users (asked on the caller's thread), then the decision. */
+export async function expandInHalves(halves: ExpandHalves, nowMicros: number, limit: number, ackTimeoutMicros: number, reach: (userIds: number[]) => Promise<Reach>): Promise<number> {
+  const due = await halves.dueChecks(nowMicros, limit);
+  if (due.length === 0) return 0;
+  return halves.settleChecks(nowMicros, ackTimeoutMicros, due, await reach([...new Set(due.map((check) => check.user_id))]));
+}
+
+/** The two steps of `setting`, here or on the database's thread (answering through promises). */
+interface SettingSteps {
+  settingValue(name: string): unknown;
+  keepSetting(name: string, value: unknown): unknown;
+}
+
+/** A setting's value; `create` runs on the caller's thread, only when none is kept yet, and the first value kept wins. */
+export async function settingIn<T>(steps: SettingSteps, name: string, create: () => T | Promise<T>): Promise<T> {
+  return ((await steps.settingValue(name)) as T | undefined) ?? ((await steps.keepSetting(name, await create())) as T);
+}
