@@ -23,6 +23,39 @@ export interface StoredMessage {
   readonly kind: MessageKind;
   readonly replaceId: string | null;
   readonly body: Record<string, unknown>;
+  /**
+   * The body as JSON text, when the store answered it so (the embedded SQLite store): a frame
+   * splices it in instead of parsing and serialising it again.
+   */
+  readonly bodyJson?: string;
+}
+
+/**
+ * A message read back from a store that keeps bodies as JSON text: the text crosses threads as
+ * one string (cheaper to copy than an object graph), and `body` is parsed only if something
+ * reads it; a catch-up frame does not.
+ */
+export class StoredJsonMessage implements StoredMessage {
+  #body: Record<string, unknown> | undefined;
+
+  constructor(
+    readonly userId: number,
+    readonly seq: number,
+    readonly queue: string,
+    readonly micros: number,
+    readonly kind: MessageKind,
+    readonly replaceId: string | null,
+    readonly bodyJson: string,
+  ) {}
+
+  get body(): Record<string, unknown> {
+    return (this.#body ??= JSON.parse(this.bodyJson) as Record<string, unknown>);
+  }
+
+  /** The same message from its fields, as a structured clone brought them across threads. */
+  static revive(fields: StoredJsonMessage): StoredJsonMessage {
+    return new StoredJsonMessage(fields.userId, fields.seq, fields.queue, fields.micros, fields.kind, fields.replaceId, fields.bodyJson);
+  }
 }
 
 /** The seed's message format, the same over HTTP and websocket. */
@@ -46,7 +79,13 @@ export function toEnvelope(message: StoredMessage, publicUrl: string): Envelope 
   };
 }
 
-/** The websocket frame of a stored message: the envelope plus its type. */
+/**
+ * The websocket frame of a stored message: the envelope plus its type. A body kept as JSON text
+ * is spliced in as is: it is JSON.stringify's own output, so the frame is byte for byte the one
+ * serialising the parsed body would make.
+ */
 export function toFrame(message: StoredMessage, publicUrl: string): string {
-  return JSON.stringify({ type: message.kind, ...toEnvelope(message, publicUrl) });
+  if (message.bodyJson === undefined) return JSON.stringify({ type: message.kind, ...toEnvelope(message, publicUrl) });
+  return `{"type":"${message.kind}","key":"${encodeKey(message.userId, message.seq)}","timestamp":"${formatTimestamp(message.micros)}",`
+    + `"queue":${JSON.stringify(queueUrl(publicUrl, message.queue))},"body":${message.bodyJson}}`;
 }

@@ -260,7 +260,9 @@ export class Connection {
 
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
     deliveredBy[path].inc(this.socket.receivers);
-    this.enqueue({ frame: frameOf(message, this.options.publicUrl), collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
+    // Only a live message is shared by several sockets; one read from the store is this socket's own.
+    const frame = path === 'live' ? frameOf(message, this.options.publicUrl) : toFrame(message, this.options.publicUrl);
+    this.enqueue({ frame, collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
   }
 
   sendControl(frame: Record<string, unknown>): void {

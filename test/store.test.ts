@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toEnvelope, toFrame } from '../core/message.js';
 import { PgDb, type Db } from '../core/store/db.js';
 import { SqlDevices } from '../core/store/sql-devices.js';
 import { SqlOutbox } from '../core/store/sql-outbox.js';
@@ -79,6 +80,9 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.ok(stored.every(Boolean), 'append');
       const reads = await store.readMany(created.map(({ user }) => ({ userId: user.id, limit: 10, collapse: true, since: { seq: 0 } })));
       t.same(reads.map((read) => read.messages.map((m) => [m.body, m.replaceId])), awkward.map((text) => [[{ title: text, nested: { text, list: [text, null] } }, text]]), 'read back exactly');
+      // A store that answers bodies as JSON text has them spliced into frames: the same bytes as serialising the body.
+      const frames = reads.flatMap((read) => read.messages).map((m) => [toFrame(m, 'http://h"ost'), JSON.stringify({ type: m.kind, ...toEnvelope(m, 'http://h"ost') })]);
+      t.same(frames.map(([frame]) => frame), frames.map(([, serialised]) => serialised), 'frames of what was read');
       const lasts = await store.lastSeqs(created.map(({ user }) => user.id));
       t.same(created.map(({ user }) => lasts.get(user.id)), awkward.map(() => 1), 'lastSeqs');
       t.same((await store.range(created[0].user.id, 0, 1, 10)).map((m) => m.body.title), [awkward[0]], 'range');

@@ -7,7 +7,8 @@ import type { DeviceStore } from '../devices.js';
 import type { MoxieStore } from '../moxie.js';
 import type { PushOutbox } from '../outbox.js';
 import type { NewMessage, ReadRequest, ReadResult, Store } from '../store.js';
-import { expandInHalves, settingIn, storedFrom } from './shared.js';
+import { StoredJsonMessage } from '../../message.js';
+import { expandInHalves, revivedRead, settingIn, storedFrom } from './shared.js';
 import type { Answer, Call, Stores, Target } from './worker.js';
 
 export interface EmbeddedStores {
@@ -92,9 +93,9 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     deleteQueue: store.deleteQueue,
     setReadMarker: store.setReadMarker,
     append: (batch: readonly NewMessage[]) => timed('append', async () => storedFrom(batch, await store.appendKeys(batch))),
-    read: (request: ReadRequest) => timed('read', () => store.read(request)),
-    readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', () => store.readMany(requests)),
-    range: (...args) => timed('range', () => store.range(...args)),
+    read: (request: ReadRequest) => timed('read', async () => revivedRead(await store.read(request))),
+    readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', async () => (await store.readMany(requests)).map(revivedRead)),
+    range: (...args) => timed('range', async () => (await store.range(...args)).map(StoredJsonMessage.revive)),
     hasMessage: store.hasMessage,
     lastSeqs: (userIds) => timed('last_seqs', () => store.lastSeqs(userIds)),
     prune: store.prune,

@@ -112,6 +112,8 @@ const migrations: readonly string[] = [
      at           TEXT NOT NULL,
      PRIMARY KEY (notification, id)
    );`,
+  // Collapsing a read asks, of each row with a replace_id, whether its group has a newer one.
+  `CREATE INDEX messages_replacing ON messages (user_id, queue_id, kind, replace_id, seq) WHERE replace_id IS NOT NULL;`,
 ];
 
 /** Brings the schema up to date; a database from a newer Pushwire is refused, not damaged. */

@@ -3,9 +3,9 @@
  * caller's thread (presence, a value to create), and the answer an append is rebuilt from.
  * Nothing here loads SQLite, so the main thread can import it.
  */
-import type { StoredMessage } from '../../message.js';
+import { StoredJsonMessage, type StoredMessage } from '../../message.js';
 import type { Reach } from '../outbox.js';
-import type { NewMessage } from '../store.js';
+import type { NewMessage, ReadResult } from '../store.js';
 
 /** The stored messages of a batch, from what `appendKeys` answered for it. */
 export function storedFrom(batch: readonly NewMessage[], keys: readonly ([number, number] | null)[]): (StoredMessage | null)[] {
@@ -13,6 +13,11 @@ export function storedFrom(batch: readonly NewMessage[], keys: readonly ([number
     userId: batch[index].userId, seq: key[0], queue: batch[index].queue, micros: key[1],
     kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body,
   });
+}
+
+/** A read's answer as it crossed from the database's thread: its messages are rebuilt (a copy keeps their fields, not their class). */
+export function revivedRead(result: ReadResult): ReadResult {
+  return { ...result, messages: result.messages.map((message) => StoredJsonMessage.revive(message as StoredJsonMessage)) };
 }
 
 /** A push check that is due: `ts` is null when its message is gone already (the job records that it expired). */
