@@ -36,3 +36,13 @@ export function cpuSeconds(pids: number[]): number {
   }
   return ticks / TICKS_PER_SECOND;
 }
+
+/**
+ * TCP segments sent on this host so far (/proc/net/snmp, OutSegs). On loopback every write of
+ * a server becomes a segment and its client's acknowledgement another, so the count per delivery
+ * says how many messages each write carried, which is what a delivery's kernel cost follows.
+ */
+export function tcpSegmentsSent(): number {
+  const [names, values] = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Tcp:')).map((line) => line.split(' '));
+  return Number(values[names.indexOf('OutSegs')]);
+}

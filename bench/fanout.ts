@@ -12,7 +12,7 @@ import { Http } from '../test/helpers/client.js';
 import { startEmbedded, startMultiprocess, type System } from '../test/helpers/system.js';
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { startBaseline } from './baseline.js';
-import { cpuSeconds, pin, SERVER_CORE } from './cpu.js';
+import { cpuSeconds, pin, SERVER_CORE, tcpSegmentsSent } from './cpu.js';
 
 export interface FanOutArgs {
   runs: number;
@@ -37,6 +37,8 @@ interface Result {
   p50: number;
   p99: number;
   lost: number;
+  /** TCP segments on the host per delivery, both directions: about two per write the server made. */
+  segmentsPerDelivery: number;
 }
 
 /** Opens sockets; each counts deliveries and records publish→deliver latency from the send time posted as `body`. */
@@ -96,15 +98,17 @@ async function publishAll(count: number, target: (i: number) => string): Promise
 
 async function measure(pids: number[], expected: number, counter: { delivered: number }, latencies: number[], publish: () => Promise<number>): Promise<Result> {
   const cpuBefore = cpuSeconds(pids);
+  const segmentsBefore = tcpSegmentsSent();
   const started = performance.now();
   const publishesPerSecond = await publish();
   const deadline = Date.now() + 30_000;
   while (counter.delivered < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   const seconds = (performance.now() - started) / 1000;
   const cpuMicros = ((cpuSeconds(pids) - cpuBefore) * 1e6) / Math.max(1, counter.delivered);
+  const segmentsPerDelivery = (tcpSegmentsSent() - segmentsBefore) / Math.max(1, counter.delivered);
   const sorted = [...latencies].sort((a, b) => a - b);
   const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-  return { deliveriesPerSecond: counter.delivered / seconds, cpuMicros, publishesPerSecond, p50: pct(0.5), p99: pct(0.99), lost: expected - counter.delivered };
+  return { deliveriesPerSecond: counter.delivered / seconds, cpuMicros, publishesPerSecond, p50: pct(0.5), p99: pct(0.99), lost: expected - counter.delivered, segmentsPerDelivery };
 }
 
 /**
@@ -183,7 +187,7 @@ export async function fanOutSection(args: FanOutArgs): Promise<string> {
   const rows: Record<string, Result[]> = {};
   const record = (name: string, result: Result) => {
     (rows[name] ??= []).push(result);
-    process.stderr.write(`${name}: ${Math.round(result.deliveriesPerSecond)} deliveries/s, ${result.cpuMicros.toFixed(2)} µs CPU each, p99 ${result.p99.toFixed(1)} ms, lost ${result.lost}\n`);
+    process.stderr.write(`${name}: ${Math.round(result.deliveriesPerSecond)} deliveries/s, ${result.cpuMicros.toFixed(2)} µs CPU each, ${result.segmentsPerDelivery.toFixed(3)} TCP segments each, p99 ${result.p99.toFixed(1)} ms, lost ${result.lost}\n`);
   };
   const bare = (sockets: number) => `bare uWS, ${sockets} sockets (baseline)`;
   const socketIo = (sockets: number) => `Socket.IO, ${sockets} sockets (baseline)`;
@@ -206,18 +210,18 @@ export async function fanOutSection(args: FanOutArgs): Promise<string> {
   const medianOf = (name: string, field: keyof Result) => (rows[name] ? median(rows[name].map((r) => r[field])) : NaN);
   const ratio = (value: number, base: number) => (Number.isFinite(base) ? (value / base).toFixed(2) : '—');
   const lines = [
-    `Broadcast: one user, every message to all its sockets. ${FANOUT_MESSAGES} messages after as many unmeasured, ${CONCURRENCY} concurrent publishers. CPU: utime + stime of the server's processes per delivery.`,
+    `Broadcast: one user, every message to all its sockets. ${FANOUT_MESSAGES} messages after as many unmeasured, ${CONCURRENCY} concurrent publishers. CPU: utime + stime of the server's processes per delivery. TCP segments: all of the host's per delivery (each server write is one, its acknowledgement another), which shows how many messages a write carried.`,
     ...(bareRuns ? [] : ['', `Bare uWS not run: no uWebSockets.js build loads on Node ${process.version}.`]),
     '',
-    '| system | deliveries/s | × bare uWS | × Socket.IO | server CPU µs/delivery | CPU × bare uWS | publishes/s | p50 ms | p99 ms | lost |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | deliveries/s | × bare uWS | × Socket.IO | server CPU µs/delivery | CPU × bare uWS | TCP segments per delivery | publishes/s | p50 ms | p99 ms | lost |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const sockets of args.clients) {
     for (const [name, results] of Object.entries(rows).filter(([name]) => name.includes(`${sockets} sockets`))) {
       const dps = medianOf(name, 'deliveriesPerSecond');
       const cpu = medianOf(name, 'cpuMicros');
       lines.push(`| ${name} | ${Math.round(dps)} | ${ratio(dps, medianOf(bare(sockets), 'deliveriesPerSecond'))} | ${ratio(dps, medianOf(socketIo(sockets), 'deliveriesPerSecond'))} `
-        + `| ${cpu.toFixed(2)} | ${ratio(cpu, medianOf(bare(sockets), 'cpuMicros'))} | ${Math.round(medianOf(name, 'publishesPerSecond'))} `
+        + `| ${cpu.toFixed(2)} | ${ratio(cpu, medianOf(bare(sockets), 'cpuMicros'))} | ${medianOf(name, 'segmentsPerDelivery').toFixed(3)} | ${Math.round(medianOf(name, 'publishesPerSecond'))} `
         + `| ${medianOf(name, 'p50').toFixed(1)} | ${medianOf(name, 'p99').toFixed(1)} | ${results.reduce((sum, r) => sum + r.lost, 0)} |`);
     }
   }
