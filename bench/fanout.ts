@@ -123,39 +123,57 @@ async function measureWarm(pids: number[], expected: number, counter: { delivere
   return measure(pids, expected, counter, latencies, publish);
 }
 
+/**
+ * Publishes handled before anything is measured, with one client connected, for every server
+ * alike: a broadcast publishes a few hundred messages a second, too few for V8 to optimise a
+ * Node server's publish path within the measured rounds, and a long-running broker's is hot.
+ */
+const JIT_WARM_UP = 2000;
+
+/** `JIT_WARM_UP` publishes to one connected client, which is then closed. */
+async function warmUp(open: (latencies: number[], counter: { delivered: number }) => Promise<() => void>, target: () => string): Promise<void> {
+  const counter = { delivered: 0 };
+  const close = await open([], counter);
+  await publishAll(JIT_WARM_UP, target);
+  const deadline = Date.now() + 60_000;
+  while (counter.delivered < JIT_WARM_UP && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  close();
+}
+
+const closeAll = (sockets: WebSocket[]) => () => sockets.forEach((socket) => socket.terminate());
+
 /** One user with `sockets` sockets; every message goes to all of them. */
 async function fanOut(system: System, sockets: number): Promise<Result> {
   const { token, queue } = await new Http(system.apiUrl).user();
+  await warmUp(async (latencies, counter) => closeAll(await openClients(system.wsUrl, [token], latencies, counter)), () => queue);
   const latencies: number[] = [];
   const counter = { delivered: 0 };
   const opened = await openClients(system.wsUrl, Array(sockets).fill(token), latencies, counter);
   await new Promise((resolve) => setTimeout(resolve, 500));
   const result = await measureWarm(system.pids(), FANOUT_MESSAGES * sockets, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => queue));
-  opened.forEach((socket) => socket.terminate());
+  closeAll(opened)();
   return result;
 }
 
 async function bareFanOut(count: number): Promise<Result> {
   const bare = await startBaseline('uws');
   pin(bare.pid, SERVER_CORE);
+  const wsUrl = `ws://127.0.0.1:${bare.port}/`;
+  await warmUp(async (latencies, counter) => closeAll(await openClients(wsUrl, [null], latencies, counter)), () => `${bare.url}/publish`);
   const latencies: number[] = [];
   const counter = { delivered: 0 };
-  const sockets = await openClients(`ws://127.0.0.1:${bare.port}/`, Array(count).fill(null), latencies, counter);
+  const sockets = await openClients(wsUrl, Array(count).fill(null), latencies, counter);
   const result = await measureWarm([bare.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${bare.url}/publish`));
-  sockets.forEach((socket) => socket.terminate());
+  closeAll(sockets)();
   bare.close();
   return result;
 }
 
 /** Socket.IO clients (websocket transport) of the Socket.IO baseline, reading the same frames. */
-async function socketIoFanOut(count: number): Promise<Result> {
-  const server = await startBaseline('socketio');
-  pin(server.pid, SERVER_CORE);
-  const latencies: number[] = [];
-  const counter = { delivered: 0 };
+async function openSocketIoClients(url: string, count: number, latencies: number[], counter: { delivered: number }): Promise<() => void> {
   const sockets: Socket[] = [];
   for (let i = 0; i < count; i++) {
-    const socket = connectSocketIo(server.url, { transports: ['websocket'], forceNew: true });
+    const socket = connectSocketIo(url, { transports: ['websocket'], forceNew: true });
     socket.on('message', (text: string) => {
       const sentAt = SENT_AT.exec(text);
       if (!sentAt) return;
@@ -165,9 +183,19 @@ async function socketIoFanOut(count: number): Promise<Result> {
     sockets.push(socket);
   }
   await Promise.all(sockets.map((socket) => (socket.connected ? null : new Promise((resolve) => socket.once('connect', () => resolve(null))))));
+  return () => sockets.forEach((socket) => socket.disconnect());
+}
+
+async function socketIoFanOut(count: number): Promise<Result> {
+  const server = await startBaseline('socketio');
+  pin(server.pid, SERVER_CORE);
+  await warmUp((latencies, counter) => openSocketIoClients(server.url, 1, latencies, counter), () => `${server.url}/publish`);
+  const latencies: number[] = [];
+  const counter = { delivered: 0 };
+  const close = await openSocketIoClients(server.url, count, latencies, counter);
   await new Promise((resolve) => setTimeout(resolve, 500));
   const result = await measureWarm([server.pid], FANOUT_MESSAGES * count, counter, latencies, () => publishAll(FANOUT_MESSAGES, () => `${server.url}/publish`));
-  sockets.forEach((socket) => socket.disconnect());
+  close();
   server.close();
   return result;
 }
@@ -210,7 +238,7 @@ export async function fanOutSection(args: FanOutArgs): Promise<string> {
   const medianOf = (name: string, field: keyof Result) => (rows[name] ? median(rows[name].map((r) => r[field])) : NaN);
   const ratio = (value: number, base: number) => (Number.isFinite(base) ? (value / base).toFixed(2) : '—');
   const lines = [
-    `Broadcast: one user, every message to all its sockets. ${FANOUT_MESSAGES} messages after as many unmeasured, ${CONCURRENCY} concurrent publishers. CPU: utime + stime of the server's processes per delivery. TCP segments: all of the host's per delivery (each server write is one, its acknowledgement another), which shows how many messages a write carried.`,
+    `Broadcast: one user, every message to all its sockets. ${FANOUT_MESSAGES} messages after as many unmeasured (and, before the sockets connect, ${JIT_WARM_UP} publishes to one client: V8's warm-up), ${CONCURRENCY} concurrent publishers. CPU: utime + stime of the server's processes per delivery. TCP segments: all of the host's per delivery (each server write is one, its acknowledgement another), which shows how many messages a write carried.`,
     ...(bareRuns ? [] : ['', `Bare uWS not run: no uWebSockets.js build loads on Node ${process.version}.`]),
     '',
     '| system | deliveries/s | × bare uWS | × Socket.IO | server CPU µs/delivery | CPU × bare uWS | TCP segments per delivery | publishes/s | p50 ms | p99 ms | lost |',
