@@ -127,8 +127,9 @@ async function measureWarm(pids: number[], expected: number, counter: { delivere
  * Publishes handled before anything is measured, with one client connected, for every server
  * alike: a broadcast publishes a few hundred messages a second, too few for V8 to optimise a
  * Node server's publish path within the measured rounds, and a long-running broker's is hot.
+ * circus.ini spreads them over its api processes, which each need a couple of thousand.
  */
-const JIT_WARM_UP = 2000;
+const JIT_WARM_UP = 5000;
 
 /** `JIT_WARM_UP` publishes to one connected client, which is then closed. */
 async function warmUp(open: (latencies: number[], counter: { delivered: number }) => Promise<() => void>, target: () => string): Promise<void> {

@@ -87,6 +87,8 @@ export class Connection {
   private filling = false;
   private pending: Outgoing[] = [];
   private verifyTimer: NodeJS.Timeout | null = null;
+  /** Set while live messages wait, out of order, for the ones the bus has not brought yet. */
+  private gapTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly userId: number, private readonly socket: Socket, private readonly history: History, private readonly options: DeliveryOptions) {}
 
@@ -200,11 +202,48 @@ export class Connection {
     if (message.seq === this.lastSeq + 1) {
       this.sendMessage(message, 'live');
       this.lastSeq = message.seq;
+      if (this.held.length > 0) this.sendHeldInSequence();
       return;
     }
     this.held.push(message);
+    this.awaitGap();
+  }
+
+  /**
+   * A later message came first. Publishes of one user from two api processes cross on the bus,
+   * and the missing ones then arrive a moment later: wait `verifyGraceMs` for them rather than
+   * read the store at once (for a hot user's sockets out of their group, a read per socket per
+   * crossing). What is still missing then is read from the store.
+   */
+  private awaitGap(): void {
+    if (this.options.verifyGraceMs === 0 || this.held.length >= this.options.maxPending) return this.repairGap();
+    this.gapTimer ??= setTimeout(() => this.repairGap(), this.options.verifyGraceMs);
+  }
+
+  private repairGap(): void {
+    this.clearGapTimer();
+    if (this.held.length === 0 || this.filling || this.phase !== 'live' || this.closed) return;
     metrics.gapRepairs.inc();
-    void this.repair(message.seq - 1);
+    void this.repair(Math.min(...this.held.map((message) => message.seq)) - 1);
+  }
+
+  /** Sends the held messages that are now next in sequence; the rest keep waiting for the gap. */
+  private sendHeldInSequence(): void {
+    this.held.sort((a, b) => a.seq - b.seq);
+    let taken = 0;
+    while (taken < this.held.length && this.held[taken].seq <= this.lastSeq + 1) {
+      const message = this.held[taken++];
+      if (message.seq <= this.lastSeq) continue;
+      this.sendMessage(message, 'live');
+      this.lastSeq = message.seq;
+    }
+    this.held.splice(0, taken);
+    if (this.held.length === 0) this.clearGapTimer();
+  }
+
+  private clearGapTimer(): void {
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = null;
   }
 
   /**
@@ -310,6 +349,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    this.clearGapTimer();
     this.socket.close(code, reason);
   }
 }

@@ -85,6 +85,36 @@ t.test('a gap on the bus is repaired from the store, in batches, before later me
   t.equal(connection.lastSeq, 7);
 });
 
+t.test('messages that cross on the bus wait for each other a moment: no store read', async (t) => {
+  const history = new FakeHistory();
+  const socket = new FakeSocket();
+  const connection = new Connection(1, socket, history, { ...options, verifyGraceMs: 60_000 });
+  await connection.start(0, undefined, 10);
+  const [first, second, third] = [history.add(1), history.add(2), history.add(3)];
+  connection.offer(third);
+  connection.offer(second);
+  t.same(socket.titles(), [], 'nothing out of order');
+  connection.offer(first);
+  t.same(socket.titles(), ['m1', 'm2', 'm3'], 'all three once the first came');
+  t.equal(history.reads, 0);
+  t.ok(connection.inSync, 'nothing left waiting');
+  connection.close(1000, 'done');
+});
+
+t.test('a gap the bus does not fill within the grace is read from the store', async (t) => {
+  const history = new FakeHistory();
+  const socket = new FakeSocket();
+  const connection = new Connection(1, socket, history, { ...options, verifyGraceMs: 20 });
+  await connection.start(0, undefined, 10);
+  connection.offer(history.add(1));
+  history.add(2); // committed, but the bus dropped it
+  connection.offer(history.add(3));
+  t.same(socket.titles(), ['m1'], 'the later one waits');
+  await eventually(() => socket.titles().length === 3);
+  t.same(socket.titles(), ['m1', 'm2', 'm3']);
+  t.equal(history.reads, 1);
+});
+
 t.test('catch-up: live messages arriving during the store read are sent after it, once', async (t) => {
   const history = new FakeHistory();
   for (const seq of [1, 2, 3]) history.add(seq);
