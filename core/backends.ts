@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
 import { ConfigError, type Config } from './config.js';
@@ -49,6 +51,11 @@ export async function openBackends(config: Config, log: Logger, allRolesHere = f
   if (databaseUrl && redisUrl) {
     const { openServerBackends } = await import('./server-backends.js');
     return { ...(await openServerBackends({ ...config, databaseUrl, redisUrl }, log)), bus };
+  }
+  // Until 2026-12-03 the embedded store was PGlite, whose directory holds PG_VERSION. This version
+  // cannot read it: say so at every start, or its messages would look lost.
+  if (existsSync(join(config.dataDir, 'PG_VERSION'))) {
+    log.warn({ dataDir: config.dataDir }, 'DATA_DIR also holds the PGlite database of an earlier Pushwire, which this version does not read: its messages are not served. Move it out of DATA_DIR to silence this.');
   }
   const stores = await openSqliteStores(config.dataDir);
   return { ...stores, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), bus, close: () => stores.store.close() };
