@@ -70,22 +70,21 @@ export function queueUrl(publicUrl: string, queue: string): string {
   return `${publicUrl}/queue/${queue}/`;
 }
 
+/** The envelope's fields before its body: what a frame serialises itself and splices the body after. */
+function envelopeHead(message: StoredMessage, publicUrl: string): Omit<Envelope, 'body'> {
+  return { key: encodeKey(message.userId, message.seq), timestamp: formatTimestamp(message.micros), queue: queueUrl(publicUrl, message.queue) };
+}
+
 export function toEnvelope(message: StoredMessage, publicUrl: string): Envelope {
-  return {
-    key: encodeKey(message.userId, message.seq),
-    timestamp: formatTimestamp(message.micros),
-    queue: queueUrl(publicUrl, message.queue),
-    body: message.body,
-  };
+  return { ...envelopeHead(message, publicUrl), body: message.body };
 }
 
 /**
- * The websocket frame of a stored message: the envelope plus its type. A body kept as JSON text
- * is spliced in as is: it is JSON.stringify's own output, so the frame is byte for byte the one
- * serialising the parsed body would make.
+ * The websocket frame of a stored message: the envelope plus its type. The body goes last, as
+ * JSON text: the store's own when it kept one (JSON.stringify's output, so the frame is byte for
+ * byte what serialising the parsed body makes), else serialised here.
  */
 export function toFrame(message: StoredMessage, publicUrl: string): string {
-  if (message.bodyJson === undefined) return JSON.stringify({ type: message.kind, ...toEnvelope(message, publicUrl) });
-  return `{"type":"${message.kind}","key":"${encodeKey(message.userId, message.seq)}","timestamp":"${formatTimestamp(message.micros)}",`
-    + `"queue":${JSON.stringify(queueUrl(publicUrl, message.queue))},"body":${message.bodyJson}}`;
+  const head = JSON.stringify({ type: message.kind, ...envelopeHead(message, publicUrl) });
+  return `${head.slice(0, -1)},"body":${message.bodyJson ?? JSON.stringify(message.body)}}`;
 }
