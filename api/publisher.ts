@@ -17,24 +17,35 @@ function refusedData(error: unknown): boolean {
   return typeof code === 'string' && /^2[23]/.test(code);
 }
 
+type Outcome = StoredMessage | PushwireError;
+
 /**
  * Group commit without a timer: a publish commits at once while no transaction is running;
- * otherwise it waits for one to finish (and for the turn that delivers it) and then shares a
- * transaction (up to `max` messages) with everything that arrived meanwhile. Light load gets one
- * quick transaction per publish; heavy load gets batches as large as the store's latency makes
- * them, so many publishers to one user do not serialise one commit at a time on the user's row.
- * A batch costs the database less per message the larger it is, so a second transaction (up to
- * `commitsInFlight`) starts beside a running one only once `parallelFrom` publishes wait: then
- * waiting buys no amortisation, and the database's other cores can take it. A user with a
- * transaction in flight waits for it rather than queueing a second one on its row lock, so a hot
- * user's publishes gather into large batches. Each publish resolves only after its transaction
- * committed, then goes to the bus.
+ * otherwise it waits for one to finish and then shares a transaction (up to `max` messages) with
+ * everything that arrived meanwhile. Light load gets one quick transaction per publish; heavy load
+ * gets batches as large as the store's latency makes them, so many publishers to one user do not
+ * serialise one commit at a time on the user's row. A batch costs the database less per message
+ * the larger it is, so a second transaction (up to `commitsInFlight`) starts beside a running one
+ * only once `parallelFrom` publishes wait: then waiting buys no amortisation, and the database's
+ * other cores can take it.
+ *
+ * When a transaction returns, the next one starts before its batch is delivered, so the database
+ * stores the next batch while this process writes the last one to sockets and publishers (the two
+ * overlap instead of taking turns). A user stays busy from its transaction until the event-loop
+ * turn after its batch was delivered: its later publishes wait for that turn rather than queueing a
+ * second transaction on its row lock, so a hot user's publishes gather into large batches, and
+ * each of its commits carries a whole turn's publishes, as each of uWS's own turns does (half as
+ * many writes per delivery in a broadcast). Each publish resolves only after its transaction
+ * committed, then goes to the bus, in each user's order.
  */
 export class Publisher {
   private batch: Pending[] = [];
   private scheduled: NodeJS.Immediate | null = null;
+  /** Transactions running in the database. */
+  private transactions = 0;
+  /** Batches from their transaction's start until their users are free again. */
   private inFlight = new Set<Promise<void>>();
-  /** Users with a transaction in flight. */
+  /** Users with a batch in flight. */
   private readonly busyUsers = new Set<number>();
   /** Queues that received messages since the last retention sweep. */
   readonly touchedQueues = new Set<number>();
@@ -64,8 +75,8 @@ export class Publisher {
 
   /** The first transaction starts at once; others only for a batch that is already large. */
   private mayStart(): boolean {
-    if (this.inFlight.size === 0) return true;
-    return this.inFlight.size < this.options.commitsInFlight && this.batch.length >= this.options.parallelFrom;
+    if (this.transactions === 0) return true;
+    return this.transactions < this.options.commitsInFlight && this.batch.length >= this.options.parallelFrom;
   }
 
   private flush(): void {
@@ -79,35 +90,44 @@ export class Publisher {
     if (batch.length === 0) return;
     const users = new Set(batch.map((pending) => pending.message.userId));
     users.forEach((user) => this.busyUsers.add(user));
-    const done = this.commit(batch).finally(() => {
-      users.forEach((user) => this.busyUsers.delete(user));
-      this.inFlight.delete(done);
-      // What waits commits one turn of the event loop later, not in this one: this turn delivers
-      // the batch just committed (a write to every socket of its users), and what arrives
-      // meanwhile then shares the next commit, so each commit, like each of uWS's own turns,
-      // carries one turn's publishes (half as many writes per delivery in a broadcast).
-      setImmediate(() => this.schedule());
-    });
+    this.transactions += 1;
+    const done = this.commit(batch)
+      .then((outcomes) => {
+        this.transactions -= 1;
+        if (this.mayStart()) this.flush();
+        this.settle(batch, outcomes);
+        return new Promise<void>((resolve) => setImmediate(resolve));
+      })
+      .finally(() => {
+        users.forEach((user) => this.busyUsers.delete(user));
+        this.inFlight.delete(done);
+        this.schedule();
+      });
     this.inFlight.add(done);
     this.schedule();
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  /** Stores a batch; never throws: each publish gets its stored message or its error. */
+  private async commit(batch: Pending[]): Promise<Outcome[]> {
     let stored: (StoredMessage | null)[];
     try {
       stored = await this.store.append(batch.map((pending) => pending.message));
     } catch (error) {
       if (refusedData(error)) return this.isolate(batch, error);
       this.log.error({ err: error }, 'storing a batch failed');
-      for (const pending of batch) pending.reject(new PushwireError('unavailable', 'The message could not be stored; nothing was published. Retry.'));
-      return;
+      return batch.map(() => new PushwireError('unavailable', 'The message could not be stored; nothing was published. Retry.'));
     }
-    stored.forEach((message, index) => {
-      if (!message) return batch[index].reject(new PushwireError('queue_not_found'));
+    return stored.map((message) => message ?? new PushwireError('queue_not_found'));
+  }
+
+  /** Publishes what was stored, in batch order, and answers every publish of the batch. */
+  private settle(batch: Pending[], outcomes: Outcome[]): void {
+    outcomes.forEach((outcome, index) => {
+      if (outcome instanceof PushwireError) return batch[index].reject(outcome);
       this.touchedQueues.add(batch[index].message.queueId);
-      metrics.published.inc({ kind: message.kind });
-      this.bus.publishMessage(message);
-      batch[index].resolve(message);
+      metrics.published.inc({ kind: outcome.kind });
+      this.bus.publishMessage(outcome);
+      batch[index].resolve(outcome);
     });
   }
 
@@ -117,22 +137,20 @@ export class Publisher {
    * publish never fails the publishes that shared its transaction. The edge validates what the
    * store refuses; this is the backstop for whatever it missed.
    */
-  private async isolate(batch: Pending[], error: unknown): Promise<void> {
+  private async isolate(batch: Pending[], error: unknown): Promise<Outcome[]> {
     if (batch.length === 1) {
       this.log.warn({ err: error }, 'the store refused a message');
-      batch[0].reject(new PushwireError('invalid_field', `The store refused this message: ${(error as Error).message}`));
-      return;
+      return [new PushwireError('invalid_field', `The store refused this message: ${(error as Error).message}`)];
     }
     const half = Math.ceil(batch.length / 2);
-    await this.commit(batch.slice(0, half));
-    await this.commit(batch.slice(half));
+    return [...await this.commit(batch.slice(0, half)), ...await this.commit(batch.slice(half))];
   }
 
-  /** Commits what is waiting and waits for every transaction in flight (graceful stop). */
+  /** Commits what is waiting and waits for every batch in flight (graceful stop). */
   async drain(): Promise<void> {
     while (this.batch.length > 0 || this.inFlight.size > 0) {
       this.flush();
-      await Promise.race(this.inFlight);
+      if (this.inFlight.size > 0) await Promise.race(this.inFlight);
     }
   }
 }
