@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import hdr from 'hdr-histogram-js';
 import { publishBatch } from '../sdk/publish.js';
 import { LoadClient, sourceAddress } from './clients.js';
+import { keepAliveFetch } from './http.js';
 import { percentiles, type LoadResult } from './report.js';
 import { scrapeServer } from './server.js';
 
@@ -30,7 +31,7 @@ const bars = (enabled: boolean) => (label: string, total: number) => {
 };
 
 async function post<T>(url: string, body?: unknown): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await keepAliveFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -110,7 +111,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         await post(tokens[targets(first)].queue, message(first));
         expected += socketsOf[targets(first)];
       } else {
-        const results = await publishBatch(api, indices.map((i) => ({ queue: tokens[targets(i)].queue, message: message(i) })), { batchSize: batch });
+        const results = await publishBatch(api, indices.map((i) => ({ queue: tokens[targets(i)].queue, message: message(i) })), { batchSize: batch, fetcher: keepAliveFetch });
         results.forEach((result, k) => {
           if ('error' in result) failures++;
           else expected += socketsOf[targets(indices[k])];
