@@ -15,6 +15,8 @@ export interface DurableResult {
   cpuMicros: number;
   /** PostgreSQL backends' and Redis's CPU per message, µs. */
   databaseCpuMicros: number;
+  /** The load generator's own CPU per message (its publishers and clients), µs: what the machine's other core spends. */
+  generatorCpuMicros: number;
   p50: number;
   p99: number;
   published: number;
@@ -83,18 +85,22 @@ async function connectAll(target: Target, count: number, receipts: Receipts, sin
 }
 
 /**
- * CPU seconds spent from now until `stop()`: the server's processes, and apart the databases'
- * (read again at the end, so a connection opened meanwhile counts from its start; one closed
- * meanwhile is missed).
+ * CPU seconds spent from now until `stop()`: the server's processes, apart the databases' (read
+ * again at the end, so a connection opened meanwhile counts from its start; one closed meanwhile
+ * is missed), and this load generator's own.
  */
-async function meter(target: Target): Promise<{ stop(): Promise<{ server: number; database: number }> }> {
+async function meter(target: Target): Promise<{ stop(): Promise<{ server: number; database: number; generator: number }> }> {
   const read = (pids: number[]) => new Map(pids.map((pid) => [pid, cpuSeconds([pid])]));
   const server = read(target.pids());
   const database = read(await target.databasePids());
+  const generator = process.cpuUsage();
   const spent = (before: Map<number, number>, after: Map<number, number>) =>
     [...after].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
   return {
-    stop: async () => ({ server: spent(server, read(target.pids())), database: spent(database, read(await target.databasePids())) }),
+    stop: async () => {
+      const { user, system } = process.cpuUsage(generator);
+      return { server: spent(server, read(target.pids())), database: spent(database, read(await target.databasePids())), generator: (user + system) / 1e6 };
+    },
   };
 }
 
@@ -158,6 +164,7 @@ export async function perClient(target: Target, options: DurableOptions): Promis
     publishesPerSecond: acked.size / ((publishedAt - started) / 1000),
     cpuMicros: (spent.server * 1e6) / delivered,
     databaseCpuMicros: (spent.database * 1e6) / delivered,
+    generatorCpuMicros: (spent.generator * 1e6) / delivered,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     published: acked.size,
