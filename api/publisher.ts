@@ -150,7 +150,7 @@ export class Publisher {
   async drain(): Promise<void> {
     while (this.batch.length > 0 || this.inFlight.size > 0) {
       this.flush();
-      if (this.inFlight.size > 0) await Promise.race(this.inFlight);
+      await Promise.race(this.inFlight);
     }
   }
 }

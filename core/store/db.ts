@@ -31,8 +31,8 @@ export class PgDb implements Db {
     this.connections = max;
     this.pool = new pg.Pool({ connectionString: url, max });
     this.pool.on('error', onIdleError);
-    // Every prepared statement here looks rows up by arrays of ids through indexes, a plan that
-    // holds for any values. PostgreSQL's default replans a statement per execution whenever that
+    // Every prepared statement here looks rows up by arrays of ids, a plan that holds for any
+    // values (through indexes, or for a table of a few pages by reading it). PostgreSQL's default replans a statement per execution whenever that
     // looks cheaper than its generic plan, and the append's planning (six CTEs) then cost the
     // database more than executing it: 39% of its CPU for one-message batches (perf). Queued
     // before the connection's first statement (a client runs its statements in order).
