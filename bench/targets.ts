@@ -5,13 +5,12 @@
  * one websocket client per destination, and publishes that resolve once the server acknowledged
  * (for the durable ones: stored).
  */
-import http from 'node:http';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import WebSocket from 'ws';
 import type { System } from '../test/helpers/system.js';
 import { startBaseline } from './baseline.js';
 import { natsClients, startJetStream } from './jetstream.js';
+import { HttpPoster, openWire } from './wire.js';
 
 export interface Target {
   readonly name: string;
@@ -34,23 +33,11 @@ export interface Target {
 }
 
 /**
- * POSTs with node:http over kept-alive connections: the load generator shares a core with
- * 1,000 websocket clients, and fetch costs several times more per request (it also sends the
- * body in a write of its own, which uWS then waits for).
+ * The generator's own lean HTTP and websocket clients (wire.ts): with node:http and `ws` it spent
+ * more of its core per message than bare uWS's server does, so every system measured it.
  */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-function post(url: string, body: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { text += chunk; });
-      response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(`POST ${url}: ${response.statusCode} ${text}`))));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const poster = new HttpPoster();
+const post = (url: string, body: string) => poster.post(url, body);
 
 /** Bounded parallelism for set-up requests. */
 async function inParallel(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
@@ -62,19 +49,14 @@ async function inParallel(count: number, concurrency: number, work: (index: numb
 
 function openSocket(url: string, onFrame: (text: string) => void, first?: string, readyWhen?: (text: string) => boolean): Promise<{ close(): void }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    const handle = { close: () => socket.terminate() };
-    socket.on('message', (data) => {
-      const text = data.toString();
-      if (readyWhen?.(text)) return resolve(handle);
-      onFrame(text);
+    const socket = openWire(url, {
+      onOpen: (wire) => {
+        if (first) wire.send(first);
+        if (!readyWhen) resolve(wire);
+      },
+      onText: (text) => (readyWhen?.(text) ? resolve(socket) : onFrame(text)),
+      onEnd: (reason) => reject(new Error(`${url}: ${reason}`)),
     });
-    socket.on('open', () => {
-      if (first) socket.send(first);
-      if (!readyWhen) resolve(handle);
-    });
-    socket.on('error', reject);
-    socket.on('close', (code) => reject(new Error(`${url}: closed with ${code} before it was ready`)));
   });
 }
 
