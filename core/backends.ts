@@ -31,22 +31,36 @@ export interface Backends {
  * broker path in one process), else ZeroMQ through the broker. A memory bus in a daemon of its
  * own would reach nobody: refused.
  */
-async function openBus(config: Config, log: Logger, allRolesHere: boolean): Promise<Bus> {
+async function openBus(config: Config, log: Logger, role: string, allRolesHere: boolean): Promise<Bus> {
   if (config.bus === 'memory' && !allRolesHere) throw new ConfigError(['PUSHWIRE_BUS=memory works only when every role runs in one process (`npm start`)']);
   if (config.bus === 'memory' || (config.bus === 'auto' && allRolesHere)) return new MemoryBus(log.child({ role: 'bus' }));
-  const { busEndpoints, ZeroMqBus } = await import('./bus/zeromq.js');
-  return new ZeroMqBus(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log);
+  const [{ busEndpoints, ZeroMqBus }, curve] = await Promise.all([import('./bus/zeromq.js'), import('./bus/curve.js')]);
+  const endpoints = busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort);
+  if (config.busSecurity === 'plain') {
+    log.warn({ broker: config.brokerHost }, 'PUSHWIRE_BUS_SECURITY=plain: the bus is not authenticated or encrypted; any local process can read and forge its messages');
+    return new ZeroMqBus(endpoints, () => null, log);
+  }
+  if (allRolesHere) {
+    const keys = curve.oneProcessKeys();
+    return new ZeroMqBus(endpoints, () => keys.client, log, keys.broker);
+  }
+  const busRole = curve.BUS_ROLES.find((name) => name === role);
+  return new ZeroMqBus(endpoints, () => {
+    if (!busRole) throw new Error(`the ${role} daemon has no bus keys`);
+    return curve.readClientKeys(config.busKeysDir, busRole);
+  }, log);
 }
 
 /**
  * The one place that picks implementations: PostgreSQL + Redis when DATABASE_URL and
  * REDIS_URL are set, else embedded SQLite in DATA_DIR + in-process presence (valid only when
- * every role runs in this process). `allRolesHere`: this process runs every role (`npm start`).
+ * every role runs in this process). `role`: the daemon's name (its bus keys are its role's);
+ * `allRolesHere`: this process runs every role (`npm start`).
  * What is not picked is not even loaded: the clients of ZeroMQ, PostgreSQL and Redis would be
  * ~40 MB of resident memory in an `npm start` that uses none of them.
  */
-export async function openBackends(config: Config, log: Logger, allRolesHere = false): Promise<Backends> {
-  const bus = await openBus(config, log, allRolesHere);
+export async function openBackends(config: Config, log: Logger, role: string, allRolesHere = false): Promise<Backends> {
+  const bus = await openBus(config, log, role, allRolesHere);
   const { databaseUrl, redisUrl } = config;
   if (databaseUrl && redisUrl) {
     const { openServerBackends } = await import('./server-backends.js');

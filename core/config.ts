@@ -44,6 +44,10 @@ export const options = {
   brokerHost: { env: 'PUSHWIRE_BROKER_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Host the broker listens on and the others connect to.' },
   brokerInPort: { env: 'PUSHWIRE_BROKER_IN_PORT', schema: port, default: undefined, doc: 'Broker XSUB port that publishers connect to (profile default).' },
   brokerOutPort: { env: 'PUSHWIRE_BROKER_OUT_PORT', schema: port, default: undefined, doc: 'Broker XPUB port that subscribers connect to (profile default).' },
+  busSecurity: { env: 'PUSHWIRE_BUS_SECURITY', schema: z.enum(['curve', 'plain']), default: 'curve',
+    doc: 'curve: the bus is encrypted and the broker admits only the keys in PUSHWIRE_BUS_KEYS_DIR, each role on its side (api and gateways publish, gateways and the monitor subscribe). plain: no authentication, anyone reaching the broker\'s ports reads and forges messages; refused unless PUSHWIRE_BROKER_HOST is a loopback address, and warned about at start.' },
+  busKeysDir: { env: 'PUSHWIRE_BUS_KEYS_DIR', schema: z.string().min(1), default: 'bus-keys',
+    doc: 'Where the bus\'s CURVE keys are: NAME.key (public) and NAME.secret for the broker, api, gateway and monitor, as `npm run bus-keys` writes them. The broker reads its pair and the roles\' public keys; a role its own pair and broker.key.' },
   publicUrl: { env: 'PUSHWIRE_PUBLIC_URL', schema: optionalUrl(['http://', 'https://']), default: undefined,
     doc: 'Base URL of the API as clients see it; queue URLs are built from it. Default http://HOST:API_PORT.' },
   gatewayAddress: { env: 'PUSHWIRE_GATEWAY_ADDRESS', schema: z.string().optional(), default: undefined,
@@ -215,6 +219,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (apnsToken.some(Boolean) && !apnsToken.every(Boolean)) problems.push('APNS token auth needs PUSHWIRE_APNS_KEY_FILE, PUSHWIRE_APNS_KEY_ID and PUSHWIRE_APNS_TEAM_ID');
   if (Boolean(values.pushletUser) !== Boolean(values.pushletPassword)) problems.push('PUSHWIRE_PUSHLET_USER and PUSHWIRE_PUSHLET_PASSWORD go together');
   if ((values.apnsKeyFile || values.apnsCertFile) && !values.apnsTopic) problems.push('APNS needs PUSHWIRE_APNS_TOPIC (the app\'s bundle id)');
+  if (values.busSecurity === 'plain' && !isLoopback(values.brokerHost)) {
+    problems.push(`PUSHWIRE_BUS_SECURITY=plain needs the broker on a loopback address (PUSHWIRE_BROKER_HOST is ${values.brokerHost}): anyone who reaches its ports could read and forge messages`);
+  }
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     ...values,
@@ -222,6 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     gatewayAddress: values.gatewayAddress ?? `${values.host}:${values.gatewayPort}`,
     embedded: !values.databaseUrl,
   });
+}
+
+/** 127.0.0.0/8, ::1 or localhost: only this machine reaches it. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {

@@ -31,7 +31,7 @@ export async function runDaemon(
   const log = createLogger(name, config.logLevel);
   let backends: Backends | null = null;
   try {
-    backends = needsBackends ? await openBackends(config, log, allRolesHere) : null;
+    backends = needsBackends ? await openBackends(config, log, name, allRolesHere) : null;
     const role = await start(config, backends, log);
     const stop = async (signal: string) => {
       log.info({ signal }, 'stopping');

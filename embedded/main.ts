@@ -1,4 +1,5 @@
 import { startApi } from '../api/server.js';
+import type { ZeroMqBus } from '../core/bus/zeromq.js';
 import { runDaemon, type Role } from '../core/daemon.js';
 import { startGateway } from '../gateway/server.js';
 import { startMonitor } from '../monitor/server.js';
@@ -22,8 +23,9 @@ await runDaemon('pushwire', async (config, backends, log) => {
     // ZeroMQ is loaded only when asked for: the in-memory bus is the default here.
     broker: backends!.bus.kind === 'zeromq'
       ? await start((async () => {
-        const [{ startBroker }, { busEndpoints }] = await Promise.all([import('../broker/proxy.js'), import('../core/bus/zeromq.js')]);
-        return startBroker(busEndpoints(config.brokerHost, config.brokerInPort, config.brokerOutPort), log.child({ role: 'broker' }));
+        const { startBroker } = await import('../broker/proxy.js');
+        const bus = backends!.bus as ZeroMqBus;
+        return startBroker(bus.endpoints, log.child({ role: 'broker' }), bus.brokerKeys);
       })())
       : null,
     monitor: await start(startMonitor(config, backends!, log.child({ role: 'monitor' }))),

@@ -1,6 +1,11 @@
 import t, { type Test } from 'tap';
 import type { Bus, BusEvent } from '../core/bus/bus.js';
 import { MemoryBus } from '../core/bus/memory.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as zmq from 'zeromq';
+import { readBrokerKeys, readClientKeys, writeBusKeys, z85 } from '../core/bus/curve.js';
 import { busEndpoints, ZeroMqBus } from '../core/bus/zeromq.js';
 import { startBroker } from '../broker/proxy.js';
 import { createLogger } from '../core/log.js';
@@ -68,11 +73,79 @@ function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close()
 }
 
 busSuite(t, 'memory bus', async () => ({ bus: new MemoryBus(log), close: async () => {} }));
-busSuite(t, 'ZeroMQ bus through the broker', async () => {
+busSuite(t, 'ZeroMQ bus through the broker, CURVE', async () => {
   const [inPort, outPort] = await freePorts(2);
   const endpoints = busEndpoints('127.0.0.1', inPort, outPort);
-  const broker = await startBroker(endpoints, log);
-  return { bus: new ZeroMqBus(endpoints, log), close: () => broker.close() };
+  const keys = keysDir();
+  const broker = await startBroker(endpoints, log, readBrokerKeys(keys));
+  // The gateway's keys: the one role admitted on both sides (it publishes heartbeats).
+  return { bus: new ZeroMqBus(endpoints, () => readClientKeys(keys, 'gateway'), log), close: () => broker.close() };
+});
+busSuite(t, 'ZeroMQ bus through the broker, plain (loopback only)', async () => {
+  const [inPort, outPort] = await freePorts(2);
+  const endpoints = busEndpoints('127.0.0.1', inPort, outPort);
+  const broker = await startBroker(endpoints, log, null);
+  return { bus: new ZeroMqBus(endpoints, () => null, log), close: () => broker.close() };
+});
+
+function keysDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pushwire-bus-keys-'));
+  writeBusKeys(dir);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('under CURVE, nobody without its role\'s key reads the bus or puts a message on it', async (t) => {
+  const [inPort, outPort] = await freePorts(2);
+  const endpoints = busEndpoints('127.0.0.1', inPort, outPort);
+  const keys = keysDir();
+  const broker = await startBroker(endpoints, log, readBrokerKeys(keys));
+  t.teardown(() => broker.close());
+  const role = (name: 'api' | 'gateway' | 'monitor') => new ZeroMqBus(endpoints, () => readClientKeys(keys, name), log);
+  const strangerKeys = { ...zmq.curveKeyPair(), serverKey: readBrokerKeys(keys).publicKey };
+  const stranger = new ZeroMqBus(endpoints, () => strangerKeys, log);
+  const plain = new ZeroMqBus(endpoints, () => null, log);
+
+  // Who should be heard: the api publishing, a gateway listening.
+  const api = role('api').publisher();
+  const gateway = role('gateway').subscriber();
+  const received: string[] = [];
+  void gateway.run((event) => event.topic === 'user' && received.push(String(event.message.body.title)));
+  gateway.subscribe('u.12.');
+
+  // Eavesdroppers, each subscribed to everything: no keys, unknown keys, and the api's keys (admitted to publish only).
+  const eavesdroppers = [plain.subscriber(), stranger.subscriber(), role('api').subscriber()];
+  const overheard: string[] = [];
+  for (const eavesdropper of eavesdroppers) {
+    void eavesdropper.run((event) => overheard.push(event.topic === 'user' ? String(event.message.body.title) : event.heartbeat.id));
+    eavesdropper.subscribe('');
+  }
+  // Forgers: no keys, unknown keys, and the monitor's keys (admitted to subscribe only).
+  const forgers = [plain.publisher(), stranger.publisher(), role('monitor').publisher()];
+
+  // Forged messages and real ones alternate until 40 real ones arrived (over at least a second),
+  // so every forger had the whole time to connect; the real ones arriving is the sentinel.
+  let seq = 0;
+  await eventually(async () => {
+    seq++;
+    forgers.forEach((forger, index) => {
+      forger.publishMessage(message(12, 1000 + seq * 10 + index));
+      forger.publishHeartbeat({ id: `fake-${index}`, address: 'evil:1', connections: 0, messagesPerSecond: 0, startedAt: 0, p99LatencyMs: null, transport: 'uws', node: '' });
+    });
+    api.publishMessage(message(12, seq));
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    return received.length >= 40;
+  }, 20_000);
+  t.ok(received.every((title) => /^12:\d{1,3}$/.test(title)), `the gateway got only the api's messages (${received.length}), no forged one`);
+  t.same(overheard, [], 'no eavesdropper received anything');
+  t.notOk(eavesdroppers.some((eavesdropper) => eavesdropper.connected), 'no eavesdropper completed a handshake');
+  for (const closing of [...eavesdroppers, ...forgers, api, gateway]) closing.close();
+});
+
+t.test('z85 encodes as RFC 32 says', async (t) => {
+  t.equal(z85(Uint8Array.from([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b])), 'HelloWorld');
+  const pair = zmq.curveKeyPair();
+  t.match(pair.publicKey, /^.{40}$/, 'ZeroMQ\'s keys are 40 characters of Z85');
 });
 
 t.test('the memory bus delivers the stored object itself, and one failing subscriber harms nobody', async (t) => {

@@ -21,8 +21,10 @@ t.test('two api processes cache a queue\'s owner; deleting it through one stops 
     const config = loadConfig({
       PUSHWIRE_PROFILE: 'test', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix,
       PUSHWIRE_API_PORT: String(apiPort), PUSHWIRE_BROKER_IN_PORT: String(brokerInPort), PUSHWIRE_LOG_LEVEL: 'silent',
+      // No broker runs here: the api's bus publisher only needs to exist.
+      PUSHWIRE_BUS_SECURITY: 'plain',
     });
-    const backends = await openBackends(config, log);
+    const backends = await openBackends(config, log, 'api');
     const api = await startApi(config, backends, log);
     t.teardown(async () => {
       await api.close();

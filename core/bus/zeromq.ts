@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import * as zmq from 'zeromq';
 import type { Logger } from '../log.js';
+import { clientOptions, type CurveBroker, type CurveClient } from './curve.js';
 import type { StoredMessage } from '../message.js';
 import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
 
@@ -37,13 +38,26 @@ export function busEndpoints(host: string, inPort: number, outPort: number): Bus
   return { in: `tcp://${host}:${inPort}`, out: `tcp://${host}:${outPort}` };
 }
 
+/** The broker refusing this role's keys (or its lack of them) is an operator's error: said once, not at every retry. */
+function warnOnRefusal(socket: zmq.Socket, endpoint: string, log: Logger): void {
+  let said = false;
+  socket.events.on('handshake:error:auth', ({ error }) => {
+    if (said) return;
+    said = true;
+    log.error({ endpoint, reason: error.message }, 'the broker refuses this process on the bus: check PUSHWIRE_BUS_SECURITY and the bus keys (README, Security)');
+  });
+  socket.events.on('handshake', () => void (said = false));
+}
+
 /** Publishes without ever blocking the caller: ZeroMQ allows one send in flight, so frames wait in order here. */
 export class ZeroMqPublisher implements BusPublisher {
-  private readonly socket = new zmq.Publisher({ sendHighWaterMark: HIGH_WATER_MARK, linger: 0 });
+  private readonly socket: zmq.Publisher;
   private readonly queue: [string, Buffer][] = [];
   private sending = false;
 
-  constructor(endpoint: string, private readonly log: Logger) {
+  constructor(endpoint: string, keys: CurveClient | null, private readonly log: Logger) {
+    this.socket = new zmq.Publisher({ sendHighWaterMark: HIGH_WATER_MARK, linger: 0, ...(keys && clientOptions(keys)) });
+    warnOnRefusal(this.socket, endpoint, log);
     this.socket.connect(endpoint);
   }
 
@@ -77,20 +91,23 @@ export class ZeroMqPublisher implements BusPublisher {
 }
 
 export class ZeroMqSubscriber implements BusSubscriber {
-  private readonly socket = new zmq.Subscriber({ receiveHighWaterMark: HIGH_WATER_MARK, linger: 0 });
+  private readonly socket: zmq.Subscriber;
   private connectedOnce = false;
   private lost = false;
 
-  constructor(endpoint: string, private readonly log: Logger) {
+  constructor(endpoint: string, keys: CurveClient | null, private readonly log: Logger) {
+    this.socket = new zmq.Subscriber({ receiveHighWaterMark: HIGH_WATER_MARK, linger: 0, ...(keys && clientOptions(keys)) });
     this.socket.events.on('disconnect', () => {
       this.lost = true;
       this.onDisconnect();
     });
-    this.socket.events.on('connect', () => {
+    // Connected once the handshake succeeded: under CURVE a TCP connection the broker refuses is not one.
+    this.socket.events.on('handshake', () => {
       if (this.connectedOnce && this.lost) this.onReconnect();
       this.connectedOnce = true;
       this.lost = false;
     });
+    warnOnRefusal(this.socket, endpoint, log);
     this.socket.connect(endpoint);
   }
 
@@ -131,15 +148,32 @@ export class ZeroMqSubscriber implements BusSubscriber {
   }
 }
 
+/**
+ * `readKeys` gives this role's CURVE keys (null: plain TCP), read when a publisher or subscriber
+ * is first made, so a role that never uses the bus (the pusher) needs none. `brokerKeys`: the
+ * keys of a broker this process runs itself (`PUSHWIRE_BUS=zeromq npm start`).
+ */
 export class ZeroMqBus implements Bus {
   readonly kind = 'zeromq';
-  constructor(readonly endpoints: BusEndpoints, private readonly log: Logger) {}
+  private keys: CurveClient | null | undefined;
+
+  constructor(
+    readonly endpoints: BusEndpoints,
+    private readonly readKeys: () => CurveClient | null,
+    private readonly log: Logger,
+    readonly brokerKeys: CurveBroker | null = null,
+  ) {}
+
+  private get clientKeys(): CurveClient | null {
+    if (this.keys === undefined) this.keys = this.readKeys();
+    return this.keys;
+  }
 
   publisher(): BusPublisher {
-    return new ZeroMqPublisher(this.endpoints.in, this.log);
+    return new ZeroMqPublisher(this.endpoints.in, this.clientKeys, this.log);
   }
 
   subscriber(): BusSubscriber {
-    return new ZeroMqSubscriber(this.endpoints.out, this.log);
+    return new ZeroMqSubscriber(this.endpoints.out, this.clientKeys, this.log);
   }
 }

@@ -7,6 +7,7 @@ import ini from 'ini';
 import { eventually } from './client.js';
 import { Daemon } from './process.js';
 import { portSet, type PortSet } from './ports.js';
+import { writeBusKeys } from '../../core/bus/curve.js';
 import { createDatabase, redisPrefix, TEST_REDIS_URL } from './services.js';
 
 /** The repository root (tests run from dist/test). */
@@ -196,7 +197,10 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}, p
   const ports = await portSet();
   const database = await createDatabase();
   const prefix = redisPrefix();
-  const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix, ...extraEnv };
+  // The bus's CURVE keys, made by the code `npm run bus-keys` runs, in a directory of this system's own.
+  const busKeysDir = mkdtempSync(join(tmpdir(), 'pushwire-bus-keys-'));
+  writeBusKeys(busKeysDir, { replace: true });
+  const isolation = { ...TEST_ENV, ...ports, PUSHWIRE_LOG_LEVEL: 'info', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix, PUSHWIRE_BUS_KEYS_DIR: busKeysDir, ...extraEnv };
   const watchers = readCircusIni().map((watcher) => ({ ...watcher, numprocesses: processes[watcher.name] ?? watcher.numprocesses }));
   const daemons = new Map<RoleName, Daemon[]>();
   /** Brings a watcher up to its numprocesses, as circus would, keeping processes still running. */
@@ -259,6 +263,7 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}, p
     },
     stop: async () => {
       for (const watcher of [...watchers].reverse()) await stopRole(watcher.name);
+      rmSync(busKeysDir, { recursive: true, force: true });
       await database.drop();
     },
     output: () => [...daemons.values()].flat().map((daemon) => `--- ${daemon.name}\n${daemon.output.join('')}`).join('\n'),
