@@ -22,6 +22,7 @@ export const errorCatalogue = {
   method_not_allowed: [405, 'Method not allowed on this route.'],
   too_many_queues: [409, 'This token owns the most queues allowed.'],
   too_many_devices: [409, 'This token has the most devices allowed.'],
+  device_taken: [409, 'This device is registered to another user; it must be removed there first (or be declared dead by its push service).'],
   payload_too_large: [413, 'The request body is larger than allowed.'],
   too_many_messages: [413, 'A batch holds more messages than allowed.'],
   unsupported_media_type: [415, 'Send application/json or application/x-www-form-urlencoded.'],

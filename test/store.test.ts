@@ -21,6 +21,8 @@ interface Opened {
   outbox: PushOutbox;
   /** Rows of messages left with this queue id, read from the database directly. */
   messagesInQueue(queueId: number): Promise<number>;
+  /** Marks a device dead, as a provider's answer does, directly in the database. */
+  expireDevice(deviceId: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,12 +31,13 @@ const sqlExtras = (db: Db) => ({
   outbox: new SqlOutbox(db),
   messagesInQueue: async (queueId: number) =>
     (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE queue_id = $1', [queueId]))[0].n,
+  expireDevice: async (deviceId: number) => void (await db.query("UPDATE devices SET expired_at = now(), expired_reason = 'unregistered' WHERE id = $1", [deviceId])),
 });
 
 /** One suite, run against PostgreSQL and embedded SQLite: both stores must behave the same. */
 function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
   t.test(name, async (t) => {
-    const { stores, devices, outbox, messagesInQueue, close } = await open();
+    const { stores, devices, outbox, messagesInQueue, expireDevice, close } = await open();
     const [store] = stores;
     let counter = 0;
     const fresh = async () => {
@@ -156,7 +159,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
 
     await t.test('retention: backlog and expiry prune, and catch-up from before says truncated', async (t) => {
       const { user, site, own } = await fresh();
-      await devices.register(user.id, { app: 'default', platform: 'fcm', token: `device-${name}` });
+      await devices.register(user.id, { app: 'default', platform: 'fcm', token: `device-${name}` }, 100);
       // Nobody expands the checks here: still pending when the messages go.
       await store.append([1, 2, 3, 4, 5].map((i) => message(site, null, 3600, `s${i}`)));
       t.equal(await outbox.depth(), 5, 'a pending push per message of a user with a device');
@@ -179,6 +182,31 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.equal(await outbox.depth(), 2, 'pending pushes of pruned messages went with them');
     });
 
+    await t.test("a device is one user's: another's live token is taken, a dead one is free, and the cap holds under concurrency", async (t) => {
+      const [owner, other] = [await fresh(), await fresh()];
+      const fcm = (token: string) => ({ app: 'default', platform: 'fcm' as const, token });
+      const first = await devices.register(owner.user.id, fcm(`owned-${name}`), 100);
+      if (first.outcome !== 'created') throw new Error(`registered: ${first.outcome}`);
+      t.equal((await devices.register(owner.user.id, fcm(`owned-${name}`), 100)).outcome, 'updated', 'the owner again: updated');
+      t.same(await devices.register(other.user.id, fcm(`owned-${name}`), 100), { outcome: 'taken' }, 'another user: taken');
+      t.same((await devices.list(owner.user.id)).map((device) => device.token), [`owned-${name}`], 'still the owner\'s');
+      t.same(await devices.list(other.user.id), []);
+      await expireDevice(first.device.id);
+      t.equal((await devices.register(other.user.id, fcm(`owned-${name}`), 100)).outcome, 'created', 'a token declared dead is nobody\'s');
+      t.same(await devices.list(owner.user.id), []);
+
+      const capped = await fresh();
+      const outcomes = await Promise.all(Array.from({ length: 12 }, (_, index) => devices.register(capped.user.id, fcm(`cap-${name}-${index}`), 5)));
+      t.same([outcomes.filter((o) => o.outcome === 'created').length, outcomes.filter((o) => o.outcome === 'full').length], [5, 7], '12 at once against a cap of 5');
+      t.equal(await devices.count(capped.user.id), 5);
+      const known = outcomes.find((o) => o.outcome === 'created');
+      t.equal((await devices.register(capped.user.id, fcm(known?.outcome === 'created' ? known.device.token : ''), 5)).outcome, 'updated', 'a known device is updated at the cap');
+
+      const racers = [await fresh(), await fresh()];
+      const raced = await Promise.all(racers.map((racer) => devices.register(racer.user.id, fcm(`race-${name}`), 100)));
+      t.same(raced.map((r) => r.outcome).sort(), ['created', 'taken'], 'two users registering one token at once: one gets it');
+    });
+
     await t.test('hasMessage, queues, markers', async (t) => {
       const { user, site } = await fresh();
       const [stored] = await store.append([message(site)]);
@@ -195,7 +223,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
     await t.test('push checks: an offline user is pushed at once, a connected one after the ack timeout unless acknowledged; reads never', async (t) => {
       const [offline, silent, acking] = [await fresh(), await fresh(), await fresh()];
       for (const [index, { user }] of [offline, silent, acking].entries()) {
-        await devices.register(user.id, { app: 'default', platform: 'fcm', token: `reach-${name}-${index}` });
+        await devices.register(user.id, { app: 'default', platform: 'fcm', token: `reach-${name}-${index}` }, 100);
       }
       const [toOffline, toSilent, toAcking] = await store.append([message(offline.site), message(silent.site), message(acking.site)]);
       const [read] = await store.append([{ ...message(offline.site), kind: 'read' }]);
@@ -247,6 +275,7 @@ storeSuite(t, 'sqlite', async () => {
   return {
     stores: [store], devices, outbox,
     messagesInQueue: async (queueId) => reader.get<{ n: number }>('SELECT count(*) AS n FROM messages WHERE queue_id = ?', queueId)!.n,
+    expireDevice: async (deviceId) => void reader.run("UPDATE devices SET expired_at = ?, expired_reason = 'unregistered' WHERE id = ?", new Date().toISOString(), deviceId),
     close: async () => { reader.close(); await store.close(); rmSync(dir, { recursive: true, force: true }); },
   };
 });

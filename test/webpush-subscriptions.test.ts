@@ -4,7 +4,8 @@ import { startEmbedded } from './helpers/system.js';
 import { withPushSystem } from './servers/all.js';
 
 // The Web Push subscription module at /push, delivering through the local push service.
-const push = withPushSystem(t, startEmbedded);
+// Anonymous subscriptions capped low, so the last test can reach the cap.
+const push = withPushSystem(t, startEmbedded, { PUSHWIRE_MAX_ANONYMOUS_SUBSCRIPTIONS: '3' });
 
 const admin = { authorization: 'Bearer admin-token-for-tests-only' };
 
@@ -55,4 +56,21 @@ t.test('broadcasting needs the admin token and a title', async (t) => {
   const api = new Http(push.system().apiUrl);
   t.match(await api.request('POST', '/push/', { json: { title: 'x' } }), { status: 401, body: { error: 'missing_token' } });
   t.match(await api.request('POST', '/push/', { json: { body: 'no title' }, headers: admin }), { status: 400 });
+});
+
+t.test('anonymous subscriptions are capped; one known already is still renewed at the cap', async (t) => {
+  const api = new Http(push.system().apiUrl);
+  const browsers = [push.servers().webpush.subscribe(), push.servers().webpush.subscribe(), push.servers().webpush.subscribe()];
+  let count = 0;
+  for (const browser of browsers) {
+    const answer = await api.request<{ ok: boolean; count: number; error?: string }>('POST', '/push/subscribe', { json: browser.subscription });
+    if (answer.status === 409) {
+      t.match(answer.body, { error: 'too_many_devices', message: /anonymous subscriptions/ });
+      break;
+    }
+    count = answer.body.count;
+  }
+  t.equal(count, 3, 'the audience filled up to the cap');
+  t.match(await api.request('POST', '/push/subscribe', { json: push.servers().webpush.subscribe().subscription }), { status: 409, body: { error: 'too_many_devices' } });
+  t.same((await api.request('POST', '/push/subscribe', { json: browsers[0].subscription })).body, { ok: true, count: 3 }, 'a known subscription renews');
 });

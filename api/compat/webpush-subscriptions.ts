@@ -12,7 +12,9 @@ import { BroadcastAudience } from './broadcast.js';
  * The Web Push subscription module: `POST /subscribe` with the browser's PushSubscription JSON,
  * de-duplicated by endpoint, answering `{"ok": true, "count": N}` like the seed, but stored.
  * With a user's token (X-Auth-Token) the subscription joins that user's devices (their offline
- * fallback); without, it joins the broadcast audience that `POST /` (admin) reaches.
+ * fallback); without, it joins the broadcast audience that `POST /` (admin) reaches. Both are
+ * capped (PUSHWIRE_MAX_DEVICES_PER_TOKEN, PUSHWIRE_MAX_ANONYMOUS_SUBSCRIPTIONS), and a
+ * subscription that is another user's stays theirs (409 device_taken).
  */
 export async function webPushSubscriptionsApi(app: FastifyInstance, { config, store, devices, applications, publisher }: ApiContext): Promise<void> {
   const audience = new BroadcastAudience(store, applications);
@@ -21,10 +23,16 @@ export async function webPushSubscriptionsApi(app: FastifyInstance, { config, st
 
   app.post('/subscribe', { schema: { body: pushSubscriptionSchema } }, async (request) => {
     const subscription = request.body as PushSubscriptionJson;
+    const anonymous = !request.headers['x-auth-token'];
     const user = await owner(request);
-    await devices.register(user.id, {
+    const registration = await devices.register(user.id, {
       app: DEFAULT_APP, platform: 'webpush', token: subscription.endpoint, keys: subscription.keys, expirationTime: subscription.expirationTime ?? null,
-    });
+    }, anonymous ? config.maxAnonymousSubscriptions : config.maxDevicesPerToken);
+    // An anonymous subscription never displaces a user's, nor a user's another user's.
+    if (registration.outcome === 'taken') throw new PushwireError('device_taken');
+    if (registration.outcome === 'full') {
+      throw new PushwireError('too_many_devices', anonymous ? 'The broadcast audience holds the most anonymous subscriptions allowed.' : undefined);
+    }
     return { ok: true, count: await liveSubscriptions(user.id) };
   });
 

@@ -60,19 +60,20 @@ const view = (device: Device) => ({
 });
 
 export function deviceRoutes(app: FastifyInstance, { config, store, devices, outbox, applications }: ApiContext): void {
-  /** Registers a device of the token's user for offline pushes; the same (app, platform, token) again answers 200. */
+  /**
+   * Registers a device of the token's user for offline pushes; the same (app, platform, token)
+   * again answers 200; another user's device 409 device_taken.
+   */
   app.post('/devices/', { schema: { body: deviceBody } }, async (request, reply) => {
     const user = await requireUser(store, request);
     const body = request.body as DeviceBody;
     const device: NewDevice = body.platform === 'webpush'
       ? { app: body.app ?? DEFAULT_APP, platform: 'webpush', token: body.subscription!.endpoint, keys: body.subscription!.keys, expirationTime: body.subscription!.expirationTime ?? null }
       : { app: body.app ?? DEFAULT_APP, platform: body.platform === 'android' ? 'fcm' : body.platform, token: body.platform === 'apns' ? body.token!.toLowerCase() : body.token! };
-    if ((await devices.count(user.id)) >= config.maxDevicesPerToken) {
-      const known = (await devices.list(user.id)).some((d) => d.app === device.app && d.platform === device.platform && d.token === device.token);
-      if (!known) throw new PushwireError('too_many_devices');
-    }
-    const { device: registered, created } = await devices.register(user.id, device);
-    return reply.status(created ? 201 : 200).send({ device: view(registered) });
+    const registration = await devices.register(user.id, device, config.maxDevicesPerToken);
+    if (registration.outcome === 'taken') throw new PushwireError('device_taken');
+    if (registration.outcome === 'full') throw new PushwireError('too_many_devices');
+    return reply.status(registration.outcome === 'created' ? 201 : 200).send({ device: view(registration.device) });
   });
 
   app.get('/devices/', async (request) => {

@@ -28,13 +28,22 @@ export interface NewDevice {
   expirationTime?: number | null;
 }
 
+export type Registration =
+  | { outcome: 'created' | 'updated'; device: Device }
+  | { outcome: 'taken' }
+  | { outcome: 'full' };
+
 /** A user's registered devices: where offline messages are pushed. */
 export interface DeviceStore {
   /**
-   * Registers a device for this user, de-duplicated by (app, platform, token): registering a
-   * token again (from this user or another) binds it to this user and revives it.
+   * Registers a device for this user, de-duplicated by (app, platform, token). A device belongs to
+   * one user: the user's own token again is `updated` (keys, expiry, revived); another user's live
+   * token is `taken` and stays theirs (nobody redirects a victim's device by knowing its token);
+   * a token a provider declared dead is nobody's and may be registered anew. A new one is
+   * `created`, unless the user holds `maxDevices` already (`full`). Atomic per user: concurrent
+   * registrations never pass the cap.
    */
-  register(userId: number, device: NewDevice): Promise<{ device: Device; created: boolean }>;
+  register(userId: number, device: NewDevice, maxDevices: number): Promise<Registration>;
   list(userId: number): Promise<Device[]>;
   count(userId: number): Promise<number>;
   remove(userId: number, deviceId: number): Promise<boolean>;

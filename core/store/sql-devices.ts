@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { Device, DeviceStore, ExpiredToken, NewDevice, Platform, WebPushKeys } from './devices.js';
+import type { Device, DeviceStore, ExpiredToken, NewDevice, Platform, Registration, WebPushKeys } from './devices.js';
 
 interface DeviceRow {
   id: number; user_id: number; app_id: string; platform: Platform; token: string; keys: WebPushKeys | null;
@@ -18,16 +18,31 @@ export const toDevice = (row: DeviceRow): Device => ({
 export class SqlDevices implements DeviceStore {
   constructor(private readonly db: Db) {}
 
-  async register(userId: number, device: NewDevice): Promise<{ device: Device; created: boolean }> {
-    // xmax = 0 only for a freshly inserted row: tells "created" from "already known".
-    const [row] = await this.db.query<DeviceRow & { created: boolean }>(
-      `INSERT INTO devices (user_id, app_id, platform, token, keys, expiration_time) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (app_id, platform, token) DO UPDATE
-         SET user_id = EXCLUDED.user_id, keys = EXCLUDED.keys, expiration_time = EXCLUDED.expiration_time,
-             expired_at = NULL, expired_reason = NULL
-       RETURNING ${DEVICE_COLUMNS}, (xmax = 0) AS created`,
-      [userId, device.app, device.platform, device.token, device.keys ? JSON.stringify(device.keys) : null, device.expirationTime ?? null]);
-    return { device: toDevice(row), created: row.created };
+  async register(userId: number, device: NewDevice, maxDevices: number): Promise<Registration> {
+    const keys = device.keys ? JSON.stringify(device.keys) : null;
+    return this.db.transaction(async (tx) => {
+      // The user's row lock serialises their registrations, so the count below holds until commit.
+      await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      for (;;) {
+        const [known] = await tx.query<DeviceRow>(
+          `SELECT ${DEVICE_COLUMNS} FROM devices WHERE app_id = $1 AND platform = $2 AND token = $3 FOR UPDATE`, [device.app, device.platform, device.token]);
+        const mine = known?.user_id === userId;
+        if (known && !mine && known.expired_at === null) return { outcome: 'taken' };
+        if (!mine && (await this.count(userId, tx)) >= maxDevices) return { outcome: 'full' };
+        if (known) {
+          const [row] = await tx.query<DeviceRow>(
+            `UPDATE devices SET user_id = $1, keys = $2, expiration_time = $3, expired_at = NULL, expired_reason = NULL WHERE id = $4 RETURNING ${DEVICE_COLUMNS}`,
+            [userId, keys, device.expirationTime ?? null, known.id]);
+          return { outcome: mine ? 'updated' : 'created', device: toDevice(row) };
+        }
+        // Another registration of the same token may commit first: then the loop reads it.
+        const [row] = await tx.query<DeviceRow>(
+          `INSERT INTO devices (user_id, app_id, platform, token, keys, expiration_time) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (app_id, platform, token) DO NOTHING RETURNING ${DEVICE_COLUMNS}`,
+          [userId, device.app, device.platform, device.token, keys, device.expirationTime ?? null]);
+        if (row) return { outcome: 'created', device: toDevice(row) };
+      }
+    });
   }
 
   async list(userId: number): Promise<Device[]> {
@@ -35,8 +50,8 @@ export class SqlDevices implements DeviceStore {
     return rows.map(toDevice);
   }
 
-  async count(userId: number): Promise<number> {
-    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE user_id = $1', [userId]);
+  async count(userId: number, db: Db = this.db): Promise<number> {
+    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE user_id = $1', [userId]);
     return row.n;
   }
 

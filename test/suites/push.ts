@@ -187,6 +187,45 @@ export function pushSuite(t: Test, system: () => System, servers: () => PushServ
     t.equal(received(servers(), user).webpush.length, 1, 'sent once after recovery');
   });
 
+  t.test("nobody takes another user's device, on any route that registers one; every route keeps the cap", async (t) => {
+    const api = http();
+    const [victim, attacker] = [await api.user(), await api.user()];
+    const as = (user: { token: string }) => ({ 'x-auth-token': user.token });
+    const browser = servers().webpush.subscribe();
+    const fcm = `fcm-owned-${unique()}`;
+    t.equal((await api.request('POST', '/devices/', { json: { platform: 'fcm', token: fcm }, headers: as(victim) })).status, 201);
+    t.equal((await api.request('POST', '/devices/', { json: { platform: 'webpush', subscription: browser.subscription }, headers: as(victim) })).status, 201);
+    const attempts: [string, () => Promise<{ status: number; body: { error?: string } }>][] = [
+      ['POST /devices/ with the token', () => api.request('POST', '/devices/', { json: { platform: 'fcm', token: fcm }, headers: as(attacker) })],
+      ['POST /devices/ with the endpoint', () => api.request('POST', '/devices/', { json: { platform: 'webpush', subscription: browser.subscription }, headers: as(attacker) })],
+      ['POST /push/subscribe with a token', () => api.request('POST', '/push/subscribe', { json: browser.subscription, headers: as(attacker) })],
+      ['POST /push/subscribe anonymously, other keys', () => api.request('POST', '/push/subscribe', { json: { ...browser.subscription, keys: servers().webpush.subscribe().subscription.keys } })],
+    ];
+    for (const [name, attempt] of attempts) t.match(await attempt(), { status: 409, body: { error: 'device_taken' } }, name);
+    const listed = await api.request<{ devices: { token: string }[] }>('GET', '/devices/', { headers: as(victim) });
+    t.same(listed.body.devices.map((device) => device.token).sort(), [fcm, browser.subscription.endpoint].sort(), 'both still the victim\'s');
+    t.same((await api.request<{ devices: unknown[] }>('GET', '/devices/', { headers: as(attacker) })).body.devices, []);
+    // The victim's messages still reach the victim's browser, with the victim's keys.
+    const message = await api.publish(victim.queue, { title: 'still mine' });
+    await eventually(() => servers().webpush.requests.some((r) => r.id === browser.id && r.payload.key === message.key));
+    t.pass('pushed to the victim\'s browser');
+
+    // Removed by its owner, it may be registered by someone else.
+    const own = await api.request<{ devices: { id: number; token: string }[] }>('GET', '/devices/', { headers: as(victim) });
+    await api.request('DELETE', `/devices/${own.body.devices.find((device) => device.token === fcm)!.id}/`, { headers: as(victim) });
+    t.equal((await api.request('POST', '/devices/', { json: { platform: 'fcm', token: fcm }, headers: as(attacker) })).status, 201, 'free once its owner removed it');
+
+    // The device cap counts on /push/subscribe too.
+    const full = await api.user();
+    const cap = 100;
+    for (let index = 0; index < cap; index++) {
+      const r = await api.request('POST', '/devices/', { json: { platform: 'fcm', token: `fcm-cap-${unique()}` }, headers: as(full) });
+      if (r.status !== 201) throw new Error(`device ${index}: ${r.status}`);
+    }
+    t.match(await api.request('POST', '/push/subscribe', { json: servers().webpush.subscribe().subscription, headers: as(full) }), { status: 409, body: { error: 'too_many_devices' } });
+    t.match(await api.request('POST', '/devices/', { json: { platform: 'gcm', token: `gcm-${unique()}` }, headers: as(full) }), { status: 409, body: { error: 'too_many_devices' } });
+  });
+
   t.test('device routes: validation, de-duplication, deletion, VAPID key, admin auth', async (t) => {
     const api = http();
     const { token } = await api.user();

@@ -1,4 +1,4 @@
-import type { Device, DeviceStore, ExpiredToken, NewDevice, Platform, WebPushKeys } from '../devices.js';
+import type { Device, DeviceStore, ExpiredToken, NewDevice, Platform, Registration, WebPushKeys } from '../devices.js';
 import { isoNow, type Sqlite } from './db.js';
 
 export interface DeviceRow {
@@ -17,9 +17,14 @@ export const toDevice = (row: DeviceRow): Device => ({
 export class SqliteDevices implements DeviceStore {
   constructor(private readonly sqlite: Sqlite) {}
 
-  async register(userId: number, device: NewDevice): Promise<{ device: Device; created: boolean }> {
+  async register(userId: number, device: NewDevice, maxDevices: number): Promise<Registration> {
+    // One thread writes: the transaction alone makes the count and the insert atomic.
     return this.sqlite.transaction(() => {
-      const known = this.sqlite.get<{ id: number }>('SELECT id FROM devices WHERE app_id = ? AND platform = ? AND token = ?', device.app, device.platform, device.token);
+      const known = this.sqlite.get<{ id: number; user_id: number; expired_at: string | null }>(
+        'SELECT id, user_id, expired_at FROM devices WHERE app_id = ? AND platform = ? AND token = ?', device.app, device.platform, device.token);
+      const mine = known?.user_id === userId;
+      if (known && !mine && known.expired_at === null) return { outcome: 'taken' as const };
+      if (!mine && this.sqlite.get<{ n: number }>('SELECT count(*) AS n FROM devices WHERE user_id = ?', userId)!.n >= maxDevices) return { outcome: 'full' as const };
       const keys = device.keys ? JSON.stringify(device.keys) : null;
       const row = known
         ? this.sqlite.get<DeviceRow>(
@@ -28,7 +33,7 @@ export class SqliteDevices implements DeviceStore {
         : this.sqlite.get<DeviceRow>(
           `INSERT INTO devices (user_id, app_id, platform, token, keys, expiration_time, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${DEVICE_COLUMNS}`,
           userId, device.app, device.platform, device.token, keys, device.expirationTime ?? null, isoNow())!;
-      return { device: toDevice(row), created: !known };
+      return { outcome: mine ? 'updated' as const : 'created' as const, device: toDevice(row) };
     });
   }
 
