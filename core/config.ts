@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -19,6 +20,10 @@ const keySecrets = z.unknown().transform((value, context) => {
   }
   return Object.fromEntries(pairs) as Record<string, string>;
 });
+/** Comma-separated CIDRs or addresses (environment), or an array of them (file). */
+const addressRanges = z.union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((range) => range.trim()).filter(Boolean))
+  .refine((ranges) => ranges.every((range) => (range.includes('/') ? ipaddr.isValidCIDR(range) : ipaddr.isValid(range))), 'must be CIDRs or addresses separated by commas');
 /** A URL path prefix for a compatibility API, or "off". */
 const prefix = z.string().regex(/^(off|\/[A-Za-z0-9._~\/-]*)$/, 'must be a path starting with / or "off"').transform((value) => value.replace(/\/+$/, ''));
 const optionalUrl = (protocols: string[]) =>
@@ -106,6 +111,8 @@ export const options = {
     doc: 'Bearer token for application routes (feedback, expired devices). Unset: those routes answer 403.' },
   maxDevicesPerToken: { env: 'PUSHWIRE_MAX_DEVICES_PER_TOKEN', schema: positiveInt, default: 100,
     doc: 'Devices one token may register, on every route that registers one (`POST /devices/`, `POST /push/subscribe` with a token); more gets 409 too_many_devices.' },
+  webPushPrivateAddresses: { env: 'PUSHWIRE_WEBPUSH_PRIVATE_ADDRESSES', schema: addressRanges, default: '',
+    doc: 'Web Push endpoints must lead to public addresses: the push worker refuses (after DNS, at each send) and registration refuses (address literals) loopback, private, link-local, metadata and other non-public ranges, so a subscription cannot make it connect inside your network. Ranges listed here (CIDRs or addresses, comma-separated) are allowed anyway: a push service of your own.' },
   maxAnonymousSubscriptions: { env: 'PUSHWIRE_MAX_ANONYMOUS_SUBSCRIPTIONS', schema: positiveInt, default: 100_000,
     doc: 'Anonymous Web Push subscriptions (`POST /push/subscribe` without a token: the broadcast audience); more gets 409 too_many_devices.' },
   pushAckTimeoutMs: { env: 'PUSHWIRE_PUSH_ACK_TIMEOUT_MS', schema: positiveInt, default: 10_000,

@@ -103,7 +103,9 @@ export class ProviderRegistry {
         return credentials.gcm ? new (await import('./gcm.js')).GcmProvider(credentials.gcm.serverKey, this.config.gcmEndpoint!) : null;
       case 'webpush': {
         const vapid = credentials.webpush ?? (app === DEFAULT_APP ? await this.vapid() : null);
-        return vapid ? new (await import('./webpush.js')).WebPushProvider(vapid, this.config.pushConcurrency) : null;
+        if (!vapid) return null;
+        const [{ WebPushProvider }, { PushServiceAddresses }] = await Promise.all([import('./webpush.js'), import('./push-service-address.js')]);
+        return new WebPushProvider(vapid, this.config.pushConcurrency, new PushServiceAddresses(this.config.webPushPrivateAddresses));
       }
     }
   }

@@ -2,6 +2,7 @@ import https from 'node:https';
 import webpush, { WebPushError } from 'web-push';
 import type { Platform } from '../core/store/devices.js';
 import { dataFields, fit, LIMITS, secondsLeft, webPushTopic } from './payload.js';
+import { RefusedAddressError, type PushServiceAddresses } from './push-service-address.js';
 import { inPool, retryAfterMs, type Delivery, type Notification, type PushProvider, type Target } from './types.js';
 
 /** RFC 8292 allows up to 24 h; sign for 12 h and renew an hour before expiry. */
@@ -22,8 +23,9 @@ export class WebPushProvider implements PushProvider {
   private readonly agent: https.Agent;
   private readonly signed = new Map<string, { header: string; expiresAt: number }>();
 
-  constructor(private readonly vapid: VapidKeys, private readonly concurrency: number, private readonly timeoutMs = 10_000) {
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: concurrency });
+  constructor(private readonly vapid: VapidKeys, private readonly concurrency: number, private readonly addresses: PushServiceAddresses, private readonly timeoutMs = 10_000) {
+    // Every connection's addresses pass the policy after DNS (see push-service-address.ts).
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, lookup: addresses.lookup as never });
   }
 
   async send(notification: Notification, targets: readonly Target[]): Promise<Delivery[]> {
@@ -39,11 +41,15 @@ export class WebPushProvider implements PushProvider {
     return inPool(targets, this.concurrency, async (target): Promise<Delivery> => {
       const base = { jobId: target.jobId, deviceId: target.deviceId, trimmed };
       if (!target.keys) return { ...base, kind: 'dead', reason: 'subscription has no keys' };
+      // An address literal needs no lookup, so the agent's check would not run: checked here.
+      const literal = this.addresses.endpointRefusal(target.token);
+      if (literal) return { ...base, kind: 'dead', reason: `not a push service: ${literal}` };
       try {
         const headers = { Authorization: this.authorization(target.token) };
         const result = await webpush.sendNotification({ endpoint: target.token, keys: target.keys }, payload, { ...options, headers });
         return { ...base, kind: 'sent', statusCode: result.statusCode };
       } catch (error) {
+        if (error instanceof RefusedAddressError) return { ...base, kind: 'dead', reason: `not a push service: ${error.message}` };
         if (!(error instanceof WebPushError)) return { ...base, kind: 'retry', reason: (error as Error).message };
         const status = error.statusCode;
         const reason = `${status} ${error.body || error.message}`.trim().slice(0, 200);

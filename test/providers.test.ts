@@ -4,6 +4,7 @@ import { FcmProvider, type ServiceAccount } from '../providers/fcm.js';
 import { GcmProvider } from '../providers/gcm.js';
 import { collapseKey, webPushTopic } from '../providers/payload.js';
 import type { Notification, Target } from '../providers/types.js';
+import { PushServiceAddresses } from '../providers/push-service-address.js';
 import { generateVapidKeys, WebPushProvider } from '../providers/webpush.js';
 import { LocalApns } from './servers/apns.js';
 import { LocalGoogle } from './servers/google.js';
@@ -81,7 +82,8 @@ t.test('APNS: certificate auth, PEM and P12; long collapse ids hashed; oversized
 t.test('Web Push: VAPID verified, payload decrypted intact, Topic/TTL/Urgency, replies mapped', async (t) => {
   const service = await new LocalWebPush(pki).start();
   t.teardown(() => service.close());
-  const provider = new WebPushProvider(generateVapidKeys('mailto:ops@example.com'), 10);
+  // The local service is on loopback: allowed as a push service of our own.
+  const provider = new WebPushProvider(generateVapidKeys('mailto:ops@example.com'), 10, new PushServiceAddresses(['127.0.0.0/8', '::1']));
   const [ok, gone, missing, busy, broken] = [1, 2, 3, 4, 5].map(() => service.subscribe());
   const replies: Record<string, ReturnType<LocalWebPush['reply']>> = {
     [gone.id]: { status: 410 }, [missing.id]: { status: 404 }, [busy.id]: { status: 429, retryAfter: 30 }, [broken.id]: { status: 400 },
@@ -137,4 +139,37 @@ t.test('legacy GCM: 1,000 ids per request, per-id results, canonical ids, HTTP e
   t.match(await provider.send(notification(), [target('x')]), [{ kind: 'retry', statusCode: 503 }]);
   const wrongKey = new GcmProvider('wrong', `${google.url}/fcm/send`);
   t.match(await wrongKey.send(notification(), [target('x')]), [{ kind: 'failed', statusCode: 401 }]);
+});
+
+t.test('Web Push endpoints that lead inward are dead, never dialled: loopback, private, link-local, metadata, by name or literal', async (t) => {
+  const service = await new LocalWebPush(pki).start();
+  t.teardown(() => service.close());
+  const guarded = new WebPushProvider(generateVapidKeys('mailto:ops@example.com'), 10, new PushServiceAddresses([]));
+  t.teardown(() => guarded.close());
+  const subscription = service.subscribe().subscription;
+  const path = new URL(subscription.endpoint).pathname;
+  const port = new URL(subscription.endpoint).port;
+  const endpoints = [
+    subscription.endpoint, // localhost, by name: refused after DNS
+    `https://127.0.0.1:${port}${path}`,
+    `https://[::1]:${port}${path}`,
+    `https://[::ffff:127.0.0.1]:${port}${path}`,
+    'https://10.1.2.3/push/x',
+    'https://192.168.0.10/push/x',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://100.100.100.200/push/x',
+    'https://[fd00:ec2::254]/push/x',
+    'https://0.0.0.0/push/x',
+  ];
+  const deliveries = await guarded.send(notification(), endpoints.map((endpoint) => target(endpoint, subscription.keys)));
+  deliveries.forEach((delivery, index) => t.match(delivery, { kind: 'dead', reason: /^not a push service: .*not a public address/ }, endpoints[index]));
+  t.same(service.requests, [], 'nothing reached the local service');
+  // The sentinel: the same service, allowed, gets the same subscription's push.
+  const allowed = new WebPushProvider(generateVapidKeys('mailto:ops@example.com'), 10, new PushServiceAddresses(['127.0.0.1/32', '::1']));
+  t.teardown(() => allowed.close());
+  t.match(await allowed.send(notification(), [target(subscription.endpoint, subscription.keys)]), [{ kind: 'sent', statusCode: 201 }]);
+  t.equal(service.requests.length, 1);
+  const addresses = new PushServiceAddresses([]);
+  t.equal(addresses.refusal('8.8.8.8'), null, 'public unicast passes');
+  t.equal(addresses.refusal('2001:4860:4860::8888'), null);
 });

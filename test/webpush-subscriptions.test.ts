@@ -21,6 +21,7 @@ t.test('subscribe: validated, de-duplicated by endpoint, persisted, counted', as
     ['no keys', { endpoint: second.subscription.endpoint }],
     ['plain http', { ...second.subscription, endpoint: 'http://push.example/x' }],
     ['short auth', { ...second.subscription, keys: { ...second.subscription.keys, auth: 'abc' } }],
+    ['a private address', { ...second.subscription, endpoint: 'https://[fd00::1]/push/x' }],
   ] as const) {
     t.match(await api.request('POST', '/push/subscribe', { json }), { status: 400, body: { error: 'invalid_field' } }, name);
   }

@@ -4,7 +4,8 @@ import { encodeKey } from '../../core/ids.js';
 import { DEFAULT_APP } from '../../providers/registry.js';
 import { requireAdmin, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
-import { pushSubscriptionSchema, type PushSubscriptionJson } from '../routes/devices.js';
+import { PushServiceAddresses } from '../../providers/push-service-address.js';
+import { pushSubscriptionSchema, requirePushServiceEndpoint, type PushSubscriptionJson } from '../routes/devices.js';
 import { publishSchema } from '../publish-schema.js';
 import { BroadcastAudience } from './broadcast.js';
 
@@ -19,10 +20,12 @@ import { BroadcastAudience } from './broadcast.js';
 export async function webPushSubscriptionsApi(app: FastifyInstance, { config, store, devices, applications, publisher }: ApiContext): Promise<void> {
   const audience = new BroadcastAudience(store, applications);
   const owner = async (request: FastifyRequest) => (request.headers['x-auth-token'] ? requireUser(store, request) : (await audience.get()).user);
+  const addresses = new PushServiceAddresses(config.webPushPrivateAddresses);
   const liveSubscriptions = async (userId: number) => (await devices.list(userId)).filter((d) => d.platform === 'webpush' && !d.expiredAt).length;
 
   app.post('/subscribe', { schema: { body: pushSubscriptionSchema } }, async (request) => {
     const subscription = request.body as PushSubscriptionJson;
+    requirePushServiceEndpoint(addresses, subscription.endpoint);
     const anonymous = !request.headers['x-auth-token'];
     const user = await owner(request);
     const registration = await devices.register(user.id, {

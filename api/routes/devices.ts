@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import { decodeKey } from '../../core/ids.js';
 import type { Device, NewDevice, Platform } from '../../core/store/devices.js';
+import { PushServiceAddresses } from '../../providers/push-service-address.js';
 import { DEFAULT_APP, defaultVapidKeys } from '../../providers/registry.js';
 import { requireAdmin, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -24,6 +25,12 @@ export interface PushSubscriptionJson {
   endpoint: string;
   expirationTime?: number | null;
   keys: { p256dh: string; auth: string };
+}
+
+/** 400 for an endpoint written as an address that is not a push service's (the push worker also checks names after DNS). */
+export function requirePushServiceEndpoint(addresses: PushServiceAddresses, endpoint: string): void {
+  const refusal = addresses.endpointRefusal(endpoint);
+  if (refusal) throw new PushwireError('invalid_field', `subscription.endpoint: ${refusal}; not a push service`);
 }
 
 /** One schema per platform; `platform` picks it. */
@@ -60,6 +67,7 @@ const view = (device: Device) => ({
 });
 
 export function deviceRoutes(app: FastifyInstance, { config, store, devices, outbox, applications }: ApiContext): void {
+  const addresses = new PushServiceAddresses(config.webPushPrivateAddresses);
   /**
    * Registers a device of the token's user for offline pushes; the same (app, platform, token)
    * again answers 200; another user's device 409 device_taken.
@@ -67,6 +75,7 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
   app.post('/devices/', { schema: { body: deviceBody } }, async (request, reply) => {
     const user = await requireUser(store, request);
     const body = request.body as DeviceBody;
+    if (body.platform === 'webpush') requirePushServiceEndpoint(addresses, body.subscription!.endpoint);
     const device: NewDevice = body.platform === 'webpush'
       ? { app: body.app ?? DEFAULT_APP, platform: 'webpush', token: body.subscription!.endpoint, keys: body.subscription!.keys, expirationTime: body.subscription!.expirationTime ?? null }
       : { app: body.app ?? DEFAULT_APP, platform: body.platform === 'android' ? 'fcm' : body.platform, token: body.platform === 'apns' ? body.token!.toLowerCase() : body.token! };

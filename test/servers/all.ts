@@ -43,6 +43,8 @@ export async function startPushServers(): Promise<PushServers> {
       PUSHWIRE_GCM_SERVER_KEY: GOOGLE.serverKey,
       PUSHWIRE_GCM_ENDPOINT: `${google.url}/fcm/send`,
       PUSHWIRE_VAPID_SUBJECT: 'mailto:ops@pushwire.test',
+      // The local Web Push service is on loopback: allowed as a push service of our own.
+      PUSHWIRE_WEBPUSH_PRIVATE_ADDRESSES: '127.0.0.0/8,::1',
       PUSHWIRE_PUSH_ACK_TIMEOUT_MS: '1500',
       PUSHWIRE_PUSH_POLL_MS: '50',
       PUSHWIRE_PUSH_MAX_BACKOFF_MS: '1000',

@@ -236,6 +236,8 @@ export function pushSuite(t: Test, system: () => System, servers: () => PushServ
       ['unknown platform', { platform: 'sms', token: 'x' }],
       ['webpush over http', { platform: 'webpush', subscription: { ...subscriber.subscription, endpoint: 'http://insecure.example/push' } }],
       ['webpush without keys', { platform: 'webpush', subscription: { endpoint: subscriber.subscription.endpoint } }],
+      ['webpush to a private address', { platform: 'webpush', subscription: { ...subscriber.subscription, endpoint: 'https://10.0.0.1/push/x' } }],
+      ['webpush to the metadata service', { platform: 'webpush', subscription: { ...subscriber.subscription, endpoint: 'https://169.254.169.254/latest/' } }],
       ['bad application id', { platform: 'fcm', token: 'x', app: 'no spaces allowed' }],
     ];
     for (const [name, json] of bad) {
