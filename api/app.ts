@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { operationalRoutes } from '../core/http.js';
+import { operationalRoutes, serverOptions } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import type { ApiContext } from './context.js';
 import { moxieApi } from './compat/moxie.js';
@@ -21,6 +21,7 @@ import { tokenRoutes } from './routes/tokens.js';
 /** The HTTP API, ready to `listen` or `inject`. */
 export async function buildApi(context: ApiContext, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
+    ...serverOptions(context.config),
     loggerInstance: log as FastifyBaseLogger,
     // Logged by logRequests: errors and slow requests at info, the rest at debug.
     disableRequestLogging: true,

@@ -88,6 +88,10 @@ export const options = {
     doc: 'Largest `POST /publish` body; larger gets 413 payload_too_large.' },
   queueOwnerCache: { env: 'PUSHWIRE_QUEUE_OWNER_CACHE', schema: positiveInt, default: 100_000,
     doc: 'Queue owners each api process keeps in memory for publishing (a queue never changes owner), least recently used out first.' },
+  httpHeadersTimeoutMs: { env: 'PUSHWIRE_HTTP_HEADERS_TIMEOUT_MS', schema: positiveInt, default: 5000,
+    doc: 'An HTTP request whose headers have not all arrived by then gets 408 request_timeout and its connection is closed (every daemon\'s HTTP server).' },
+  httpRequestTimeoutMs: { env: 'PUSHWIRE_HTTP_REQUEST_TIMEOUT_MS', schema: positiveInt, default: 10_000,
+    doc: 'An HTTP request (headers and body) that has not all arrived by then gets 408 request_timeout and its connection is closed, so slow senders cannot hold connections.' },
   slowRequestMs: { env: 'PUSHWIRE_SLOW_REQUEST_MS', schema: positiveInt, default: 1000,
     doc: 'HTTP requests slower than this are logged at info (with 5xx answers); the rest only at debug, so logging costs no write per request.' },
   authTimeoutMs: { env: 'PUSHWIRE_AUTH_TIMEOUT_MS', schema: positiveInt, default: 5000, doc: 'A websocket that has not authenticated by then is closed (4002).' },
@@ -223,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (values.maxLimit < values.defaultLimit) problems.push('PUSHWIRE_MAX_LIMIT must be at least PUSHWIRE_DEFAULT_LIMIT');
   if (values.maxTtlSeconds < values.messageTtlSeconds) problems.push('PUSHWIRE_MAX_TTL must be at least PUSHWIRE_MESSAGE_TTL');
+  if (values.httpHeadersTimeoutMs > values.httpRequestTimeoutMs) problems.push('PUSHWIRE_HTTP_HEADERS_TIMEOUT_MS may not exceed PUSHWIRE_HTTP_REQUEST_TIMEOUT_MS');
   if (values.nodeTimeoutMs <= values.heartbeatMs) problems.push('PUSHWIRE_NODE_TIMEOUT_MS must exceed PUSHWIRE_HEARTBEAT_MS');
   if (Boolean(values.vapidPublicKey) !== Boolean(values.vapidPrivateKey)) problems.push('PUSHWIRE_VAPID_PUBLIC_KEY and PUSHWIRE_VAPID_PRIVATE_KEY go together');
   const apnsToken = [values.apnsKeyFile, values.apnsKeyId, values.apnsTeamId];

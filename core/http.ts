@@ -1,6 +1,40 @@
-import type { FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { PushwireError, type ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
 import { registry } from './metrics.js';
+
+/**
+ * Answers what never became a request (Node's HTTP parser refused it, or it timed out) in the
+ * documented shape, `{"error": code, "message": ...}`, then closes the connection.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout'
+    : error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large'
+      : 'bad_request';
+  const typed = new PushwireError(code, code === 'bad_request' ? 'The request is not valid HTTP/1.1.' : undefined);
+  const body = JSON.stringify(typed.toJSON());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${typed.status} ${code.replace(/_/g, ' ')}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/**
+ * Every daemon's HTTP server: headers within PUSHWIRE_HTTP_HEADERS_TIMEOUT_MS and the whole
+ * request within PUSHWIRE_HTTP_REQUEST_TIMEOUT_MS, checked every second (Node's default checks
+ * every 30 s), so clients that send slowly cannot hold connections (and file descriptors) that
+ * /health and everyone else need; parser errors and timeouts in the documented shape.
+ */
+export function serverOptions(config: Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs'>): FastifyServerOptions {
+  return {
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: { headersTimeout: config.httpHeadersTimeoutMs, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: clientError,
+  } as FastifyServerOptions;
+}
 
 /**
  * Listens (on HOST:PORT, or on an inherited socket `fd`) and logs "<role> listening" (what

@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Backends } from '../core/backends.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
-import { listen, operationalRoutes } from '../core/http.js';
+import { listen, operationalRoutes, serverOptions } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import { History } from './history.js';
 import { GatewayWatcher } from './watcher.js';
@@ -26,7 +26,7 @@ export async function startMonitor(config: Config, backends: Backends, log: Logg
     if (event.topic === 'heartbeat') void watcher.heartbeat(event.heartbeat);
   });
 
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger });
+  const app = Fastify({ ...serverOptions(config), loggerInstance: log as FastifyBaseLogger });
   /** Every gateway the monitor knows, with its last heartbeat and whether it is overdue. */
   app.get('/status', async () => {
     const now = Date.now();

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Backends } from '../core/backends.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
-import { listen, operationalRoutes } from '../core/http.js';
+import { listen, operationalRoutes, serverOptions } from '../core/http.js';
 import { metrics } from '../core/metrics.js';
 import type { Logger } from '../core/log.js';
 import { ProviderRegistry } from '../providers/registry.js';
@@ -17,7 +17,7 @@ export async function startPusher(config: Config, backends: Backends, log: Logge
     ackTimeoutMs: config.pushAckTimeoutMs,
   }, log);
   worker.start();
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger });
+  const app = Fastify({ ...serverOptions(config), loggerInstance: log as FastifyBaseLogger });
   operationalRoutes(app, async () => {
     await backends.store.ping();
     return null;
