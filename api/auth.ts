@@ -37,8 +37,12 @@ export async function requireOwnQueue(store: Store, request: FastifyRequest, nam
 /** Application routes: `Authorization: Bearer <PUSHWIRE_ADMIN_TOKEN>`, compared in constant time. */
 export function requireAdmin(request: FastifyRequest, adminToken: string | undefined): void {
   if (!adminToken) throw new PushwireError('admin_disabled');
-  const given = Buffer.from(String(request.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+  const authorization = String(request.headers.authorization ?? '');
+  if (!authorization) throw new PushwireError('missing_token', 'This route needs `Authorization: Bearer <admin token>`.');
+  // Only the Bearer scheme: a token sent bare (or as Basic) is a client error to fix, not a credential.
+  const bearer = /^Bearer\s+(.+)$/i.exec(authorization);
+  if (!bearer) throw new PushwireError('invalid_token', 'Send the admin token as `Authorization: Bearer <admin token>`.');
+  const given = Buffer.from(bearer[1]);
   const expected = Buffer.from(adminToken);
-  if (given.length === 0) throw new PushwireError('missing_token', 'This route needs `Authorization: Bearer <admin token>`.');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PushwireError('invalid_token', 'Wrong admin token.');
 }

@@ -218,7 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (value === undefined) continue;
     const parsed = option.schema.safeParse(value);
     if (parsed.success) raw[name] = parsed.data;
-    else problems.push(`${option.env}=${JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${option.env}=${shown(name, value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   for (const key of Object.keys(file)) if (!(key in options)) problems.push(`${env.PUSHWIRE_CONFIG_FILE}: unknown option "${key}"`);
   const values = { ...profiles[(raw.profile as 'dev' | 'test') ?? 'dev'], ...raw } as Raw & (typeof profiles)['dev'];
@@ -244,6 +244,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     gatewayAddress: values.gatewayAddress ?? `${values.host}:${values.gatewayPort}`,
     embedded: !values.databaseUrl,
   });
+}
+
+/** Options whose values are credentials: a configuration error names them but never prints them (logs are read by more people than secrets are). */
+const SECRETS: ReadonlySet<OptionName> = new Set(['adminToken', 'moxieUsers', 'moxieBroadcastToken', 'pushletPassword', 'gcmServerKey', 'vapidPrivateKey']);
+/** URLs that may carry a password (postgres://user:password@host/db). */
+const URLS_WITH_PASSWORDS: ReadonlySet<OptionName> = new Set(['databaseUrl', 'redisUrl']);
+
+/** A rejected value as a configuration error shows it. */
+function shown(name: OptionName, value: unknown): string {
+  if (SECRETS.has(name)) return '(a secret, not shown)';
+  if (URLS_WITH_PASSWORDS.has(name) && typeof value === 'string') return JSON.stringify(value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@'));
+  return JSON.stringify(value);
 }
 
 /** 127.0.0.0/8, ::1 or localhost: only this machine reaches it. */

@@ -25,6 +25,7 @@ export const errorCatalogue = {
   device_taken: [409, 'This device is registered to another user; it must be removed there first (or be declared dead by its push service).'],
   payload_too_large: [413, 'The request body is larger than allowed.'],
   too_many_messages: [413, 'A batch holds more messages than allowed.'],
+  uri_too_long: [414, 'A path segment is longer than allowed (128 characters).'],
   request_timeout: [408, 'The request did not arrive in time (PUSHWIRE_HTTP_HEADERS_TIMEOUT_MS for headers, PUSHWIRE_HTTP_REQUEST_TIMEOUT_MS for all of it).'],
   headers_too_large: [431, 'The request headers are larger than allowed (16 KiB).'],
   unsupported_media_type: [415, 'Send application/json or application/x-www-form-urlencoded.'],

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { PushwireError, type ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
@@ -26,13 +26,19 @@ function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
  * Every daemon's HTTP server: headers within PUSHWIRE_HTTP_HEADERS_TIMEOUT_MS and the whole
  * request within PUSHWIRE_HTTP_REQUEST_TIMEOUT_MS, checked every second (Node's default checks
  * every 30 s), so clients that send slowly cannot hold connections (and file descriptors) that
- * /health and everyone else need; parser errors and timeouts in the documented shape.
+ * /health and everyone else need; parser errors, timeouts and URLs the router refuses in the
+ * documented shape.
  */
 export function serverOptions(config: Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs'>): FastifyServerOptions {
   return {
     requestTimeout: config.httpRequestTimeoutMs,
     http: { headersTimeout: config.httpHeadersTimeoutMs, connectionsCheckingInterval: 1000 },
     clientErrorHandler: clientError,
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const typed = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new PushwireError('uri_too_long')
+        : new PushwireError('bad_request', error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly percent-encoded.' : error.message);
+      void reply.status(typed.status).send(typed.toJSON());
+    },
   } as FastifyServerOptions;
 }
 

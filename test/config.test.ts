@@ -54,3 +54,19 @@ t.test('the README documents every option', async (t) => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   for (const option of Object.values(options)) t.match(readme, `\`${option.env}\``, option.env);
 });
+
+t.test('a configuration error names a rejected secret but never prints it', async (t) => {
+  const { loadConfig } = await import('../core/config.js');
+  const message = (() => {
+    try {
+      loadConfig({ PUSHWIRE_ADMIN_TOKEN: 'short-hunter1', PUSHWIRE_MOXIE_USERS: 'key-without-secret-hunter2', DATABASE_URL: 'mysql://app:hunter3@db/pw', REDIS_URL: 'redis://r' });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return '';
+  })();
+  t.match(message, /PUSHWIRE_ADMIN_TOKEN=\(a secret, not shown\)/);
+  t.match(message, /PUSHWIRE_MOXIE_USERS=\(a secret, not shown\)/);
+  t.match(message, /DATABASE_URL="mysql:\/\/app:\*\*\*@db\/pw"/);
+  t.notMatch(message, /hunter1|hunter2|hunter3/);
+});

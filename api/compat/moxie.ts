@@ -141,7 +141,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     return reply.status(201).send({ ident: id, status: 'created' });
   });
 
-  app.post('/:uuid/followup/:id', { ...signed, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } }, body: { ...followupBody, minProperties: 1 } } }, async (request, reply) => {
+  app.post('/:uuid/followup/:id', { ...signed, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } }, body: { ...followupBody, minProperties: 1 } } }, async (request, reply) => {
     const { uuid, id } = request.params as { uuid: string; id: number };
     const body = request.body as { message?: string; timestamp?: string };
     const updated = await moxie.updateFollowup(uuid, id, { message: body.message, timestamp: body.timestamp ? parseDate(body.timestamp, 'timestamp') : undefined });
@@ -153,7 +153,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     return { ident: id, status: 'updated' };
   });
 
-  app.delete('/:uuid/followup/:id', { ...signed, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } }, async (request) => {
+  app.delete('/:uuid/followup/:id', { ...signed, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } } }, async (request) => {
     const { uuid, id } = request.params as { uuid: string; id: number };
     if (!(await moxie.removeFollowup(uuid, id))) throw new PushwireError('followup_not_found');
     return { ident: id, status: 'deleted' };

@@ -16,7 +16,7 @@ export const pushSubscriptionSchema = {
   required: ['endpoint', 'keys'],
   properties: {
     endpoint: { type: 'string', pattern: '^https://', maxLength: 2048 },
-    expirationTime: { type: ['integer', 'null'] },
+    expirationTime: { type: ['integer', 'null'], minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     keys: { type: 'object', required: ['p256dh', 'auth'], properties: { p256dh: base64url(86, 88), auth: base64url(21, 24) } },
   },
 } as const;
@@ -90,7 +90,7 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
     return { devices: (await devices.list(user.id)).map(view) };
   });
 
-  app.delete('/devices/:id/', { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } }, async (request) => {
+  app.delete('/devices/:id/', { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } } }, async (request) => {
     const user = await requireUser(store, request);
     if (!(await devices.remove(user.id, (request.params as { id: number }).id))) throw new PushwireError('device_not_found');
     return { deleted: true };

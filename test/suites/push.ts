@@ -259,6 +259,8 @@ export function pushSuite(t: Test, system: () => System, servers: () => PushServ
     t.equal((await api.request<{ publicKey: string }>('GET', '/devices/vapid-key')).body.publicKey, vapid.body.publicKey, 'kept, not regenerated');
     t.match(await api.request('GET', '/applications/default/expired-devices'), { status: 401, body: { error: 'missing_token' } });
     t.match(await api.request('GET', '/applications/default/expired-devices', { headers: { authorization: 'Bearer wrong' } }), { status: 401, body: { error: 'invalid_token' } });
+    t.match(await api.request('GET', '/applications/default/expired-devices', { headers: { authorization: 'admin-token-for-tests-only' } }), { status: 401, body: { error: 'invalid_token' } }, 'the right token without `Bearer ` is refused');
+    t.equal((await api.request('GET', '/applications/default/expired-devices', { headers: { authorization: 'Bearer admin-token-for-tests-only' } })).status, 200, 'with it, accepted');
     t.match(await api.request('GET', `/pushes/${'0'.repeat(24)}/`, { headers }), { status: 400, body: { error: 'bad_key' } });
   });
 }
