@@ -44,17 +44,27 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   const email = config.smtpUrl && config.emailTo ? new (await import('../../providers/email.js')).EmailProvider(config.smtpUrl, config.emailFrom!, config.emailTo.split(',').map((a) => a.trim())) : null;
   app.addHook('onClose', async () => email?.close());
 
-  // Keep the raw body: it is part of the signed string.
+  // Keep the raw body: it is part of the signed string. A body that is not JSON is refused only
+  // once the signature passed, so an unsigned request learns nothing but 401.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    (request as FastifyRequest & { rawBody?: string }).rawBody = body as string;
+    const withRaw = request as FastifyRequest & { rawBody?: string; badJson?: string };
+    withRaw.rawBody = body as string;
     try {
       done(null, (body as string).length ? JSON.parse(body as string) : {});
     } catch (error) {
-      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+      withRaw.badJson = (error as Error).message;
+      done(null, {});
     }
   });
-  const signed = { preHandler: async (request: FastifyRequest) => verifyMoxieRequest(request, config.moxieUsers, nonces, config.moxieDateWindowSeconds) };
+  // Before the schema runs: the signature first, then what the body holds.
+  const signed = {
+    preValidation: async (request: FastifyRequest) => {
+      await verifyMoxieRequest(request, config.moxieUsers, nonces, config.moxieDateWindowSeconds);
+      const { badJson } = request as FastifyRequest & { badJson?: string };
+      if (badJson) throw new PushwireError('bad_request', `The body is not JSON: ${badJson}`);
+    },
+  };
 
   const channel = config.moxieBroadcastToken ? (await userWithToken(store, config.moxieBroadcastToken)).queue : null;
   const announce = async (fields: { title: string; body?: string; actionUrl?: string; replaceId: string }) => {

@@ -32,10 +32,11 @@ export function moxieSuite(t: Test, start: (env: Record<string, string>) => Prom
     await servers?.close();
   });
 
-  interface Signed { method: string; path: string; body?: unknown; key?: string; secret?: string; date?: string; nonce?: string; algorithm?: 'sha1' | 'sha256'; tamper?: boolean }
+  /** `text`: a body sent as it is (not JSON-encoded). */
+  interface Signed { method: string; path: string; body?: unknown; text?: string; key?: string; secret?: string; date?: string; nonce?: string; algorithm?: 'sha1' | 'sha256'; tamper?: boolean }
 
-  async function moxie({ method, path, body, key = KEY, secret = SECRET, date = new Date().toUTCString(), nonce = randomBytes(6).toString('hex'), algorithm, tamper }: Signed) {
-    const raw = body === undefined ? '' : JSON.stringify(body);
+  async function moxie({ method, path, body, text, key = KEY, secret = SECRET, date = new Date().toUTCString(), nonce = randomBytes(6).toString('hex'), algorithm, tamper }: Signed) {
+    const raw = text ?? (body === undefined ? '' : JSON.stringify(body));
     const signature = sign(secret, signedString(method, path, key, nonce, date, raw), algorithm);
     const headers: Record<string, string> = { 'x-moxie-key': key, 'x-hmac-nonce': nonce, date, authorization: tamper ? signature.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) : signature };
     if (raw) headers['content-type'] = 'application/json';
@@ -51,6 +52,11 @@ export function moxieSuite(t: Test, start: (env: Record<string, string>) => Prom
   t.test('HMAC auth: missing, unknown key, bad signature, stale date, replayed nonce', async (t) => {
     const unsigned = await fetch(`${system.apiUrl}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"message":"x"}' });
     t.match({ status: unsigned.status, body: await unsigned.json() }, { status: 401, body: { error: 'missing_signature' } });
+    for (const [name, body] of [['not JSON', '{"message":'], ['no message', '{"title":"x"}'], ['an unknown field', '{"message":"x","evil":1}']]) {
+      const probe = await fetch(`${system.apiUrl}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      t.match({ status: probe.status, body: await probe.json() }, { status: 401, body: { error: 'missing_signature' } }, `unsigned, ${name}: the signature is checked first`);
+    }
+    t.match(await moxie({ method: 'POST', path: '/notifications', text: '{"message":' }), { status: 400, body: { error: 'bad_request' } }, 'signed, not JSON: 400');
     t.match(await moxie({ method: 'POST', path: '/notifications', body: { message: 'x' }, key: 'nobody' }), { status: 401, body: { error: 'unknown_api_key' } });
     t.match(await moxie({ method: 'POST', path: '/notifications', body: { message: 'x' }, tamper: true }), { status: 401, body: { error: 'invalid_signature' } });
     t.match(await moxie({ method: 'POST', path: '/notifications', body: { message: 'x' }, secret: 'other-secret' }), { status: 401, body: { error: 'invalid_signature' } }, "another key's secret");
