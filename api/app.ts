@@ -9,6 +9,7 @@ import { pushletApi } from './compat/pushlet.js';
 import { webPushSubscriptionsApi } from './compat/webpush-subscriptions.js';
 import { installErrorHandling } from './errors.js';
 import { logRequests } from './request-log.js';
+import { rateLimits } from './rate-limits.js';
 import { refuseUnstorable } from './storable.js';
 import { browserRoutes } from './static.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -19,18 +20,20 @@ import { queueRoutes } from './routes/queues.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 /** The HTTP API, ready to `listen` or `inject`. */
-export async function buildApi(context: ApiContext, log: Logger): Promise<FastifyInstance> {
+export async function buildApi(base: Omit<ApiContext, 'limit'>, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
-    ...serverOptions(context.config),
+    ...serverOptions(base.config),
+    // Behind reverse proxies, the client's address (rate limits) is the one they forward.
+    trustProxy: base.config.trustProxy === 'true' ? true : base.config.trustProxy || false,
     loggerInstance: log as FastifyBaseLogger,
     // Logged by logRequests: errors and slow requests at info, the rest at debug.
     disableRequestLogging: true,
-    bodyLimit: context.config.maxRequestBytes,
+    bodyLimit: base.config.maxRequestBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
     // Some compatibility fields take several JSON types (pushjack's message: text or a dictionary).
     ajv: { customOptions: { allowUnionTypes: true } },
   });
-  await app.register(formbody, { bodyLimit: context.config.maxRequestBytes });
+  await app.register(formbody, { bodyLimit: base.config.maxRequestBytes });
   // Only JSON and form bodies are accepted; anything else is 415 unsupported_media_type.
   app.removeContentTypeParser('text/plain');
   // An empty JSON body (curl -H 'content-type: application/json' -X POST) means no fields, not an error.
@@ -44,6 +47,7 @@ export async function buildApi(context: ApiContext, log: Logger): Promise<Fastif
     }
   });
   installErrorHandling(app);
+  const context: ApiContext = { ...base, limit: await rateLimits(app, base.config, base.rateLimitRedis) };
   refuseUnstorable(app);
   logRequests(app, context.config.slowRequestMs);
   await browserRoutes(app, context.config);

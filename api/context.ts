@@ -1,3 +1,5 @@
+import type { RouteShorthandOptions } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
 import type { NodeRegistry, NonceCache } from '../core/presence/presence.js';
 import type { MoxieStore } from '../core/store/moxie.js';
@@ -8,6 +10,7 @@ import type { Store } from '../core/store/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Publisher } from './publisher.js';
 import type { QueueOwners } from './queue-owners.js';
+import type { Limited } from './rate-limits.js';
 
 /** What the routes need, passed in once. */
 export interface ApiContext {
@@ -24,4 +27,7 @@ export interface ApiContext {
   queues: QueueOwners;
   /** Direct sends of the compatibility APIs (Pushlet, pushjack) that answer with provider results. */
   providers: ProviderRegistry;
+  rateLimitRedis: Redis | null;
+  /** Route options that put a route under a rate limit (rate-limits.ts); set by buildApi. */
+  limit: (kind: Limited) => RouteShorthandOptions;
 }

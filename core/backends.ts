@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import type { Bus } from './bus/bus.js';
 import { MemoryBus } from './bus/memory.js';
 import { ConfigError, type Config } from './config.js';
@@ -23,6 +24,8 @@ export interface Backends {
   nodes: NodeRegistry;
   nonces: NonceCache;
   bus: Bus;
+  /** Where rate-limit counters live so every api process shares them; null: each process's memory (embedded). */
+  rateLimitRedis: Redis | null;
   close(): Promise<void>;
 }
 
@@ -72,5 +75,5 @@ export async function openBackends(config: Config, log: Logger, role: string, al
     log.warn({ dataDir: config.dataDir }, 'DATA_DIR also holds the PGlite database of an earlier Pushwire, which this version does not read: its messages are not served. Move it out of DATA_DIR to silence this.');
   }
   const stores = await openSqliteStores(config.dataDir);
-  return { ...stores, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), bus, close: () => stores.store.close() };
+  return { ...stores, presence: new MemoryPresence(), nodes: new MemoryNodeRegistry(), nonces: new MemoryNonceCache(), bus, rateLimitRedis: null, close: () => stores.store.close() };
 }

@@ -36,6 +36,7 @@ export async function openServerBackends(config: Config & { databaseUrl: string;
     presence: new RedisPresence(redis, config.redisPrefix),
     nodes: new RedisNodeRegistry(redis, config.redisPrefix),
     nonces: new RedisNonceCache(redis, config.redisPrefix),
+    rateLimitRedis: redis,
     close: async () => {
       await store.close();
       redis.disconnect();

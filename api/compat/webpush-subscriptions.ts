@@ -17,13 +17,13 @@ import { BroadcastAudience } from './broadcast.js';
  * capped (PUSHWIRE_MAX_DEVICES_PER_TOKEN, PUSHWIRE_MAX_ANONYMOUS_SUBSCRIPTIONS), and a
  * subscription that is another user's stays theirs (409 device_taken).
  */
-export async function webPushSubscriptionsApi(app: FastifyInstance, { config, store, devices, applications, publisher }: ApiContext): Promise<void> {
+export async function webPushSubscriptionsApi(app: FastifyInstance, { config, store, devices, applications, publisher, limit }: ApiContext): Promise<void> {
   const audience = new BroadcastAudience(store, applications);
   const owner = async (request: FastifyRequest) => (request.headers['x-auth-token'] ? requireUser(store, request) : (await audience.get()).user);
   const addresses = new PushServiceAddresses(config.webPushPrivateAddresses);
   const liveSubscriptions = async (userId: number) => (await devices.list(userId)).filter((d) => d.platform === 'webpush' && !d.expiredAt).length;
 
-  app.post('/subscribe', { schema: { body: pushSubscriptionSchema } }, async (request) => {
+  app.post('/subscribe', { ...limit('devices'), schema: { body: pushSubscriptionSchema } }, async (request) => {
     const subscription = request.body as PushSubscriptionJson;
     requirePushServiceEndpoint(addresses, subscription.endpoint);
     const anonymous = !request.headers['x-auth-token'];

@@ -66,13 +66,13 @@ const view = (device: Device) => ({
   expiredAt: device.expiredAt, expiredReason: device.expiredReason,
 });
 
-export function deviceRoutes(app: FastifyInstance, { config, store, devices, outbox, applications }: ApiContext): void {
+export function deviceRoutes(app: FastifyInstance, { config, store, devices, outbox, applications, limit }: ApiContext): void {
   const addresses = new PushServiceAddresses(config.webPushPrivateAddresses);
   /**
    * Registers a device of the token's user for offline pushes; the same (app, platform, token)
    * again answers 200; another user's device 409 device_taken.
    */
-  app.post('/devices/', { schema: { body: deviceBody } }, async (request, reply) => {
+  app.post('/devices/', { ...limit('devices'), schema: { body: deviceBody } }, async (request, reply) => {
     const user = await requireUser(store, request);
     const body = request.body as DeviceBody;
     if (body.platform === 'webpush') requirePushServiceEndpoint(addresses, body.subscription!.endpoint);

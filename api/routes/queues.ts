@@ -13,11 +13,12 @@ const queueParams = {
 
 export { queueParams };
 
-export function queueRoutes(app: FastifyInstance, { config, store, queues }: ApiContext): void {
+export function queueRoutes(app: FastifyInstance, { config, store, queues, limit }: ApiContext): void {
   const url = (name: string) => queueUrl(config.publicUrl, name);
 
   /** A queue (push URL) of this user for a domain; the same one again if it exists. */
   app.post('/queue/', {
+    ...limit('queues'),
     schema: {
       body: {
         type: 'object',
