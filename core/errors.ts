@@ -23,6 +23,7 @@ export const errorCatalogue = {
   too_many_queues: [409, 'This token owns the most queues allowed.'],
   too_many_devices: [409, 'This token has the most devices allowed.'],
   device_taken: [409, 'This device is registered to another user; it must be removed there first (or be declared dead by its push service).'],
+  too_many_connections: [429, 'This address holds the most websockets allowed on this gateway; close one first.'],
   rate_limited: [429, 'Too many requests; retry after the seconds in Retry-After.'],
   payload_too_large: [413, 'The request body is larger than allowed.'],
   too_many_messages: [413, 'A batch holds more messages than allowed.'],

@@ -13,6 +13,7 @@ const registers = [registry];
 export const metrics = {
   connections: new Gauge({ name: 'pushwire_connections', help: 'Authenticated websocket connections on this gateway.', registers }),
   authFailures: new Counter({ name: 'pushwire_auth_failures_total', help: 'Websocket authentications refused, by reason.', labelNames: ['reason'], registers }),
+  upgradesRefused: new Counter({ name: 'pushwire_upgrades_refused_total', help: 'Websocket upgrades refused per client address, by reason (connections, connects, auth_failures).', labelNames: ['reason'], registers }),
   published: new Counter({ name: 'pushwire_messages_published_total', help: 'Entries stored in user sequences, by kind.', labelNames: ['kind'], registers }),
   delivered: new Counter({ name: 'pushwire_messages_delivered_total', help: 'Frames of messages written to websockets, by path (live, catchup, repair).', labelNames: ['path'], registers }),
   collapsed: new Counter({ name: 'pushwire_messages_collapsed_total', help: 'Messages a slow socket never got because a newer one with the same replaceId replaced them.', registers }),

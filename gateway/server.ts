@@ -8,6 +8,7 @@ import { encodeKey, parseSince, type Since } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { metrics, registry } from '../core/metrics.js';
 import { batchedStore } from './batched-store.js';
+import { Admission } from './admission.js';
 import { Connection } from './connection.js';
 import { Hub } from './hub.js';
 import { CloseCode, errorFrame, parseClientFrame, type ClientFrame } from './protocol.js';
@@ -27,6 +28,8 @@ const VERIFY_GRACE_MS = 200;
 /** The gateway's state for one client socket, whatever transport serves it. */
 interface Session {
   readonly socket: ClientSocket;
+  /** The client's IP address (per-address limits). */
+  address: string;
   authenticating: boolean;
   authTimer?: NodeJS.Timeout;
   connection?: Connection;
@@ -50,10 +53,12 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
   void subscriber.run((event) => {
     if (event.topic === 'user') hub.deliver(event.message);
   });
+  const admission = new Admission(config);
   const reject = (session: Session, error: PushwireError, code: number) => {
     const { socket } = session;
     if (socket.closed) return;
     if (!session.connection) metrics.authFailures.inc({ reason: error.code });
+    if (error.code === 'invalid_token') admission.authFailed(session.address);
     socket.send(errorFrame(error));
     socket.close(code, error.message.slice(0, 120));
   };
@@ -142,8 +147,10 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
     // resumes and loses nothing. The hub moves slow sockets out of groups long before.
     maxBufferedBytes: 64 * 1024 * 1024,
   }, {
-    open: (socket, query) => {
-      const session: Session = { socket, authenticating: false };
+    admit: (address) => admission.admit(address),
+    open: (socket, query, address) => {
+      admission.opened(address);
+      const session: Session = { socket, address, authenticating: false };
       sessions.add(session);
       session.authTimer = setTimeout(() => reject(session, new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), config.authTimeoutMs);
       const queryToken = new URLSearchParams(query).get('token');
@@ -164,6 +171,7 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
     drain: (session) => session.connection?.drain(),
     close: (session) => {
       sessions.delete(session);
+      admission.closed(session.address);
       clearTimeout(session.authTimer);
       if (session.connection) {
         session.connection.closed = true;

@@ -24,8 +24,10 @@ export interface ClientSocket {
 }
 
 export interface SocketHandlers<S> {
-  /** A client connected; `query` is its upgrade request's query string. Returns the gateway's state for it. */
-  open(socket: ClientSocket, query: string): S;
+  /** An upgrade from `address` (the peer's IP): null lets it through, an answer refuses it (the connection then closes). */
+  admit(address: string): HttpAnswer | null;
+  /** A client connected from `address`; `query` is its upgrade request's query string. Returns the gateway's state for it. */
+  open(socket: ClientSocket, query: string, address: string): S;
   /** A frame arrived: its text, or null for a binary frame. */
   message(state: S, text: string | null): void;
   /** The socket's send buffer drained. */
@@ -38,6 +40,7 @@ export interface HttpAnswer {
   status: number;
   contentType: string;
   body: string;
+  headers?: Record<string, string>;
 }
 
 /** GET routes by exact path. Any other path answers 404 not_found. */

@@ -1,11 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import { CloseCode } from '../protocol.js';
-import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
+import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer, type HttpAnswer } from './transport.js';
 import type { HttpResponse, ListenSocket, Uws, WebSocket } from './uws-loader.js';
 
 /** uWS user data: uWS copies its properties at upgrade, so it carries data, not methods. */
 interface UserData<S> {
   query: string;
+  address: string;
   socket?: UwsClientSocket<S>;
 }
 
@@ -65,8 +66,8 @@ class UwsClientSocket<S> implements ClientSocket {
     this.handlers.close(this.state);
   }
 
-  start(query: string): void {
-    this.state = this.handlers.open(this, query);
+  start(query: string, address: string): void {
+    this.state = this.handlers.open(this, query, address);
     this.opened = true;
     // Closed while opening (say, refused at once): the close handler still runs, once.
     if (this.closed) this.handlers.close(this.state);
@@ -78,9 +79,16 @@ function answer(res: HttpResponse, route: HttpRoutes[string] | undefined): void 
   res.onAborted(() => {
     aborted = true;
   });
-  void answerOf(route).then(({ status, contentType, body }) => {
-    if (!aborted) res.cork(() => res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', contentType).end(body));
+  void answerOf(route).then((answered) => {
+    if (!aborted) res.cork(() => writeAnswer(res, answered).end(answered.body));
   });
+}
+
+/** Status and headers of an answer; the caller ends it with the body. */
+function writeAnswer(res: HttpResponse, { status, contentType, headers = {} }: HttpAnswer): HttpResponse {
+  res.writeStatus(`${status} ${STATUS_CODES[status]}`).writeHeader('content-type', contentType);
+  for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+  return res;
 }
 
 /** Native uWebSockets.js: topics published in C++, one write per socket per event-loop turn. */
@@ -102,13 +110,16 @@ export class UwsTransport implements Transport {
       maxBackpressure: options.maxBufferedBytes,
       closeOnBackpressureLimit: 1,
       upgrade: (res, req, context) => {
-        res.upgrade<UserData<S>>({ query: req.getQuery() ?? '' },
+        const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+        const refusal = handlers.admit(address);
+        if (refusal) return void res.cork(() => writeAnswer(res, refusal).end(refusal.body, true));
+        res.upgrade<UserData<S>>({ query: req.getQuery() ?? '', address },
           req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
       },
       open: (ws) => {
         const data = ws.getUserData();
         data.socket = new UwsClientSocket(ws, handlers);
-        data.socket.start(data.query);
+        data.socket.start(data.query, data.address);
       },
       message: (ws, message, isBinary) => {
         const socket = ws.getUserData().socket!;

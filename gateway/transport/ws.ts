@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
@@ -133,7 +133,7 @@ class WsClientSocket<S> implements ClientSocket {
     if (this.opened) this.sockets.handlers.close(this.state);
   }
 
-  start(query: string): void {
+  start(query: string, address: string): void {
     this.sockets.open.add(this);
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.heard = true;
@@ -148,7 +148,7 @@ class WsClientSocket<S> implements ClientSocket {
     this.raw.on('drain', () => {
       if (!this.closed) this.sockets.handlers.drain(this.state);
     });
-    this.state = this.sockets.handlers.open(this, query);
+    this.state = this.sockets.handlers.open(this, query, address);
     this.opened = true;
     if (this.closed) this.sockets.handlers.close(this.state);
   }
@@ -172,11 +172,18 @@ export class WsTransport implements Transport {
     const server: Server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       const route = request.method === 'GET' ? routes[path] : undefined;
-      void answerOf(route).then(({ status, contentType, body }) => response.writeHead(status, { 'content-type': contentType }).end(body));
+      void answerOf(route).then(({ status, contentType, body, headers }) => response.writeHead(status, { 'content-type': contentType, ...headers }).end(body));
     });
     server.on('upgrade', (request, raw: Duplex, head: Buffer) => {
       const query = (request.url ?? '').split('?')[1] ?? '';
-      wss.handleUpgrade(request, raw, head, (ws) => new WsClientSocket(ws, raw, sockets).start(query));
+      const address = request.socket.remoteAddress ?? '';
+      const refusal = handlers.admit(address);
+      if (refusal) {
+        const headers = { 'content-type': refusal.contentType, 'content-length': String(Buffer.byteLength(refusal.body)), connection: 'close', ...refusal.headers };
+        raw.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${refusal.body}`);
+        return;
+      }
+      wss.handleUpgrade(request, raw, head, (ws) => new WsClientSocket(ws, raw, sockets).start(query, address));
     });
     const idleCheck = setInterval(() => {
       for (const socket of sockets.open) socket.checkIdle();

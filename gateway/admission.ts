@@ -1,0 +1,103 @@
+import ipaddr from 'ipaddr.js';
+import type { Config } from '../core/config.js';
+import { PushwireError } from '../core/errors.js';
+import { metrics } from '../core/metrics.js';
+import type { HttpAnswer } from './transport/transport.js';
+
+const WINDOW_MS = 60_000;
+
+/** Counts per address in fixed one-minute windows; a window's counts are dropped whole when it ends. */
+class PerMinute {
+  private counts = new Map<string, number>();
+  private windowEndsAt = Date.now() + WINDOW_MS;
+
+  private roll(): void {
+    if (Date.now() < this.windowEndsAt) return;
+    this.counts = new Map();
+    this.windowEndsAt = Date.now() + WINDOW_MS;
+  }
+
+  add(address: string): number {
+    this.roll();
+    const count = (this.counts.get(address) ?? 0) + 1;
+    this.counts.set(address, count);
+    return count;
+  }
+
+  get(address: string): number {
+    this.roll();
+    return this.counts.get(address) ?? 0;
+  }
+
+  get secondsLeft(): number {
+    return Math.max(1, Math.ceil((this.windowEndsAt - Date.now()) / 1000));
+  }
+}
+
+/**
+ * Which websocket upgrades a gateway process accepts, per client address: at most
+ * PUSHWIRE_MAX_CONNECTIONS_PER_ADDRESS open at once, PUSHWIRE_RATE_CONNECTS_PER_MINUTE new
+ * ones a minute, and none for the rest of the minute once an address has failed to authenticate
+ * PUSHWIRE_RATE_AUTH_FAILURES_PER_MINUTE times (guessing tokens costs a connection each). A
+ * refused upgrade gets an HTTP answer in the documented shape, with Retry-After when waiting
+ * helps. Counted in this process: a deployment's limit is this times its gateway processes.
+ * Addresses in PUSHWIRE_RATE_LIMIT_EXEMPT pass.
+ */
+export class Admission {
+  private readonly open = new Map<string, number>();
+  private readonly connects = new PerMinute();
+  private readonly authFailures = new PerMinute();
+  private readonly exempt: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+
+  constructor(private readonly config: Pick<Config, 'rateLimitExempt' | 'maxConnectionsPerAddress' | 'rateConnectsPerMinute' | 'rateAuthFailuresPerMinute'>) {
+    this.exempt = config.rateLimitExempt.map((range) => (range.includes('/') ? ipaddr.parseCIDR(range) : ipaddr.parseCIDR(`${range}/${ipaddr.parse(range).kind() === 'ipv4' ? 32 : 128}`)));
+  }
+
+  /** The address as one string per client (IPv4-mapped IPv6 as IPv4), and whether it is exempt. */
+  private parse(raw: string): { address: string; exempt: boolean } {
+    if (!ipaddr.isValid(raw)) return { address: raw, exempt: false };
+    const parsed = ipaddr.process(raw);
+    return { address: parsed.toString(), exempt: this.exempt.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits)) };
+  }
+
+  /** Null when the upgrade may go ahead (the caller then calls `opened`), else the answer that refuses it. */
+  admit(raw: string): HttpAnswer | null {
+    const { address, exempt } = this.parse(raw);
+    if (exempt) return null;
+    if (this.authFailures.get(address) >= this.config.rateAuthFailuresPerMinute) {
+      return this.refuse('auth_failures', new PushwireError('rate_limited', `Too many failed authentications from this address; retry in ${this.authFailures.secondsLeft} s.`), this.authFailures.secondsLeft);
+    }
+    if ((this.open.get(address) ?? 0) >= this.config.maxConnectionsPerAddress) {
+      return this.refuse('connections', new PushwireError('too_many_connections'));
+    }
+    if (this.connects.add(address) > this.config.rateConnectsPerMinute) {
+      return this.refuse('connects', new PushwireError('rate_limited', `Too many new connections from this address; retry in ${this.connects.secondsLeft} s.`), this.connects.secondsLeft);
+    }
+    return null;
+  }
+
+  private refuse(reason: string, error: PushwireError, retryAfterSeconds?: number): HttpAnswer {
+    metrics.upgradesRefused.inc({ reason });
+    return {
+      status: error.status, contentType: 'application/json', body: JSON.stringify(error.toJSON()),
+      ...(retryAfterSeconds ? { headers: { 'retry-after': String(retryAfterSeconds) } } : {}),
+    };
+  }
+
+  opened(raw: string): void {
+    const { address } = this.parse(raw);
+    this.open.set(address, (this.open.get(address) ?? 0) + 1);
+  }
+
+  closed(raw: string): void {
+    const { address } = this.parse(raw);
+    const left = (this.open.get(address) ?? 1) - 1;
+    if (left > 0) this.open.set(address, left);
+    else this.open.delete(address);
+  }
+
+  authFailed(raw: string): void {
+    const { address, exempt } = this.parse(raw);
+    if (!exempt) this.authFailures.add(address);
+  }
+}
