@@ -16,6 +16,8 @@ export async function browserRoutes(app: FastifyInstance, config: Config): Promi
       origin: config.corsOrigin === '*' ? '*' : config.corsOrigin.split(',').map((origin) => origin.trim()),
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
       allowedHeaders: ['content-type', 'x-auth-token'],
+      // An OPTIONS that is not a preflight gets the plain answer, not a text/plain 400 outside the documented shape.
+      strictPreflight: false,
     });
   }
   await app.register(fastifyStatic, {

@@ -2,7 +2,11 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** JSON lines on stdout. Tokens never appear in logs: these paths are redacted wherever they occur. */
+/**
+ * JSON lines on stdout. Secrets never appear in logs: tokens are redacted wherever these paths
+ * occur, and a request is logged by its route's pattern (`/queue/:queue/`), never its URL,
+ * whose path holds queue names (the secret a publisher holds) and whose query may hold tokens.
+ */
 export function createLogger(name: string, level: string): Logger {
   return pino({
     name,
@@ -10,12 +14,8 @@ export function createLogger(name: string, level: string): Logger {
     base: { pid: process.pid },
     redact: { paths: ['token', '*.token', 'req.headers["x-auth-token"]'], censor: '[redacted]' },
     serializers: {
-      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+      req: (req: { method: string; ip?: string; routeOptions?: { url?: string } }) => ({ method: req.method, route: req.routeOptions?.url ?? '(no route)', remoteAddress: req.ip }),
     },
   });
 }
 
-/** Tokens may ride in a query string (`GET /queue/?token=`); keep them out of logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
-}
