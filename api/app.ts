@@ -47,6 +47,10 @@ export async function buildApi(base: Omit<ApiContext, 'limit'>, log: Logger): Pr
     }
   });
   installErrorHandling(app);
+  app.decorateRequest('activeUser', null);
+  app.addHook('onResponse', async (request) => {
+    if (request.activeUser !== null) base.activity.seen(request.activeUser);
+  });
   const context: ApiContext = { ...base, limit: await rateLimits(app, base.config, base.rateLimitRedis) };
   refuseUnstorable(app);
   logRequests(app, context.config.slowRequestMs);

@@ -13,9 +13,11 @@ export function tokenOf(request: FastifyRequest): string {
   return token;
 }
 
+/** The request's user; the request counts as their activity (app.ts records it, keeping the token from expiring as idle). */
 export async function requireUser(store: Store, request: FastifyRequest): Promise<User> {
   const user = await store.userByToken(tokenOf(request));
   if (!user) throw new PushwireError('invalid_token');
+  request.activeUser = user.id;
   return user;
 }
 

@@ -1,5 +1,6 @@
 import type { RouteShorthandOptions } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Activity } from '../core/activity.js';
 import type { Config } from '../core/config.js';
 import type { NodeRegistry, NonceCache } from '../core/presence/presence.js';
 import type { MoxieStore } from '../core/store/moxie.js';
@@ -28,6 +29,15 @@ export interface ApiContext {
   /** Direct sends of the compatibility APIs (Pushlet, pushjack) that answer with provider results. */
   providers: ProviderRegistry;
   rateLimitRedis: Redis | null;
+  /** Users seen in requests, recorded so their tokens do not expire as idle. */
+  activity: Activity;
   /** Route options that put a route under a rate limit (rate-limits.ts); set by buildApi. */
   limit: (kind: Limited) => RouteShorthandOptions;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The user a request authenticated as (requireUser), for activity. */
+    activeUser: number | null;
+  }
 }

@@ -1,3 +1,4 @@
+import { Activity } from '../core/activity.js';
 import type { Backends } from '../core/backends.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
@@ -16,8 +17,9 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
     { commitsInFlight: Math.min(config.commitsInFlight, backends.store.writers), max: config.groupCommitMax, parallelFrom: config.parallelCommitFrom }, log);
   const providers = new ProviderRegistry(config, backends.applications);
   const queues = new QueueOwners(backends.store, config.queueOwnerCache);
-  const app = await buildApi({ config, ...backends, publisher, queues, providers }, log);
-  const stopRetention = startRetention(backends.store, publisher, config.queueBacklog, config.retentionSweepMs, log);
+  const activity = new Activity(backends.store, Activity.periodFor(config.idleTokenTtlSeconds), log);
+  const app = await buildApi({ config, ...backends, publisher, queues, providers, activity }, log);
+  const stopRetention = startRetention(backends.store, publisher, { backlog: config.queueBacklog, everyMs: config.retentionSweepMs, idleTokenTtlSeconds: config.idleTokenTtlSeconds }, log);
   const url = await listen(app, config.host, config.apiPort, 'api', log, config.apiFd);
   return {
     url,
@@ -25,6 +27,7 @@ export async function startApi(config: Config, backends: Backends, log: Logger):
       stopRetention();
       await app.close();
       await publisher.drain();
+      await activity.close();
       await providers.close();
       bus.close();
     },

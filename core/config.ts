@@ -74,6 +74,8 @@ export const options = {
     doc: 'Messages kept per queue; older ones are pruned and catch-up reports `truncated`.' },
   retentionSweepMs: { env: 'PUSHWIRE_RETENTION_SWEEP_MS', schema: positiveInt, default: 60_000,
     doc: 'How often the api prunes expired and over-backlog messages. A message lives at least its TTL and at most TTL + this.' },
+  idleTokenTtlSeconds: { env: 'PUSHWIRE_IDLE_TOKEN_TTL', schema: positiveInt, default: 30 * 24 * 3600,
+    doc: 'A token unused this long (no websocket, no request with it) that holds nothing but its own queue (no domain queue, no device) expires, with that queue and its messages: minted tokens do not pile up. A month by default.' },
   maxQueuesPerToken: { env: 'PUSHWIRE_MAX_QUEUES_PER_TOKEN', schema: positiveInt, default: 1000, doc: 'Queues one token may own.' },
   defaultLimit: { env: 'PUSHWIRE_DEFAULT_LIMIT', schema: positiveInt, default: 100, doc: 'Catch-up page size when `limit` is not given.' },
   maxLimit: { env: 'PUSHWIRE_MAX_LIMIT', schema: positiveInt, default: 1000, doc: 'Largest `limit`; larger gets 400 bad_limit.' },

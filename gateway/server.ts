@@ -8,6 +8,7 @@ import { encodeKey, parseSince, type Since } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { metrics, registry } from '../core/metrics.js';
 import { batchedStore } from './batched-store.js';
+import { Activity } from '../core/activity.js';
 import { Admission } from './admission.js';
 import { Connection } from './connection.js';
 import { Hub } from './hub.js';
@@ -54,6 +55,12 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
     if (event.topic === 'user') hub.deliver(event.message);
   });
   const admission = new Admission(config);
+  // Users connected stay active: recorded at authentication and every period while connected.
+  const activity = new Activity(store, Activity.periodFor(config.idleTokenTtlSeconds), log);
+  const stillConnected = setInterval(() => {
+    for (const session of sessions) if (session.connection) activity.seen(session.connection.userId);
+  }, activity.periodMs);
+  stillConnected.unref();
   const reject = (session: Session, error: PushwireError, code: number) => {
     const { socket } = session;
     if (socket.closed) return;
@@ -83,6 +90,7 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
     session.authTimer = undefined;
     const connection = new Connection(user.id, socket, batched.history, delivery);
     session.connection = connection;
+    activity.seen(user.id);
     // Subscribe first, then read the store: nothing committed in between can be missed.
     hub.attach(connection);
     // Resuming after a key needs no fresh sequence read: catch-up starts at that key, and the
@@ -228,6 +236,8 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       for (const { socket } of [...sessions]) socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
       await hub.close();
+      clearInterval(stillConnected);
+      await activity.close();
       // Give the farewell heartbeat a moment to leave before the socket closes.
       await new Promise((resolve) => setTimeout(resolve, 50));
       subscriber.close();

@@ -33,7 +33,7 @@ async function apiRoutes(): Promise<Route[]> {
   const unused = {} as never;
   const app = await buildApi({
     config: loadConfig({ PUSHWIRE_PROFILE: 'test' }), store: unused, devices: unused, outbox: unused, applications: unused, nodes: unused,
-    publisher: unused, queues: unused, providers: unused, moxie: unused, nonces: unused, rateLimitRedis: null,
+    publisher: unused, queues: unused, providers: unused, moxie: unused, nonces: unused, rateLimitRedis: null, activity: unused,
   }, createLogger('fuzz', 'silent'));
   await app.ready();
   const tree = app.printRoutes({ commonPrefix: false });

@@ -17,7 +17,7 @@ t.test('/nodes/: live gateways only, each address once, least loaded first', asy
   await node('e', 'e:1', 7);
   // Only the registry is used by this route; the store and publisher are never touched.
   const unused = {} as never;
-  const app = await buildApi({ config: loadConfig({}), store: unused, devices: unused, outbox: unused, applications: unused, nodes, publisher: unused, queues: unused, providers: unused, moxie: unused, nonces: unused, rateLimitRedis: null }, createLogger('test', 'silent'));
+  const app = await buildApi({ config: loadConfig({}), store: unused, devices: unused, outbox: unused, applications: unused, nodes, publisher: unused, queues: unused, providers: unused, moxie: unused, nonces: unused, rateLimitRedis: null, activity: unused }, createLogger('test', 'silent'));
   const response = await app.inject({ method: 'GET', url: '/nodes/' });
   t.equal(response.statusCode, 200);
   t.same(response.json(), { nodes: ['e:1', 'b:1', 'a:1'] });

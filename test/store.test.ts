@@ -207,6 +207,27 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.same(raced.map((r) => r.outcome).sort(), ['created', 'taken'], 'two users registering one token at once: one gets it');
     });
 
+    await t.test('idle users holding nothing but their own queue expire, with its messages; active, queued or device-holding ones stay', async (t) => {
+      const now = Date.now() * 1000;
+      const [idle, withDomain, withDevice, active] = [await fresh(), await fresh(), await fresh(), await fresh()];
+      // `fresh` made a domain queue for each; only `withDomain` keeps it.
+      for (const user of [idle, withDevice, active]) await store.deleteQueue(user.site.id);
+      await store.append([message(idle.own, null, 3600, 'gone with the user')]);
+      await devices.register(withDevice.user.id, { app: 'default', platform: 'fcm', token: `idle-${name}` }, 100);
+      t.equal(await store.expireIdleUsers(now - 3_600_000_000, 100), 0, 'nobody idle for an hour yet');
+      await store.touchUsers([active.user.id], now + 10_000_000);
+      // Everyone else last active before `now + 5 s`.
+      const expired = await store.expireIdleUsers(now + 5_000_000, 100);
+      t.ok(expired >= 1, `expired ${expired}`);
+      t.equal(await store.userByToken(idle.user.token), null, 'the idle user is gone');
+      t.equal(await store.queueByName(idle.own.name), null, 'with its own queue');
+      t.equal(await messagesInQueue(idle.own.id), 0, 'and its messages');
+      for (const [kept, why] of [[withDomain, 'a domain queue'], [withDevice, 'a device'], [active, 'recent activity']] as const) {
+        t.not(await store.userByToken(kept.user.token), null, `kept: ${why}`);
+      }
+      t.equal(await store.expireIdleUsers(now + 5_000_000, 100), 0, 'a second sweep finds nothing more');
+    });
+
     await t.test('hasMessage, queues, markers', async (t) => {
       const { user, site } = await fresh();
       const [stored] = await store.append([message(site)]);

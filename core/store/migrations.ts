@@ -121,4 +121,8 @@ export const migrations: readonly string[] = [
    -- PGlite). The append checks each queue's owner itself, holding the queue row (FOR KEY SHARE)
    -- as the check did, and deleting a queue deletes its messages; users are never deleted.
    ALTER TABLE messages DROP CONSTRAINT messages_user_id_fkey, DROP CONSTRAINT messages_queue_id_fkey;`,
+  `-- When a user was last active (microseconds): idle users holding nothing but their own queue
+   -- expire (PUSHWIRE_IDLE_TOKEN_TTL). Users from before count as active now.
+   ALTER TABLE users ADD COLUMN last_active bigint NOT NULL DEFAULT (extract(epoch from now()) * 1000000)::bigint;
+   CREATE INDEX users_last_active ON users (last_active);`,
 ];

@@ -107,6 +107,30 @@ export class SqlStore implements Store {
     });
   }
 
+  async touchUsers(userIds: readonly number[], nowMicros: number): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.db.query('UPDATE users SET last_active = $2 WHERE id = ANY($1::bigint[]) AND last_active < $2', [userIds, nowMicros]);
+  }
+
+  async expireIdleUsers(idleBeforeMicros: number, limit: number): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      // SKIP LOCKED: a user a registration or an append holds is not idle; several api processes sweep apart.
+      const rows = await tx.query<{ id: number }>(
+        `DELETE FROM users WHERE id IN (
+           SELECT id FROM users u WHERE last_active < $1
+             AND NOT EXISTS (SELECT 1 FROM queues q WHERE q.user_id = u.id AND q.domain IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id)
+           ORDER BY last_active LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING id`, [idleBeforeMicros, limit]);
+      if (rows.length === 0) return 0;
+      // Their queues went with them (ON DELETE CASCADE); messages and push checks have no foreign key.
+      const ids = rows.map((row) => row.id);
+      await tx.query('DELETE FROM messages WHERE user_id = ANY($1::bigint[])', [ids]);
+      await tx.query('DELETE FROM push_checks WHERE user_id = ANY($1::bigint[])', [ids]);
+      return ids.length;
+    });
+  }
+
   async setReadMarker(queueId: number, micros: number): Promise<void> {
     await this.db.query('UPDATE queues SET read_ts = $2 WHERE id = $1', [queueId, micros]);
   }

@@ -86,5 +86,12 @@ export interface Store {
   lastSeqs(userIds: readonly number[]): Promise<Map<number, number>>;
   /** Removes expired messages and those past each touched queue's backlog; returns how many. */
   prune(nowMicros: number, backlog: number, queueIds: readonly number[]): Promise<number>;
+  /** Records that these users were active (a websocket, a request with their token) at `nowMicros`. */
+  touchUsers(userIds: readonly number[], nowMicros: number): Promise<void>;
+  /**
+   * Deletes up to `limit` users idle since before `idleBeforeMicros` that hold nothing but their
+   * own queue (no domain queue, no device), with their queue and its messages; returns how many.
+   */
+  expireIdleUsers(idleBeforeMicros: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -99,6 +99,8 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     hasMessage: store.hasMessage,
     lastSeqs: (userIds) => timed('last_seqs', () => store.lastSeqs(userIds)),
     prune: store.prune,
+    touchUsers: store.touchUsers,
+    expireIdleUsers: store.expireIdleUsers,
     close: async () => {
       await store.close();
       await thread.worker.terminate();

@@ -114,6 +114,11 @@ const migrations: readonly string[] = [
    );`,
   // Collapsing a read asks, of each row with a replace_id, whether its group has a newer one.
   `CREATE INDEX messages_replacing ON messages (user_id, queue_id, kind, replace_id, seq) WHERE replace_id IS NOT NULL;`,
+  // When a user was last active (microseconds): idle users holding nothing but their own queue
+  // expire. Users from before count as active now.
+  `ALTER TABLE users ADD COLUMN last_active INTEGER NOT NULL DEFAULT 0;
+   UPDATE users SET last_active = CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER);
+   CREATE INDEX users_last_active ON users (last_active);`,
 ];
 
 /** Brings the schema up to date; a database from a newer Pushwire is refused, not damaged. */

@@ -53,7 +53,7 @@ export class SqliteStore implements Store {
   async createUser(token: string, ownQueueName: string): Promise<{ user: User; queue: Queue }> {
     return this.sqlite.transaction(() => {
       const now = isoNow();
-      const { lastInsertRowid } = this.sqlite.run('INSERT INTO users (token, created_at) VALUES (?, ?)', token, now);
+      const { lastInsertRowid } = this.sqlite.run('INSERT INTO users (token, created_at, last_active) VALUES (?, ?, ?)', token, now, Date.now() * 1000);
       const userId = Number(lastInsertRowid);
       const queue = this.sqlite.get<QueueRow>(
         `INSERT INTO queues (name, user_id, created_at) VALUES (?, ?, ?) RETURNING ${QUEUE_COLUMNS}`, ownQueueName, userId, now)!;
@@ -107,6 +107,29 @@ export class SqliteStore implements Store {
     this.sqlite.transaction(() => {
       this.sqlite.run('DELETE FROM queues WHERE id = ?', queueId);
       this.sqlite.run('DELETE FROM messages WHERE queue_id = ?', queueId);
+    });
+  }
+
+  async touchUsers(userIds: readonly number[], nowMicros: number): Promise<void> {
+    this.sqlite.transaction(() => {
+      for (const id of userIds) this.sqlite.run('UPDATE users SET last_active = ? WHERE id = ? AND last_active < ?', nowMicros, id, nowMicros);
+    });
+  }
+
+  async expireIdleUsers(idleBeforeMicros: number, limit: number): Promise<number> {
+    return this.sqlite.transaction(() => {
+      const ids = this.sqlite.all<{ id: number }>(
+        `SELECT id FROM users u WHERE last_active < ?
+           AND NOT EXISTS (SELECT 1 FROM queues q WHERE q.user_id = u.id AND q.domain IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.user_id = u.id)
+         ORDER BY last_active LIMIT ?`, idleBeforeMicros, limit).map((row) => row.id);
+      for (const id of ids) {
+        this.sqlite.run('DELETE FROM messages WHERE user_id = ?', id);
+        this.sqlite.run('DELETE FROM push_checks WHERE user_id = ?', id);
+        this.sqlite.run('DELETE FROM queues WHERE user_id = ?', id);
+        this.sqlite.run('DELETE FROM users WHERE id = ?', id);
+      }
+      return ids.length;
     });
   }
 
