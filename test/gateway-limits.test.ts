@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { Http } from './helpers/client.js';
 import { startEmbedded, startMultiprocess, type System } from './helpers/system.js';
+import { transportEnv, transportSkip } from './helpers/transports.js';
 
 /** Low per-address limits and no exempt addresses, so loopback clients are limited like any other. */
 const LIMITS = {
@@ -37,8 +38,8 @@ function connect(url: string, from: string, token: string): Promise<Outcome> {
   });
 }
 
-function gatewayLimitSuite(t: Test, name: string, start: () => Promise<System>): void {
-  t.test(name, async (t) => {
+function gatewayLimitSuite(t: Test, name: string, start: () => Promise<System>, skip: string | false = false): void {
+  t.test(name, { skip }, async (t) => {
     const system = await start();
     t.teardown(() => system.stop());
     const api = new Http(system.apiUrl);
@@ -93,6 +94,6 @@ function gatewayLimitSuite(t: Test, name: string, start: () => Promise<System>):
   });
 }
 
-gatewayLimitSuite(t, 'npm start, uWS', () => startEmbedded({ ...LIMITS, PUSHWIRE_GATEWAY_TRANSPORT: 'uws' }));
-gatewayLimitSuite(t, 'npm start, ws', () => startEmbedded({ ...LIMITS, PUSHWIRE_GATEWAY_TRANSPORT: 'ws' }));
+gatewayLimitSuite(t, 'npm start, uWS', () => startEmbedded({ ...LIMITS, ...transportEnv('uws') }), transportSkip('uws', 'embedded'));
+gatewayLimitSuite(t, 'npm start, ws', () => startEmbedded({ ...LIMITS, ...transportEnv('ws') }));
 gatewayLimitSuite(t, 'circus.ini processes', () => startMultiprocess(LIMITS, { gateway: 1 }));
