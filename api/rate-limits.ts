@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { Redis } from 'ioredis';
-import ipaddr from 'ipaddr.js';
+import { AddressRanges } from '../core/address-ranges.js';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
 
@@ -15,16 +15,11 @@ export type Limited = 'tokens' | 'queues' | 'devices';
  * Returns the route options that put a route under one of the limits.
  */
 export async function rateLimits(app: FastifyInstance, config: Config, redis: Redis | null): Promise<(kind: Limited) => RouteShorthandOptions> {
-  const exempt = config.rateLimitExempt.map((range) => (range.includes('/') ? ipaddr.parseCIDR(range) : ipaddr.parseCIDR(`${range}/${ipaddr.parse(range).kind() === 'ipv4' ? 32 : 128}`)));
-  const isExempt = (request: FastifyRequest) => {
-    if (!ipaddr.isValid(request.ip)) return false;
-    const address = ipaddr.process(request.ip);
-    return exempt.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits));
-  };
+  const exempt = new AddressRanges(config.rateLimitExempt);
   await app.register(rateLimit, {
     global: false,
     ...(redis ? { redis, nameSpace: `${config.redisPrefix}rl:` } : {}),
-    allowList: (request) => isExempt(request),
+    allowList: (request) => exempt.includes(request.ip),
     // Counting must not fail publishing's neighbours: if Redis is down, the request goes through.
     skipOnError: true,
     errorResponseBuilder: (_request, context) => new PushwireError('rate_limited', `Too many requests; retry in ${context.after}.`),

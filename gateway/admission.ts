@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { AddressRanges } from '../core/address-ranges.js';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
 import { metrics } from '../core/metrics.js';
@@ -47,17 +48,17 @@ export class Admission {
   private readonly open = new Map<string, number>();
   private readonly connects = new PerMinute();
   private readonly authFailures = new PerMinute();
-  private readonly exempt: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+  private readonly exempt: AddressRanges;
 
   constructor(private readonly config: Pick<Config, 'rateLimitExempt' | 'maxConnectionsPerAddress' | 'rateConnectsPerMinute' | 'rateAuthFailuresPerMinute'>) {
-    this.exempt = config.rateLimitExempt.map((range) => (range.includes('/') ? ipaddr.parseCIDR(range) : ipaddr.parseCIDR(`${range}/${ipaddr.parse(range).kind() === 'ipv4' ? 32 : 128}`)));
+    this.exempt = new AddressRanges(config.rateLimitExempt);
   }
 
   /** The address as one string per client (IPv4-mapped IPv6 as IPv4), and whether it is exempt. */
   private parse(raw: string): { address: string; exempt: boolean } {
     if (!ipaddr.isValid(raw)) return { address: raw, exempt: false };
     const parsed = ipaddr.process(raw);
-    return { address: parsed.toString(), exempt: this.exempt.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits)) };
+    return { address: parsed.toString(), exempt: this.exempt.includes(parsed) };
   }
 
   /** Null when the upgrade may go ahead (the caller then calls `opened`), else the answer that refuses it. */

@@ -1,8 +1,7 @@
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
-
-type Address = ipaddr.IPv4 | ipaddr.IPv6;
+import { AddressRanges } from '../core/address-ranges.js';
 
 /**
  * Where a Web Push endpoint may point: a push service on the public internet. A subscription's
@@ -14,18 +13,17 @@ type Address = ipaddr.IPv4 | ipaddr.IPv6;
  * registered; literal addresses are also refused at registration.
  */
 export class PushServiceAddresses {
-  private readonly allowed: [Address, number][];
+  private readonly allowed: AddressRanges;
 
   /** `allowedRanges`: CIDRs (or single addresses) allowed although not public. */
   constructor(allowedRanges: readonly string[]) {
-    this.allowed = allowedRanges.map((range) => (range.includes('/') ? ipaddr.parseCIDR(range) : [ipaddr.parse(range), ipaddr.parse(range).kind() === 'ipv4' ? 32 : 128]));
+    this.allowed = new AddressRanges(allowedRanges);
   }
 
   /** Why `address` may not be dialled, or null when it may. */
   refusal(address: string): string | null {
-    let parsed: Address = ipaddr.parse(address);
-    if (parsed instanceof ipaddr.IPv6 && parsed.isIPv4MappedAddress()) parsed = parsed.toIPv4Address();
-    if (this.allowed.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits))) return null;
+    const parsed = ipaddr.process(address);
+    if (this.allowed.includes(parsed)) return null;
     const range = parsed.range();
     return range === 'unicast' ? null : `${address} is not a public address (${range})`;
   }
@@ -59,9 +57,4 @@ export class RefusedAddressError extends Error {
     super(`${message}; PUSHWIRE_WEBPUSH_PRIVATE_ADDRESSES allows a push service of your own`);
     this.name = 'RefusedAddressError';
   }
-}
-
-/** The validated form of a ranges setting (comma-separated CIDRs or addresses). */
-export function isAddressRange(value: string): boolean {
-  return value.includes('/') ? ipaddr.isValidCIDR(value) : ipaddr.isValid(value);
 }
