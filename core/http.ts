@@ -9,7 +9,7 @@ import { registry } from './metrics.js';
  * Answers what never became a request (Node's HTTP parser refused it, or it timed out) in the
  * documented shape, `{"error": code, "message": ...}`, then closes the connection.
  */
-function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+export function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const code: ErrorCode = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout'
     : error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large'

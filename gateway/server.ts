@@ -154,6 +154,7 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
     // A group publish past this would be lost for that socket: close it instead, so the client
     // resumes and loses nothing. The hub moves slow sockets out of groups long before.
     maxBufferedBytes: 64 * 1024 * 1024,
+    httpHeadersTimeoutMs: config.httpHeadersTimeoutMs, httpRequestTimeoutMs: config.httpRequestTimeoutMs,
   }, {
     admit: (address) => admission.admit(address),
     open: (socket, query, address) => {

@@ -71,3 +71,15 @@ function hostileHttpSuite(t: Test, name: string, start: () => Promise<System>): 
 
 hostileHttpSuite(t, 'npm start (embedded)', () => startEmbedded(TIMEOUTS));
 hostileHttpSuite(t, 'circus.ini processes', () => startMultiprocess(TIMEOUTS));
+
+t.test('the gateway on the ws transport (node:http): slow senders cut with 408, garbage 400, in the documented shape', async (t) => {
+  const system = await startEmbedded({ ...TIMEOUTS, PUSHWIRE_GATEWAY_TRANSPORT: 'ws' });
+  t.teardown(() => system.stop());
+  const gateway = system.wsUrl.replace(/^ws:/, 'http:');
+  const slow = await Promise.all(Array.from({ length: 20 }, () => raw(gateway, 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websock')));
+  t.ok(slow.every(({ answer }) => answer.startsWith('HTTP/1.1 408 ') && bodyOf(answer).error === 'request_timeout'), 'every slow upgrade got 408 request_timeout');
+  t.ok(Math.max(...slow.map(({ ms }) => ms)) < 10_000, 'cut within the deadline and a check interval');
+  const garbage = await raw(gateway, 'HELLO THERE\r\n\r\n');
+  t.match(garbage.answer, /^HTTP\/1\.1 400 /);
+  t.equal(bodyOf(garbage.answer).error, 'bad_request');
+});

@@ -55,6 +55,9 @@ export interface ListenOptions {
   idleTimeoutSeconds: number;
   /** A socket whose send buffer passes this is closed: the client resumes, and loses nothing. */
   maxBufferedBytes: number;
+  /** HTTP requests (upgrades, /health) must arrive within these; uWS applies its own, shorter, deadlines. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
 }
 
 export interface TransportServer {

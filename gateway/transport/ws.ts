@@ -1,6 +1,7 @@
 import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { clientError } from '../../core/http.js';
 import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
 
 /** Node ≥ 22.12 (and 23.1) can share a listening port between processes (SO_REUSEPORT). */
@@ -169,11 +170,15 @@ export class WsTransport implements Transport {
   async listen<S>(options: ListenOptions, handlers: SocketHandlers<S>, routes: HttpRoutes): Promise<TransportServer> {
     const sockets = new Sockets(handlers, options.maxBufferedBytes);
     const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-    const server: Server = createServer((request, response) => {
+    const server: Server = createServer({
+      headersTimeout: options.httpHeadersTimeoutMs, requestTimeout: options.httpRequestTimeoutMs, connectionsCheckingInterval: 1000,
+    }, (request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       const route = request.method === 'GET' ? routes[path] : undefined;
       void answerOf(route).then(({ status, contentType, body, headers }) => response.writeHead(status, { 'content-type': contentType, ...headers }).end(body));
     });
+    // What Node's parser refuses or times out, in the documented shape (as the api answers it).
+    server.on('clientError', clientError);
     server.on('upgrade', (request, raw: Duplex, head: Buffer) => {
       const query = (request.url ?? '').split('?')[1] ?? '';
       const address = request.socket.remoteAddress ?? '';
