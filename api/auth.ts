@@ -3,13 +3,18 @@ import type { FastifyRequest } from 'fastify';
 import { PushwireError } from '../core/errors.js';
 import type { Queue, Store, User } from '../core/store/store.js';
 
-/** The token of a request: the X-Auth-Token header, else a `token` query or body field. */
-export function tokenOf(request: FastifyRequest): string {
+/** The token a request carries, if any: the X-Auth-Token header, else a `token` query or body field. */
+export function tokenIn(request: FastifyRequest): string | undefined {
   const header = request.headers['x-auth-token'];
   const query = (request.query as Record<string, unknown> | undefined)?.token;
   const body = (request.body as Record<string, unknown> | undefined | null)?.token;
-  const token = [header, query, body].find((value) => typeof value === 'string' && value.length > 0);
-  if (typeof token !== 'string') throw new PushwireError('missing_token');
+  return [header, query, body].find((value): value is string => typeof value === 'string' && value.length > 0);
+}
+
+/** The token of a request; 401 missing_token without one. */
+export function tokenOf(request: FastifyRequest): string {
+  const token = tokenIn(request);
+  if (token === undefined) throw new PushwireError('missing_token');
   return token;
 }
 

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { AddressRanges } from '../core/address-ranges.js';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
+import { tokenIn } from './auth.js';
 
 export type Limited = 'tokens' | 'queues' | 'devices';
 
@@ -24,9 +25,10 @@ export async function rateLimits(app: FastifyInstance, config: Config, redis: Re
     skipOnError: true,
     errorResponseBuilder: (_request, context) => new PushwireError('rate_limited', `Too many requests; retry in ${context.after}.`),
   });
+  // The token the route itself authenticates with (auth.ts), else the client's address.
   const byTokenOrAddress = (request: FastifyRequest) => {
-    const token = request.headers['x-auth-token'] ?? (request.body as { token?: unknown } | undefined)?.token;
-    return typeof token === 'string' && token ? `t:${token}` : `a:${request.ip}`;
+    const token = tokenIn(request);
+    return token === undefined ? `a:${request.ip}` : `t:${token}`;
   };
   const limits: Record<Limited, { max: number; keyGenerator: (request: FastifyRequest) => string }> = {
     tokens: { max: config.rateTokensPerMinute, keyGenerator: (request) => `a:${request.ip}` },
