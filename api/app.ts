@@ -20,7 +20,7 @@ import { queueRoutes } from './routes/queues.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 /** The HTTP API, ready to `listen` or `inject`. */
-export async function buildApi(base: Omit<ApiContext, 'limit'>, log: Logger): Promise<FastifyInstance> {
+export async function buildApi(base: Omit<ApiContext, 'limit' | 'publishes'>, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     ...serverOptions(base.config),
     // Behind reverse proxies, the client's address (rate limits) is the one they forward.
@@ -51,7 +51,7 @@ export async function buildApi(base: Omit<ApiContext, 'limit'>, log: Logger): Pr
   app.addHook('onResponse', async (request) => {
     if (request.activeUser !== null) base.activity.seen(request.activeUser);
   });
-  const context: ApiContext = { ...base, limit: await rateLimits(app, base.config, base.rateLimitRedis) };
+  const context: ApiContext = { ...base, ...await rateLimits(app, base.config, base.rateLimitRedis, log) };
   refuseUnstorable(app);
   logRequests(app, context.config.slowRequestMs);
   await browserRoutes(app, context.config);

@@ -11,7 +11,7 @@ import type { Store } from '../core/store/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Publisher } from './publisher.js';
 import type { QueueOwners } from './queue-owners.js';
-import type { Limited } from './rate-limits.js';
+import type { Limited, QueuePublishLimit } from './rate-limits.js';
 
 /** What the routes need, passed in once. */
 export interface ApiContext {
@@ -33,6 +33,8 @@ export interface ApiContext {
   activity: Activity;
   /** Route options that put a route under a rate limit (rate-limits.ts); set by buildApi. */
   limit: (kind: Limited) => RouteShorthandOptions;
+  /** Messages per queue on the routes that need only its URL; set by buildApi. */
+  publishes: QueuePublishLimit;
 }
 
 declare module 'fastify' {

@@ -31,6 +31,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: error }, 'unhandled error');
       typed = new PushwireError('internal');
     }
+    if (typed.retryAfterSeconds !== undefined) void reply.header('retry-after', String(typed.retryAfterSeconds));
     void reply.status(typed.status).send(typed.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {

@@ -60,6 +60,8 @@ export type ErrorCode = keyof typeof errorCatalogue;
 
 export class PushwireError extends Error {
   readonly status: number;
+  /** Sent as Retry-After with the error: when a 429 or 503 is worth retrying. */
+  retryAfterSeconds?: number;
   constructor(readonly code: ErrorCode, message?: string) {
     super(message ?? errorCatalogue[code][1]);
     this.name = 'PushwireError';

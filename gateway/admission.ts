@@ -1,39 +1,11 @@
 import ipaddr from 'ipaddr.js';
 import { AddressRanges } from '../core/address-ranges.js';
 import type { Config } from '../core/config.js';
+import type { Logger } from '../core/log.js';
 import { PushwireError } from '../core/errors.js';
 import { metrics } from '../core/metrics.js';
+import { WindowCounts, type SharedCounters } from '../core/window-counts.js';
 import type { HttpAnswer } from './transport/transport.js';
-
-const WINDOW_MS = 60_000;
-
-/** Counts per address in fixed one-minute windows; a window's counts are dropped whole when it ends. */
-class PerMinute {
-  private counts = new Map<string, number>();
-  private windowEndsAt = Date.now() + WINDOW_MS;
-
-  private roll(): void {
-    if (Date.now() < this.windowEndsAt) return;
-    this.counts = new Map();
-    this.windowEndsAt = Date.now() + WINDOW_MS;
-  }
-
-  add(address: string): number {
-    this.roll();
-    const count = (this.counts.get(address) ?? 0) + 1;
-    this.counts.set(address, count);
-    return count;
-  }
-
-  get(address: string): number {
-    this.roll();
-    return this.counts.get(address) ?? 0;
-  }
-
-  get secondsLeft(): number {
-    return Math.max(1, Math.ceil((this.windowEndsAt - Date.now()) / 1000));
-  }
-}
 
 /**
  * Which websocket upgrades a gateway process accepts, per client address: at most
@@ -41,17 +13,25 @@ class PerMinute {
  * ones a minute, and none for the rest of the minute once an address has failed to authenticate
  * PUSHWIRE_RATE_AUTH_FAILURES_PER_MINUTE times (guessing tokens costs a connection each). A
  * refused upgrade gets an HTTP answer in the documented shape, with Retry-After when waiting
- * helps. Counted in this process: a deployment's limit is this times its gateway processes.
- * Addresses in PUSHWIRE_RATE_LIMIT_EXEMPT pass.
+ * helps. Connects and failures are counted per minute and shared between gateway processes through
+ * Redis when it is configured (WindowCounts); open sockets are this process's own (each holds its
+ * own file descriptors), so a deployment's cap is this times its gateway processes. Addresses in
+ * PUSHWIRE_RATE_LIMIT_EXEMPT pass.
  */
 export class Admission {
   private readonly open = new Map<string, number>();
-  private readonly connects = new PerMinute();
-  private readonly authFailures = new PerMinute();
+  private readonly connects: WindowCounts;
+  private readonly authFailures: WindowCounts;
   private readonly exempt: AddressRanges;
 
-  constructor(private readonly config: Pick<Config, 'rateLimitExempt' | 'maxConnectionsPerAddress' | 'rateConnectsPerMinute' | 'rateAuthFailuresPerMinute'>) {
+  constructor(
+    private readonly config: Pick<Config, 'rateLimitExempt' | 'maxConnectionsPerAddress' | 'rateConnectsPerMinute' | 'rateAuthFailuresPerMinute'>,
+    counters: SharedCounters | null,
+    log: Logger,
+  ) {
     this.exempt = new AddressRanges(config.rateLimitExempt);
+    this.connects = new WindowCounts('connects', counters, log);
+    this.authFailures = new WindowCounts('auth-failures', counters, log);
   }
 
   /** The address as one string per client (IPv4-mapped IPv6 as IPv4), and whether it is exempt. */
@@ -100,5 +80,10 @@ export class Admission {
   authFailed(raw: string): void {
     const { address, exempt } = this.parse(raw);
     if (!exempt) this.authFailures.add(address);
+  }
+
+  close(): void {
+    this.connects.close();
+    this.authFailures.close();
   }
 }

@@ -38,7 +38,7 @@ interface Session {
 
 const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
 
-export async function startGateway(config: Config, { store, presence, bus }: Backends, log: Logger): Promise<Role & { port: number; id: string; transport: string; fallbackReason: string | null }> {
+export async function startGateway(config: Config, { store, presence, bus, rateLimitRedis }: Backends, log: Logger): Promise<Role & { port: number; id: string; transport: string; fallbackReason: string | null }> {
   const { transport, fallbackReason } = selectTransport(config.gatewayTransport);
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const subscriber = bus.subscriber();
@@ -54,7 +54,7 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
   void subscriber.run((event) => {
     if (event.topic === 'user') hub.deliver(event.message);
   });
-  const admission = new Admission(config);
+  const admission = new Admission(config, rateLimitRedis ? { redis: rateLimitRedis, prefix: config.redisPrefix } : null, log);
   // Users connected stay active: recorded at authentication and every period while connected.
   const activity = new Activity(store, Activity.periodFor(config.idleTokenTtlSeconds), log);
   const stillConnected = setInterval(() => {
@@ -238,6 +238,7 @@ export async function startGateway(config: Config, { store, presence, bus }: Bac
       for (const { socket } of [...sessions]) socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
       await hub.close();
       clearInterval(stillConnected);
+      admission.close();
       await activity.close();
       // Give the farewell heartbeat a moment to leave before the socket closes.
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,6 +1,8 @@
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
-import { Http } from './helpers/client.js';
+import { Redis } from 'ioredis';
+import { eventually, freshMinute, Http } from './helpers/client.js';
+import { TEST_REDIS_URL } from './helpers/services.js';
 import { startEmbedded, startMultiprocess, type System } from './helpers/system.js';
 import { transportEnv, transportSkip } from './helpers/transports.js';
 
@@ -97,3 +99,32 @@ function gatewayLimitSuite(t: Test, name: string, start: () => Promise<System>, 
 gatewayLimitSuite(t, 'npm start, uWS', () => startEmbedded({ ...LIMITS, ...transportEnv('uws') }), transportSkip('uws', 'embedded'));
 gatewayLimitSuite(t, 'npm start, ws', () => startEmbedded({ ...LIMITS, ...transportEnv('ws') }));
 gatewayLimitSuite(t, 'circus.ini processes', () => startMultiprocess(LIMITS, { gateway: 1 }));
+
+t.test('circus.ini processes, two gateways: failed authentications are counted together', async (t) => {
+  await freshMinute(30);
+  const system = await startMultiprocess(LIMITS, { gateway: 2 });
+  t.teardown(() => system.stop());
+  const redis = new Redis(TEST_REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  const { token } = await new Http(system.apiUrl).user();
+  // The kernel spreads new connections over both gateway processes.
+  for (let n = 0; n < 3; n++) {
+    const outcome = await connect(system.wsUrl, '127.0.0.20', 'f'.repeat(32));
+    t.equal(outcome.kind === 'open' && (await outcome.closed), 4001, `guess ${n + 1}: 4001`);
+  }
+  await eventually(async () => (await redis.get((await redis.keys(`${system.redis!.prefix}wc:auth-failures:*:127.0.0.20`))[0] ?? 'none')) === '3');
+  t.pass('both processes have shared their counts: 3 in Redis');
+  // A process learns an address's failures at its next share after the first upgrade that asks
+  // (one a second): so, one upgrade a second, each admits one at most, then neither does.
+  const later: Outcome[] = [];
+  await eventually(async () => {
+    const outcome = await connect(system.wsUrl, '127.0.0.20', token);
+    if (outcome.kind === 'open') outcome.socket.terminate();
+    later.push(outcome);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    return later.length >= 4 && later.slice(-4).every((each) => each.kind === 'refused');
+  }, 30_000);
+  const admitted = later.filter((outcome) => outcome.kind === 'open').length;
+  t.ok(admitted <= 2, `${admitted} admitted after the limit (counting apart, each process would admit until its own 3 failures)`);
+  t.match(later.at(-1), { kind: 'refused', status: 429, body: { error: 'rate_limited', message: /failed authentications/ } });
+});

@@ -31,7 +31,7 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
     const { action, key } = request.query as { action?: string; key?: string };
     if (action === 'read') return envelope(await markRead(request, name, key));
     if (action !== undefined) throw new PushwireError('bad_action', `Unknown action "${action}"; the only action is "read".`);
-    return envelope(await publishToQueue(context, name, validatePublish(request.body)));
+    return envelope(await publishToQueue(context, name, validatePublish(request.body), request.ip));
   });
 
   async function markRead(request: FastifyRequest, name: string, key: string | undefined): Promise<StoredMessage> {

@@ -6,10 +6,14 @@ import type { ApiContext } from '../context.js';
 import { publishValidator, type PublishFields } from '../publish-schema.js';
 import { requireStorable } from '../storable.js';
 
-/** Stores a message on the named queue and puts it on the bus; resolves once it is durable. */
-export async function publishToQueue(context: ApiContext, name: string, fields: PublishFields): Promise<StoredMessage> {
+/**
+ * Stores a message on the named queue and puts it on the bus; resolves once it is durable.
+ * For the routes that need only the queue's name: the queue's publish limit applies.
+ */
+export async function publishToQueue(context: ApiContext, name: string, fields: PublishFields, clientAddress: string): Promise<StoredMessage> {
   const owner = await context.queues.get(name);
   if (!owner) throw new PushwireError('queue_not_found');
+  context.publishes.take(owner.id, clientAddress);
   const { ttl, ...body } = fields;
   try {
     return await context.publisher.publish({
@@ -43,13 +47,13 @@ export function batchPublishRoutes(app: FastifyInstance, context: ApiContext): v
   const { config } = context;
   const validate = publishValidator(config);
 
-  async function publishItem(item: unknown, index: number): Promise<ItemResult> {
+  async function publishItem(item: unknown, index: number, clientAddress: string): Promise<ItemResult> {
     try {
       if (item === null || typeof item !== 'object') throw new PushwireError('invalid_field', 'Each item is {"queue": URL, "message": {...}}.');
       const { queue, message } = item as { queue?: unknown; message?: unknown };
       const name = queueName(queue);
       requireStorable(message, 'message');
-      const stored = await publishToQueue(context, name, validate(message ?? {}));
+      const stored = await publishToQueue(context, name, validate(message ?? {}), clientAddress);
       return { key: encodeKey(stored.userId, stored.seq), timestamp: formatTimestamp(stored.micros), queue: queueUrl(config.publicUrl, stored.queue) };
     } catch (error) {
       if (!(error instanceof PushwireError)) throw error;
@@ -67,7 +71,7 @@ export function batchPublishRoutes(app: FastifyInstance, context: ApiContext): v
     if (!Array.isArray(messages)) throw new PushwireError('invalid_field', 'The body is {"messages": [{"queue": URL, "message": {...}}, ...]}.');
     if (messages.length === 0) throw new PushwireError('invalid_field', '`messages` must hold at least one message.');
     if (messages.length > config.maxBatchMessages) throw new PushwireError('too_many_messages', `A batch holds at most ${config.maxBatchMessages} messages; this one has ${messages.length}.`);
-    const results = await Promise.all(messages.map(publishItem));
+    const results = await Promise.all(messages.map((item, index) => publishItem(item, index, request.ip)));
     const failed = results.filter((result) => 'error' in result).length;
     return { published: results.length - failed, failed, results };
   });

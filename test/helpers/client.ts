@@ -152,3 +152,14 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 800
     await sleep(25);
   }
 }
+
+/**
+ * Waits, if need be, until the clock's current minute has at least `seconds` left: limits that
+ * count in minutes aligned to the clock start again from zero when it turns, and a test that
+ * counts up to a limit must not straddle that.
+ */
+export async function freshMinute(seconds = 20): Promise<void> {
+  const left = () => 60_000 - (Date.now() % 60_000);
+  if (left() >= seconds * 1000) return;
+  await eventually(() => left() >= seconds * 1000, 61_000);
+}
