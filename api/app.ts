@@ -1,5 +1,5 @@
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { operationalRoutes, serverOptions } from '../core/http.js';
 import type { Logger } from '../core/log.js';
 import type { ApiContext } from './context.js';
@@ -27,7 +27,7 @@ export async function buildApi(base: Omit<ApiContext, 'limit' | 'publishes'>, lo
     trustProxy: base.config.trustProxy === 'true' ? true : base.config.trustProxy || false,
     loggerInstance: log as FastifyBaseLogger,
     // Logged by logRequests: errors and slow requests at info, the rest at debug.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: base.config.maxRequestBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 128 },
     // Some compatibility fields take several JSON types (pushjack's message: text or a dictionary).

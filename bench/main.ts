@@ -2,46 +2,47 @@
  * `npm run bench`: Pushwire against its baselines in the same run, on this machine. Servers on
  * core 0, the load generator (this process) on core 1. Prints markdown tables of medians.
  *
- *   npm run bench -- [--runs 3] [--section per-user|fan-out] [--only <system name part>] [--warm-up 3]
+ *   npm run bench -- [--runs 3] [--section per-user|fan-out] [--only <system name part>] [--help]
  */
-import { parseArgs } from 'node:util';
+import { Option } from 'commander';
+import { benchCommand, positive, positiveList, whole } from './args.js';
 import { LOAD_CORE, pin } from './cpu.js';
 import { fanOutSection } from './fanout.js';
 import { perUserSection } from './per-user.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    section: { type: 'string', default: '' },
-    /** Only Pushwire systems whose name holds this; the baselines always run. */
-    only: { type: 'string', default: '' },
-    clients: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '10' },
-    'warm-up': { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '32' },
-    bytes: { type: 'string', default: '200' },
-    'batch-clients': { type: 'string', default: '10000' },
-    batch: { type: 'string', default: '500' },
-    'catchup-clients': { type: 'string', default: '1000' },
-    'catchup-messages': { type: 'string', default: '20' },
-    'fanout-sockets': { type: 'string', default: '1000,5000' },
-    'fanout-messages': { type: 'string', default: '100' },
-  },
-});
-const number = (name: keyof typeof values) => Number(values[name]);
+const options = benchCommand('bench', 'Pushwire against bare uWebSockets.js, NATS JetStream and Socket.IO, run after one another on this machine; medians as markdown tables.')
+  .option('--runs <n>', 'runs of each system; the tables show medians', positive, 3)
+  .addOption(new Option('--section <name>', 'only this section (default: both)').choices(['per-user', 'fan-out']))
+  .option('--only <part>', 'only the Pushwire systems whose name holds this (the baselines always run)', '')
+  .option('--clients <n>', 'per-user: clients, each on its own queue', positive, 1000)
+  .option('--seconds <n>', 'per-user: seconds measured per run', positive, 10)
+  .option('--warm-up <n>', 'per-user: seconds of load before measuring', whole, 3)
+  .option('--concurrency <n>', 'HTTP publishes in flight', positive, 32)
+  .option('--bytes <n>', 'per-user: message size', positive, 200)
+  .option('--batch-clients <n>', 'per-user batches: connected clients', positive, 10000)
+  .option('--batch <n>', 'per-user batches: messages per POST /publish', positive, 500)
+  .option('--catchup-clients <n>', 'catch-up: users that connect at once', positive, 1000)
+  .option('--catchup-messages <n>', 'catch-up: messages stored for each', positive, 20)
+  .option('--fanout-sockets <list>', 'fan-out: sockets of one user, comma-separated sizes', positiveList, [1000, 5000])
+  .option('--fanout-messages <n>', 'fan-out: messages per size', positive, 100)
+  .parse()
+  .opts<{
+    runs: number; section?: 'per-user' | 'fan-out'; only: string; clients: number; seconds: number; warmUp: number; concurrency: number; bytes: number;
+    batchClients: number; batch: number; catchupClients: number; catchupMessages: number; fanoutSockets: number[]; fanoutMessages: number;
+  }>();
 
 pin(process.pid, LOAD_CORE);
-process.stdout.write(`Node ${process.version}, ${number('runs')} runs each, medians. Servers pinned to core 0, the load generator (one process) to core 1.\n\n`);
-if (!values.section || values.section === 'per-user') {
+process.stdout.write(`Node ${process.version}, ${options.runs} runs each, medians. Servers pinned to core 0, the load generator (one process) to core 1.\n\n`);
+if (!options.section || options.section === 'per-user') {
   process.stdout.write(`${await perUserSection({
-    runs: number('runs'), clients: number('clients'), seconds: number('seconds'), warmUpSeconds: number('warm-up'), concurrency: number('concurrency'), bytes: number('bytes'),
-    batchClients: number('batch-clients'), batch: number('batch'), catchUpClients: number('catchup-clients'), catchUpMessages: number('catchup-messages'),
-    only: values.only!,
+    runs: options.runs, clients: options.clients, seconds: options.seconds, warmUpSeconds: options.warmUp, concurrency: options.concurrency, bytes: options.bytes,
+    batchClients: options.batchClients, batch: options.batch, catchUpClients: options.catchupClients, catchUpMessages: options.catchupMessages,
+    only: options.only,
   })}\n\n`);
 }
-if (!values.section || values.section === 'fan-out') {
+if (!options.section || options.section === 'fan-out') {
   process.stdout.write(`${await fanOutSection({
-    runs: number('runs'), clients: values['fanout-sockets']!.split(',').map(Number), fanout: number('fanout-messages'), concurrency: number('concurrency'), only: values.only!,
+    runs: options.runs, clients: options.fanoutSockets, fanout: options.fanoutMessages, concurrency: options.concurrency, only: options.only,
   })}\n`);
 }
 process.exit(0);

@@ -11,19 +11,22 @@
  *   npm run bench:memory -- --connections 10000 --runs 3 [--transports uws,ws]
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
 import { loadUws } from '../gateway/transport/uws-loader.js';
 import { gatewayPids, startEmbedded, startMultiprocess } from '../test/helpers/system.js';
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
+import { benchCommand, positive } from './args.js';
 import { startBaseline } from './baseline.js';
 
-const { values: args } = parseArgs({
-  options: { connections: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' }, transports: { type: 'string', default: 'uws,ws' } },
-});
-const CONNECTIONS = Number(args.connections);
-const RUNS = Number(args.runs);
+const args = benchCommand('bench:memory', 'Resident memory idle and per idle websocket: npm start and the gateway on each transport, against bare uWebSockets.js.')
+  .option('--connections <n>', 'idle websockets to open', positive, 10000)
+  .option('--runs <n>', 'runs; the table shows medians', positive, 3)
+  .option('--transports <list>', 'gateway transports, comma-separated (uws, ws)', 'uws,ws')
+  .parse()
+  .opts<{ connections: number; runs: number; transports: string }>();
+const CONNECTIONS = args.connections;
+const RUNS = args.runs;
 
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2000));

@@ -7,16 +7,20 @@
  *   npm run bench:push -- --devices 10000 --runs 3
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Http } from '../test/helpers/client.js';
 import { ROOT, startMultiprocess } from '../test/helpers/system.js';
 import { startPushServers, type PushServers } from '../test/servers/all.js';
 import { ensurePki, PKI_DIR_ENV } from '../test/servers/pki.js';
 import { PLATFORMS, type Platform } from '../core/store/devices.js';
+import { benchCommand, positive } from './args.js';
 
-const { values: args } = parseArgs({ options: { devices: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
-const DEVICES = Number(args.devices);
-const RUNS = Number(args.runs);
+const args = benchCommand('bench:push', 'Pushes per second to devices of each platform, through the multi-process system to local APNs, Google and Web Push servers.')
+  .option('--devices <n>', 'devices per platform', positive, 10000)
+  .option('--runs <n>', 'runs; the table shows medians', positive, 3)
+  .parse()
+  .opts<{ devices: number; runs: number }>();
+const DEVICES = args.devices;
+const RUNS = args.runs;
 
 const pkiDir = join(ROOT, 'test-artifacts', 'pki');
 ensurePki(pkiDir);

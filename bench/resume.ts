@@ -8,13 +8,17 @@
  *
  *   npm run bench:resume -- --clients 10000 --runs 3
  */
-import { parseArgs } from 'node:util';
 import { runLoad } from '../loadtest/run.js';
 import { gatewayPids, startMultiprocess } from '../test/helpers/system.js';
+import { benchCommand, positive } from './args.js';
 
-const { values: args } = parseArgs({ options: { clients: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
-const CLIENTS = Number(args.clients);
-const RUNS = Number(args.runs);
+const args = benchCommand('bench:resume', 'Time until every client has reconnected and caught up after gateways restart, rolling or all at once, while messages are published.')
+  .option('--clients <n>', 'connected clients', positive, 10000)
+  .option('--runs <n>', 'runs; the table shows medians', positive, 3)
+  .parse()
+  .opts<{ clients: number; runs: number }>();
+const CLIENTS = args.clients;
+const RUNS = args.runs;
 
 async function main(): Promise<void> {
   const system = await startMultiprocess({ PUSHWIRE_GATEWAY_DRAIN_MS: '0' });
