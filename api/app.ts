@@ -1,3 +1,4 @@
+import http from 'node:http';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { operationalRoutes, serverOptions } from '../core/http.js';
@@ -8,6 +9,7 @@ import { pushjackApi } from './compat/pushjack.js';
 import { pushletApi } from './compat/pushlet.js';
 import { webPushSubscriptionsApi } from './compat/webpush-subscriptions.js';
 import { installErrorHandling } from './errors.js';
+import { publishLane } from './publish-lane.js';
 import { logRequests } from './request-log.js';
 import { rateLimits } from './rate-limits.js';
 import { refuseUnstorable } from './storable.js';
@@ -21,8 +23,22 @@ import { tokenRoutes } from './routes/tokens.js';
 
 /** The HTTP API, ready to `listen` or `inject`. */
 export async function buildApi(base: Omit<ApiContext, 'limit' | 'publishes'>, log: Logger): Promise<FastifyInstance> {
+  // Set once the routes exist: until then every request is Fastify's.
+  let lane: ((request: http.IncomingMessage, response: http.ServerResponse) => boolean) | null = null;
   const app = Fastify({
     ...serverOptions(base.config),
+    // Fastify's own server, as it makes it, with the publish lane in front (publish-lane.ts).
+    serverFactory: (handler, options) => {
+      const settings = options as { http?: http.ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      const server = http.createServer(settings.http ?? {}, (request, response) => {
+        // Closing: Fastify answers 503 with Connection: close, so kept-alive connections end.
+        if (!server.listening || !lane?.(request, response)) handler(request, response);
+      });
+      server.keepAliveTimeout = settings.keepAliveTimeout;
+      server.requestTimeout = settings.requestTimeout;
+      server.setTimeout(settings.connectionTimeout);
+      return server;
+    },
     // Behind reverse proxies, the client's address (rate limits) is the one they forward.
     trustProxy: base.config.trustProxy === 'true' ? true : base.config.trustProxy || false,
     loggerInstance: log as FastifyBaseLogger,
@@ -69,5 +85,6 @@ export async function buildApi(base: Omit<ApiContext, 'limit' | 'publishes'>, lo
   if (context.config.pushjackPrefix !== 'off') await app.register((scope) => pushjackApi(scope, context), { prefix: context.config.pushjackPrefix });
   if (context.config.moxiePrefix !== 'off') await app.register((scope) => moxieApi(scope, context), { prefix: context.config.moxiePrefix });
   if (context.config.pushletPrefix !== 'off') await app.register((scope) => pushletApi(scope, context), { prefix: context.config.pushletPrefix });
+  lane = publishLane(context, log);
   return app;
 }
