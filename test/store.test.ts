@@ -300,3 +300,15 @@ storeSuite(t, 'sqlite', async () => {
     close: async () => { reader.close(); await store.close(); rmSync(dir, { recursive: true, force: true }); },
   };
 });
+
+t.test('postgresql: every connection plans the statements generically, from its first statement on', async (t) => {
+  const database = await createDatabase();
+  const db = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 4);
+  t.teardown(async () => {
+    await db.close();
+    await database.drop();
+  });
+  // Four at once: each on a new connection of the pool, each the connection's first statement.
+  const answers = await Promise.all(Array.from({ length: 4 }, () => db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')));
+  t.same(answers.map(([row]) => row.plan_cache_mode), Array(4).fill('force_generic_plan'));
+});

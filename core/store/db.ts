@@ -29,16 +29,14 @@ export class PgDb implements Db {
 
   constructor(url: string, onIdleError: (error: Error) => void, max = 10) {
     this.connections = max;
-    this.pool = new pg.Pool({ connectionString: url, max });
-    this.pool.on('error', onIdleError);
     // Every prepared statement here looks rows up by arrays of ids, a plan that holds for any
-    // values (through indexes, or for a table of a few pages by reading it). PostgreSQL's default replans a statement per execution whenever that
-    // looks cheaper than its generic plan, and the append's planning (six CTEs) then cost the
-    // database more than executing it: 39% of its CPU for one-message batches (perf). Queued
-    // before the connection's first statement (a client runs its statements in order).
-    this.pool.on('connect', (client) => {
-      client.query('SET plan_cache_mode = force_generic_plan').catch(onIdleError);
-    });
+    // values (through indexes, or for a table of a few pages by reading it). PostgreSQL's default
+    // replans a statement per execution whenever that looks cheaper than its generic plan, and the
+    // append's planning (six CTEs) then cost the database more than executing it: 39% of its CPU
+    // for one-message batches (perf). Set as a startup parameter of each connection: no statement
+    // of its own, none to race the pool's first query on a new connection.
+    this.pool = new pg.Pool({ connectionString: url, max, options: '-c plan_cache_mode=force_generic_plan' });
+    this.pool.on('error', onIdleError);
   }
 
   async query<T>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
