@@ -10,42 +10,31 @@
 import { exec } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, Option } from 'commander';
+import { positive, whole } from './args.js';
 import { htmlReport, summaryTable } from './report.js';
 import { runLoad, type LoadOptions } from './run.js';
-
-const positive = (value: string) => {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError('a whole number ≥ 0');
-  return number;
-};
 
 const options = new Command()
   .name('pushwire-loadtest')
   .description('Load-test a running Pushwire through its public HTTP and websocket APIs.')
   .option('--api <url>', 'the HTTP API base URL', 'http://127.0.0.1:5001')
   .option('--clients <n>', 'websocket clients', positive, 1000)
-  .option('--shape <shape>', 'hot (one user, every client), per-client (a user each) or mixed (half and half)', 'per-client')
+  .addOption(new Option('--shape <shape>', 'hot (one user, every client), per-client (a user each) or mixed (half and half)').choices(['hot', 'per-client', 'mixed']).default('per-client'))
   .option('--messages <n>', 'messages to publish', positive, 1000)
-  .option('--rate <n>', 'publishes per second; 0 = as fast as the publishers go', positive, 0)
+  .option('--rate <n>', 'publishes per second; 0 = as fast as the publishers go', whole, 0)
   .option('--concurrency <n>', 'publish requests in flight', positive, 32)
   .option('--batch <n>', 'messages per publish request: 1 posts to each queue URL, more posts batches to POST /publish', positive, 1)
   .option('--sources <n>', 'loopback source addresses to spread clients over (64k ports each)', positive, 4)
-  .option('--drain <seconds>', 'how long to wait for the last deliveries', positive, 15)
+  .option('--drain <seconds>', 'how long to wait for the last deliveries', whole, 15)
   .option('--json', 'print the result as JSON instead of a table')
   .option('--html <file>', 'also write an HTML report with the latency histogram')
   .option('--storm-command <command>', 'reconnect storm: once every client is connected, run this (e.g. kill or drain a gateway), publish meanwhile, and time until every client has reconnected and caught up')
   .parse()
-  .opts<{ api: string; clients: number; shape: string; messages: number; rate: number; concurrency: number; batch: number; sources: number; drain: number; json?: boolean; html?: string; stormCommand?: string }>();
-
-if (!['hot', 'per-client', 'mixed'].includes(options.shape)) {
-  process.stderr.write(`--shape must be hot, per-client or mixed, not ${options.shape}\n`);
-  process.exit(2);
-}
+  .opts<{ api: string; clients: number; shape: LoadOptions['shape']; messages: number; rate: number; concurrency: number; batch: number; sources: number; drain: number; json?: boolean; html?: string; stormCommand?: string }>();
 
 runLoad({
   ...options,
-  shape: options.shape as LoadOptions['shape'],
   progress: !options.json,
   storm: options.stormCommand ? async () => void (await promisify(exec)(options.stormCommand!)) : undefined,
 }).then((result) => {

@@ -57,7 +57,10 @@ t.test('--storm-command runs once the clients are connected and the storm is tim
 
 t.test('bad arguments are refused with a message', async (t) => {
   const result = run('--shape', 'square');
-  t.equal(result.status, 2);
-  t.match(result.stderr, /--shape must be hot, per-client or mixed/);
+  t.equal(result.status, 1);
+  t.match(result.stderr, /'square' is invalid\. Allowed choices are hot, per-client, mixed/);
   t.equal(run('--clients', '-5').status, 1, 'commander refuses a negative count');
+  const none = run('--concurrency', '0');
+  t.equal(none.status, 1, 'and no publishers at all');
+  t.match(none.stderr, /a whole number ≥ 1/);
 });
