@@ -1,6 +1,47 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 
-/** A daemon started as its own process, with its output kept for failure messages. */
+/**
+ * Kills, once this test process is gone, the process groups it still lists: it reads "pgid" and
+ * "-pgid" lines on a pipe from us, and the pipe closes whenever we exit, however we exit (a failed
+ * file, tap's timeout, SIGKILL). Detached, so it outlives us for that moment.
+ */
+const REAPER = `
+const groups = new Set();
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  for (let end = pending.indexOf('\\n'); end >= 0; end = pending.indexOf('\\n')) {
+    const group = Number(pending.slice(0, end));
+    pending = pending.slice(end + 1);
+    if (group > 0) groups.add(group); else groups.delete(-group);
+  }
+});
+process.stdin.on('end', () => {
+  for (const group of groups) try { process.kill(-group, 'SIGKILL'); } catch {}
+  process.exit(0);
+});
+`;
+
+let reaper: ChildProcess | null = null;
+
+/** Tells the reaper about a daemon's process group (`pgid`) or, negative, that it has ended. */
+function toReaper(line: number): void {
+  if (!reaper) {
+    reaper = spawn(process.execPath, ['-e', REAPER], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    // Neither the reaper nor its pipe keeps this process alive.
+    reaper.unref();
+    (reaper.stdin as Socket).unref();
+  }
+  reaper.stdin!.write(`${line}\n`);
+}
+
+/**
+ * A daemon started as its own process, with its output kept for failure messages. It leads a
+ * process group of its own, which the reaper kills if this test process ends first, so nothing a
+ * test file started outlives the file and leaks into the next one.
+ */
 export class Daemon {
   readonly output: string[] = [];
   private child: ChildProcess | null = null;
@@ -11,15 +52,20 @@ export class Daemon {
 
   start(): this {
     const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe', ...(this.inheritFd === undefined ? [] : [this.inheritFd])];
-    const child = spawn(this.cmd, this.args, { env: this.env, cwd: this.cwd, stdio });
+    const child = spawn(this.cmd, this.args, { env: this.env, cwd: this.cwd, stdio, detached: true });
     this.child = child;
+    const group = child.pid!;
+    toReaper(group);
     const keep = (chunk: Buffer) => {
       this.output.push(chunk.toString());
       if (this.output.length > 400) this.output.splice(0, 100);
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => {
+      toReaper(-group);
+      resolve(code);
+    }));
     return this;
   }
 
@@ -43,7 +89,7 @@ export class Daemon {
 
   /** Stops it with `signal` (SIGTERM: graceful; SIGKILL: a crash) and waits for the exit. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.running) this.child!.kill(signal);
+    if (this.running) process.kill(-this.child!.pid!, signal);
     return this.exited;
   }
 }
