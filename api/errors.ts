@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { PushwireError, type ErrorCode } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 
 /** Maps a schema failure to the most specific code a client can act on. */
 function validationCode(error: FastifyError): ErrorCode {
@@ -19,20 +20,27 @@ const frameworkCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
 };
 
+/** What a client is told of an error: its own code, the closest documented one, or (logged) internal. */
+export function typedError(error: unknown, log: Pick<Logger, 'error'>): PushwireError {
+  if (error instanceof PushwireError) return error;
+  const framework = error as FastifyError;
+  if (framework.validation) return new PushwireError(validationCode(framework), `${framework.validationContext ?? 'request'} ${framework.message.replace(/^(body|querystring|params)\/?/, '')}`.trim());
+  if (framework.code && frameworkCodes[framework.code]) return new PushwireError(frameworkCodes[framework.code], framework.message);
+  if (framework.statusCode && framework.statusCode >= 400 && framework.statusCode < 500) return new PushwireError('bad_request', framework.message);
+  log.error({ err: error }, 'unhandled error');
+  return new PushwireError('internal');
+}
+
+/** The headers an error's answer carries besides its body: Retry-After when retrying helps. */
+export function errorHeaders(typed: PushwireError): Record<string, string> {
+  return typed.retryAfterSeconds === undefined ? {} : { 'retry-after': String(typed.retryAfterSeconds) };
+}
+
 /** The one place errors become responses: `{"error": code, "message": ...}`; anything unknown is a logged 500. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    let typed: PushwireError;
-    if (error instanceof PushwireError) typed = error;
-    else if (error.validation) typed = new PushwireError(validationCode(error), `${error.validationContext ?? 'request'} ${error.message.replace(/^(body|querystring|params)\/?/, '')}`.trim());
-    else if (error.code && frameworkCodes[error.code]) typed = new PushwireError(frameworkCodes[error.code], error.message);
-    else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) typed = new PushwireError('bad_request', error.message);
-    else {
-      request.log.error({ err: error }, 'unhandled error');
-      typed = new PushwireError('internal');
-    }
-    if (typed.retryAfterSeconds !== undefined) void reply.header('retry-after', String(typed.retryAfterSeconds));
-    void reply.status(typed.status).send(typed.toJSON());
+    const typed = typedError(error, request.log);
+    void reply.headers(errorHeaders(typed)).status(typed.status).send(typed.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
     const error = new PushwireError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);

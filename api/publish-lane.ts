@@ -4,7 +4,9 @@ import { PushwireError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { toEnvelope } from '../core/message.js';
 import type { ApiContext } from './context.js';
+import { errorHeaders, typedError } from './errors.js';
 import { publishValidator } from './publish-schema.js';
+import { logRequest } from './request-log.js';
 import { publishToQueue } from './routes/publish.js';
 import { requireStorable } from './storable.js';
 
@@ -37,23 +39,9 @@ export function publishLane(context: ApiContext, log: Logger): (request: Incomin
     const text = JSON.stringify(body);
     response.writeHead(status, { ...headers, ...extra, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     response.end(text);
-    // As logRequests does for Fastify's routes: errors and slow requests at info, the rest at debug;
-    // the request by its route's pattern (the URL holds the queue's name, a secret).
-    const ms = performance.now() - started;
-    const level = status >= 500 || ms >= config.slowRequestMs ? 'info' : 'debug';
-    if (log.isLevelEnabled(level)) {
-      const req = { method: 'POST', ip: request.socket.remoteAddress, routeOptions: { url: '/queue/:queue/' } };
-      log[level]({ req, lane: true, status, ms: Math.round(ms * 10) / 10 }, ms >= config.slowRequestMs ? 'slow request' : 'request');
-    }
-  }
-
-  function fail(request: IncomingMessage, response: ServerResponse, started: number, error: unknown): void {
-    if (!(error instanceof PushwireError)) {
-      log.error({ err: error }, 'unhandled error');
-      error = new PushwireError('internal');
-    }
-    const typed = error as PushwireError;
-    answer(request, response, started, typed.status, typed.toJSON(), typed.retryAfterSeconds === undefined ? {} : { 'retry-after': String(typed.retryAfterSeconds) });
+    // The line logRequests writes for Fastify's routes, by the route's pattern (the URL holds the queue's name, a secret).
+    const req = { method: 'POST', ip: request.socket.remoteAddress, routeOptions: { url: '/queue/:queue/' } };
+    logRequest(log, { req, lane: true }, status, performance.now() - started, config.slowRequestMs);
   }
 
   async function publish(request: IncomingMessage, response: ServerResponse, started: number, name: string, text: string): Promise<void> {
@@ -65,12 +53,13 @@ export function publishLane(context: ApiContext, log: Logger): (request: Incomin
       return answer(request, response, started, 400, new PushwireError('bad_request', (error as Error).message).toJSON(), { connection: 'close' });
     }
     try {
-      requireStorable({ queue: name }, 'params');
+      // The name needs no check: PUBLISH_PATH admits only characters any store holds.
       requireStorable(body, 'body');
       const stored = await publishToQueue(context, name, validate(body), request.socket.remoteAddress ?? '');
       answer(request, response, started, 200, toEnvelope(stored, config.publicUrl));
     } catch (error) {
-      fail(request, response, started, error);
+      const typed = typedError(error, log);
+      answer(request, response, started, typed.status, typed.toJSON(), errorHeaders(typed));
     }
   }
 

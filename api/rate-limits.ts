@@ -51,7 +51,7 @@ export async function rateLimits(app: FastifyInstance, config: Config, redis: Re
   const handlers = Object.fromEntries(Object.entries(limits).map(([kind, { max, keyGenerator }]) => [
     kind, app.rateLimit({ max, timeWindow: 60_000, keyGenerator: (request) => `${kind}:${keyGenerator(request)}` }),
   ])) as Record<Limited, ReturnType<FastifyInstance['rateLimit']>>;
-  const publishes = new QueuePublishLimit(config, redis, log);
+  const publishes = new QueuePublishLimit(config, exempt, redis, log);
   app.addHook('onClose', async () => publishes.close());
   return { limit: (kind) => ({ preHandler: handlers[kind] }), publishes };
 }
@@ -64,11 +64,10 @@ export async function rateLimits(app: FastifyInstance, config: Config, redis: Re
  * in this process and shares through Redis once a second.
  */
 export class QueuePublishLimit {
-  private readonly exempt: AddressRanges;
   private readonly counts: WindowCounts;
 
-  constructor(private readonly config: Pick<Config, 'rateLimitExempt' | 'ratePublishesPerQueuePerMinute' | 'redisPrefix'>, redis: Redis | null, log: Logger) {
-    this.exempt = new AddressRanges(config.rateLimitExempt);
+  /** `exempt`: PUSHWIRE_RATE_LIMIT_EXEMPT, as the per-request limits read it. */
+  constructor(private readonly config: Pick<Config, 'ratePublishesPerQueuePerMinute' | 'redisPrefix'>, private readonly exempt: AddressRanges, redis: Redis | null, log: Logger) {
     this.counts = new WindowCounts('publish', redis ? { redis, prefix: config.redisPrefix } : null, log);
   }
 

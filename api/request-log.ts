@@ -8,10 +8,13 @@ import type { Logger } from '../core/log.js';
  */
 export function logRequests(app: FastifyInstance, slowMs: number): void {
   app.addHook('onResponse', async (request, reply) => {
-    const ms = reply.elapsedTime;
-    const level = reply.statusCode >= 500 || ms >= slowMs ? 'info' : 'debug';
-    const log = request.log as unknown as Logger;
-    if (!log.isLevelEnabled(level)) return;
-    log[level]({ req: request, status: reply.statusCode, ms: Math.round(ms * 10) / 10 }, ms >= slowMs ? 'slow request' : 'request');
+    logRequest(request.log as unknown as Logger, { req: request }, reply.statusCode, reply.elapsedTime, slowMs);
   });
+}
+
+/** One request's line (`fields` name it: `req` is logged by its route's pattern, see core/log.ts). */
+export function logRequest(log: Logger, fields: Record<string, unknown>, status: number, ms: number, slowMs: number): void {
+  const level = status >= 500 || ms >= slowMs ? 'info' : 'debug';
+  if (!log.isLevelEnabled(level)) return;
+  log[level]({ ...fields, status, ms: Math.round(ms * 10) / 10 }, ms >= slowMs ? 'slow request' : 'request');
 }
