@@ -312,3 +312,53 @@ t.test('postgresql: every connection plans the statements generically, from its 
   const answers = await Promise.all(Array.from({ length: 4 }, () => db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')));
   t.same(answers.map(([row]) => row.plan_cache_mode), Array(4).fill('force_generic_plan'));
 });
+
+t.test('postgresql: storing a batch finds its users and queues through their indexes, not by reading the tables', async (t) => {
+  const database = await createDatabase();
+  const db = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 2);
+  const explainer = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 1);
+  t.teardown(async () => {
+    await db.close();
+    await explainer.close();
+    await database.drop();
+  });
+  // The store's statements as it sends them, so the plan checked is the one it runs on.
+  const sent = new Map<string, { text: string; params: unknown[] }>();
+  const recording: Db = {
+    connections: db.connections,
+    query: (text, params = [], name) => {
+      if (name) sent.set(name, { text, params });
+      return db.query(text, params, name);
+    },
+    exec: (script) => db.exec(script),
+    transaction: (work) => db.transaction(work),
+    close: () => db.close(),
+  };
+  const store = new SqlStore(recording);
+  await store.migrate();
+  // As many users and queues as the benchmark's: the old plan read both tables whole there, for every batch.
+  await db.exec(`INSERT INTO users (token) SELECT 'token-' || g FROM generate_series(1, 1000) g;
+                 INSERT INTO queues (name, user_id) SELECT 'queue-' || id, id FROM users`);
+  const queues = await db.query<{ id: number; name: string; user_id: number }>('SELECT id, name, user_id FROM queues ORDER BY id LIMIT 3');
+  const stored = await store.append(queues.map((queue) => ({
+    queueId: queue.id, queue: queue.name, userId: queue.user_id, kind: 'message' as const, replaceId: null, body: { title: 't' }, ttlSeconds: 60,
+  })));
+  t.equal(stored.filter((message) => message !== null).length, 3, 'the batch is stored');
+  const { text, params } = sent.get('append')!;
+  const literal = (value: unknown) => `'${(Array.isArray(value) ? `{${value.join(',')}}` : String(value)).replace(/'/g, "''")}'`;
+  // PREPARE + EXPLAIN EXECUTE on a connection set up as the store's own are: the generic plan, not run.
+  await explainer.exec(`PREPARE append_plan AS ${text}`);
+  const tablesReadWhole = async () => {
+    const [row] = await explainer.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE append_plan(${params.map(literal).join(', ')})`);
+    const scanned: string[] = [];
+    const walk = (node: Record<string, unknown>) => {
+      if (node['Node Type'] === 'Seq Scan') scanned.push(String(node['Relation Name']));
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    walk((row['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0].Plan);
+    return scanned;
+  };
+  t.same(await tablesReadWhole(), [], 'no table is read whole before the tables have statistics');
+  await db.exec('ANALYZE users; ANALYZE queues');
+  t.same(await tablesReadWhole(), [], 'nor after');
+});

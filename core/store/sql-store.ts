@@ -147,8 +147,7 @@ export class SqlStore implements Store {
    *
    * Every lookup goes through an index with the batch's ids as one array (users, queues and
    * devices once per distinct id, not per message), so the cost grows with the batch, never
-   * with the table. It runs on its generic plan (PgDb): that plan reads a table of a few pages
-   * whole (queues of a small install), which there costs less than probing it.
+   * with the table, on the generic plan every batch shares (PgDb).
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
     return timed('append', async () => {
@@ -165,11 +164,14 @@ export class SqlStore implements Store {
         `WITH locked AS MATERIALIZED (
            SELECT id FROM users WHERE id = ANY($1::int8[]) ORDER BY id FOR UPDATE
          ),
+         -- Found through the primary key and sized from a JSON object (user id → messages), with no
+         -- join: any join here let the generic plan read users whole for every batch (it costs a
+         -- probe per id as a random read), or compare every id with every other. The subquery on
+         -- locked is a one-time filter: the locks are taken, in id order, before any row is updated.
          blocks AS MATERIALIZED (
-           UPDATE users u SET last_seq = u.last_seq + c.n
-           FROM unnest($1::int8[], $2::int4[]) AS c(id, n)
-           WHERE u.id = c.id AND u.id IN (SELECT id FROM locked)
-           RETURNING u.id, u.last_seq - c.n AS first_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now
+           UPDATE users u SET last_seq = u.last_seq + ($2::jsonb ->> u.id::text)::int8
+           WHERE u.id = ANY($1::int8[]) AND (SELECT count(*) FROM locked) > 0
+           RETURNING u.id, u.last_seq - ($2::jsonb ->> u.id::text)::int8 AS first_seq, (extract(epoch FROM clock_timestamp()) * 1000000)::int8 AS now
          ),
          -- Held until commit, so a queue being deleted either is gone here or waits for these messages (and deletes them).
          owned AS (SELECT id, user_id FROM queues WHERE id = ANY($3::int8[]) FOR KEY SHARE),
@@ -196,7 +198,7 @@ export class SqlStore implements Store {
          )
          SELECT user_id, place, seq, ts FROM input`,
         // The messages go as one JSON document: one JSON.stringify here instead of escaping eight arrays.
-        [users, users.map((user) => counts.get(user)!), [...new Set(batch.map((m) => m.queueId))],
+        [users, JSON.stringify(Object.fromEntries(counts)), [...new Set(batch.map((m) => m.queueId))],
           JSON.stringify(batch.map((m, index) => ({
             user_id: m.userId, queue_id: m.queueId, place: places[index], ttl: m.ttlSeconds, kind: m.kind,
             replace_id: m.replaceId, body: m.body,
