@@ -313,7 +313,7 @@ t.test('postgresql: every connection plans the statements generically, from its 
   t.same(answers.map(([row]) => row.plan_cache_mode), Array(4).fill('force_generic_plan'));
 });
 
-t.test('postgresql: storing a batch finds its users and queues through their indexes, not by reading the tables', async (t) => {
+t.test('postgresql: storing a batch finds its users and queues through their indexes, not by reading the tables; a catch-up starts at its position', async (t) => {
   const database = await createDatabase();
   const db = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 2);
   const explainer = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 1);
@@ -361,4 +361,11 @@ t.test('postgresql: storing a batch finds its users and queues through their ind
   t.same(await tablesReadWhole(), [], 'no table is read whole before the tables have statistics');
   await db.exec('ANALYZE users; ANALYZE queues');
   t.same(await tablesReadWhole(), [], 'nor after');
+
+  // A reconnect's catch-up starts at its position in the user's sequence, in the index, rather than filtering the whole backlog.
+  await store.readMany([{ userId: queues[0].user_id, since: { seq: 1 }, limit: 10, collapse: true }]);
+  const read = sent.get('read_many')!;
+  await explainer.exec(`PREPARE read_plan AS ${read.text}`);
+  const [plan] = await explainer.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT JSON) EXECUTE read_plan(${read.params.map((value) => `'{${(value as unknown[]).map((item) => item ?? 'NULL').join(',')}}'`).join(', ')})`);
+  t.match(JSON.stringify(plan['QUERY PLAN']), /"Index Cond":"\(\(user_id = r\.user_id\) AND \(seq > COALESCE\(r\.after_seq, '0'::bigint\)\)\)"/, 'the read starts at the position');
 });

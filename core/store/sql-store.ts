@@ -251,7 +251,8 @@ export class SqlStore implements Store {
                          THEN row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
                FROM messages
                WHERE user_id = r.user_id AND (r.queue_id IS NULL OR queue_id = r.queue_id)
-                 AND (r.after_seq IS NULL OR seq > r.after_seq) AND (r.after_ts IS NULL OR ts > r.after_ts)
+                 -- seq bounds the primary key's range (seqs start at 1): a reconnect reads from its position, not the user's whole backlog
+                 AND seq > coalesce(r.after_seq, 0) AND (r.after_ts IS NULL OR ts > r.after_ts)
              ) m JOIN queues q ON q.id = m.queue_id
              WHERE m.rank = 1
              ORDER BY m.seq
