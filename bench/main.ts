@@ -32,7 +32,7 @@ const options = benchCommand('bench', 'Pushwire against bare uWebSockets.js, NAT
   }>();
 
 pin(process.pid, LOAD_CORE);
-process.stdout.write(`Node ${process.version}, ${options.runs} runs each, medians. Servers pinned to core 0, the load generator (one process) to core 1.\n\n`);
+process.stdout.write(`Node ${process.version}, ${options.runs} runs each, medians. Servers pinned to core 0, the load generator to core 1 (one process; in the per-user section a fresh one for each run of each system).\n\n`);
 if (!options.section || options.section === 'per-user') {
   process.stdout.write(`${await perUserSection({
     runs: options.runs, clients: options.clients, seconds: options.seconds, warmUpSeconds: options.warmUp, concurrency: options.concurrency, bytes: options.bytes,
