@@ -125,4 +125,8 @@ export const migrations: readonly string[] = [
    -- expire (PUSHWIRE_IDLE_TOKEN_TTL). Users from before count as active now.
    ALTER TABLE users ADD COLUMN last_active bigint NOT NULL DEFAULT (extract(epoch from now()) * 1000000)::bigint;
    CREATE INDEX users_last_active ON users (last_active);`,
+  `-- Collapsing a read asks, of each row with a replace_id, whether its group has a newer one:
+   -- a probe here instead of sorting every read's rows into groups (rows without a replace_id,
+   -- nearly all, cost nothing more than a plain read, and nothing here when stored).
+   CREATE INDEX messages_replacing ON messages (user_id, queue_id, kind, replace_id, seq) WHERE replace_id IS NOT NULL;`,
 ];

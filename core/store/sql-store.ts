@@ -243,21 +243,20 @@ export class SqlStore implements Store {
            SELECT pruned_seq, pruned_ts FROM queues WHERE id = r.queue_id
          ) p
          CROSS JOIN LATERAL (
-           SELECT json_agg(json_build_array(seq, queue, ts, kind, replace_id, body) ORDER BY seq) AS entries
+           SELECT json_agg(json_build_array(m.seq, q.name, m.ts, m.kind, m.replace_id, m.body) ORDER BY m.seq) AS entries
            FROM (
-             SELECT m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
-             FROM (
-               SELECT *, CASE WHEN r.collapse AND replace_id IS NOT NULL
-                         THEN row_number() OVER (PARTITION BY queue_id, kind, replace_id ORDER BY seq DESC) ELSE 1 END AS rank
-               FROM messages
-               WHERE user_id = r.user_id AND (r.queue_id IS NULL OR queue_id = r.queue_id)
-                 -- seq bounds the primary key's range (seqs start at 1): a reconnect reads from its position, not the user's whole backlog
-                 AND seq > coalesce(r.after_seq, 0) AND (r.after_ts IS NULL OR ts > r.after_ts)
-             ) m JOIN queues q ON q.id = m.queue_id
-             WHERE m.rank = 1
+             SELECT seq, queue_id, ts, kind, replace_id, body
+             FROM messages m
+             WHERE m.user_id = r.user_id AND (r.queue_id IS NULL OR m.queue_id = r.queue_id)
+               -- seq bounds the primary key's range (seqs start at 1): a reconnect reads from its position, not the user's whole backlog
+               AND m.seq > coalesce(r.after_seq, 0) AND (r.after_ts IS NULL OR m.ts > r.after_ts)
+               -- collapsing: a row with a replace_id stays only if its group has no newer row (messages_replacing answers)
+               AND NOT (r.collapse AND m.replace_id IS NOT NULL AND EXISTS (
+                 SELECT FROM messages n
+                 WHERE n.user_id = m.user_id AND n.queue_id = m.queue_id AND n.kind = m.kind AND n.replace_id = m.replace_id AND n.seq > m.seq))
              ORDER BY m.seq
              LIMIT r.lim
-           ) one
+           ) m JOIN queues q ON q.id = m.queue_id
          ) page
          ORDER BY r.idx`,
         [requests.map((r) => r.userId), requests.map((r) => r.queueId ?? null), afterSeqs, afterTss,
