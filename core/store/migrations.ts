@@ -129,4 +129,8 @@ export const migrations: readonly string[] = [
    -- a probe here instead of sorting every read's rows into groups (rows without a replace_id,
    -- nearly all, cost nothing more than a plain read, and nothing here when stored).
    CREATE INDEX messages_replacing ON messages (user_id, queue_id, kind, replace_id, seq) WHERE replace_id IS NOT NULL;`,
+  `-- Reads find a user's rows through the primary key (user_id, seq), by time too (a user's seq
+   -- and time orders agree): this index was only written, by every stored message (dropping it
+   -- cut the database's CPU per message in batches by 8-16%).
+   DROP INDEX IF EXISTS messages_by_user_time;`,
 ];
