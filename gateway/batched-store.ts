@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import type { ReadRequest, ReadResult, Store } from '../core/store/store.js';
+import type { StoredMessage } from '../core/message.js';
+import type { RangeRequest, ReadRequest, ReadResult, Store } from '../core/store/store.js';
 import type { History } from './connection.js';
 
 /**
@@ -42,7 +43,10 @@ export function batchedStore(store: Store) {
   const readGate = gate(store.writers);
   const reads = new DataLoader<ReadRequest, ReadResult>((requests) => readGate.run(() => store.readMany(requests)),
     { cache: false, maxBatchSize: 100, batchScheduleFn: readGate.schedule });
-  const history: History = { read: (request) => reads.load(request), range: (...args) => store.range(...args) };
+  // A bus outage sends every connection that missed something to repair at once: one query per 100.
+  const ranges = new DataLoader<RangeRequest, StoredMessage[]>((requests) => readGate.run(() => store.ranges(requests)),
+    { cache: false, maxBatchSize: 100, batchScheduleFn: readGate.schedule });
+  const history: History = { read: (request) => reads.load(request), range: (request) => ranges.load(request) };
   return {
     userByToken: (token: string) => users.load(token),
     lastSeq: (userId: number) => lastSeqs.load(userId),

@@ -1,7 +1,7 @@
 import { encodeKey, type Since } from '../core/ids.js';
 import { toFrame, type StoredMessage } from '../core/message.js';
 import { metrics } from '../core/metrics.js';
-import type { ReadResult, Store } from '../core/store/store.js';
+import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
 import { CloseCode } from './protocol.js';
 
 /** What a connection needs of a websocket; uWS in production, a fake in unit tests. */
@@ -18,7 +18,11 @@ export interface Socket {
   readonly receivers: number;
 }
 
-export type History = Pick<Store, 'read' | 'range'>;
+/** What a connection reads from the store: its catch-up pages and the ranges it repairs. */
+export interface History {
+  read(request: ReadRequest): Promise<ReadResult>;
+  range(request: RangeRequest): Promise<StoredMessage[]>;
+}
 
 export interface DeliveryOptions {
   publicUrl: string;
@@ -270,7 +274,7 @@ export class Connection {
     this.filling = true;
     try {
       while (this.lastSeq < target && !this.closed) {
-        const rows = await this.history.range(this.userId, this.lastSeq, target, this.options.fillBatch);
+        const rows = await this.history.range({ userId: this.userId, afterSeq: this.lastSeq, uptoSeq: target, max: this.options.fillBatch });
         if (this.closed) return;
         this.socket.batch(() => {
           for (const row of rows) {

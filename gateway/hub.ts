@@ -4,7 +4,7 @@ import { metrics } from '../core/metrics.js';
 import type { StoredMessage } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
 import type { Store } from '../core/store/store.js';
-import { Connection, type DeliveryOptions } from './connection.js';
+import { Connection, type DeliveryOptions, type History } from './connection.js';
 import { TopicSocket } from './topic-socket.js';
 
 export interface HubOptions {
@@ -57,7 +57,8 @@ export class Hub {
 
   constructor(
     private readonly bus: BusSubscriber,
-    private readonly store: Store,
+    /** The connections' history (groups read theirs through it too), and the store's sequence check. */
+    private readonly store: { history: History } & Pick<Store, 'lastSeqs'>,
     private readonly presence: Presence,
     private readonly options: HubOptions,
     private readonly log: Logger,
@@ -123,7 +124,7 @@ export class Hub {
       const group = new Connection(connection.userId, new TopicSocket(user.topic, user.members, (topic, frame) => {
         this.options.publish(topic, frame);
         this.published.add(user);
-      }, () => this.dissolve(user)), this.store, this.options.delivery);
+      }, () => this.dissolve(user)), this.store.history, this.options.delivery);
       void group.start(connection.lastSeq, undefined, 0);
       user.group = group;
     }

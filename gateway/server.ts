@@ -47,7 +47,8 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
     publicUrl: config.publicUrl, softBackpressureBytes: config.softBackpressureBytes, maxPending: config.maxPendingMessages,
     fillBatch: FILL_BATCH, verifyGraceMs: VERIFY_GRACE_MS, onError: (error: unknown) => log.error({ err: error }, 'delivery failed'),
   };
-  const hub = new Hub(subscriber, store, presence, {
+  const batched = batchedStore(store);
+  const hub = new Hub(subscriber, { history: batched.history, lastSeqs: (userIds) => store.lastSeqs(userIds) }, presence, {
     gatewayId: id, settleChecksMs: SETTLE_CHECKS_MS, resyncMs: config.resyncMs, delivery,
     publish: (topic, frame) => server.publish(topic, frame),
   }, log);
@@ -70,7 +71,6 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
     socket.close(code, error.message.slice(0, 120));
   };
 
-  const batched = batchedStore(store);
 
   async function authenticate(session: Session, frame: Extract<ClientFrame, { type: 'auth' }>): Promise<void> {
     const { socket } = session;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { StoredMessage } from '../core/message.js';
-import type { ReadRequest, ReadResult } from '../core/store/store.js';
+import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
 import { Connection, type History, type Socket } from '../gateway/connection.js';
 import { eventually } from './helpers/client.js';
 
@@ -25,7 +25,7 @@ class FakeHistory implements History {
     return { messages: page, more: rows.length > request.limit, truncated: false };
   }
 
-  async range(_userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredMessage[]> {
+  async range({ afterSeq, uptoSeq, max }: RangeRequest): Promise<StoredMessage[]> {
     this.reads++;
     await this.gate;
     return this.rows.filter((row) => row.seq > afterSeq && row.seq <= uptoSeq).slice(0, max);

@@ -65,7 +65,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       const seqs = results.filter((m) => m!.userId === user.id).map((m) => m!.seq).sort((a, b) => a - b);
       t.same(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'no gaps, no repeats');
       t.equal((await store.lastSeqs([user.id])).get(user.id), seqs.length);
-      const times = (await store.range(user.id, 0, 1000, 1000)).map((m) => m.micros);
+      const times = (await store.ranges([{ userId: user.id, afterSeq: 0, uptoSeq: 1000, max: 1000 }]))[0].map((m) => m.micros);
       t.same(times, [...times].sort((a, b) => a - b), 'timestamps follow sequence order');
     });
 
@@ -88,7 +88,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.same(frames.map(([frame]) => frame), frames.map(([, serialised]) => serialised), 'frames of what was read');
       const lasts = await store.lastSeqs(created.map(({ user }) => user.id));
       t.same(created.map(({ user }) => lasts.get(user.id)), awkward.map(() => 1), 'lastSeqs');
-      t.same((await store.range(created[0].user.id, 0, 1, 10)).map((m) => m.body.title), [awkward[0]], 'range');
+      t.same((await store.ranges([{ userId: created[0].user.id, afterSeq: 0, uptoSeq: 1, max: 10 }]))[0].map((m) => m.body.title), [awkward[0]], 'range');
       t.ok((await store.usersByTokens(['users'])).size === 0 && (await store.queueCount(created[0].user.id)) === 1, 'and the tables are all still there');
     });
 
@@ -97,6 +97,22 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       const error = await store.append([message(site, null, 3600, 'fine'), message(site, null, 3600, 'nul \u0000')]).catch((e: unknown) => e);
       t.match((error as { code?: string }).code, /^22/, 'a data error, which the publisher isolates');
       t.same((await store.lastSeqs([user.id])).get(user.id), 0, 'nothing stored, no sequence number taken');
+    });
+
+    await t.test('ranges: several in one call, each within its bounds and its maximum, in request order', async (t) => {
+      const first = await fresh();
+      const second = await fresh();
+      const nobody = await fresh();
+      await store.append([1, 2, 3, 4].map((n) => message(first.site, null, 3600, `a${n}`)));
+      await store.append([1, 2, 3].map((n) => message(second.own, null, 3600, `b${n}`)));
+      const pages = await store.ranges([
+        { userId: second.user.id, afterSeq: 0, uptoSeq: 3, max: 2 },
+        { userId: first.user.id, afterSeq: 1, uptoSeq: 3, max: 10 },
+        { userId: nobody.user.id, afterSeq: 0, uptoSeq: 10, max: 10 },
+      ]);
+      t.same(pages.map((page) => page.map((m) => m.body.title)), [['b1', 'b2'], ['a2', 'a3'], []]);
+      t.same(pages[1].map((m) => [m.userId, m.seq, m.queue, m.kind]), [[first.user.id, 2, first.site.name, 'message'], [first.user.id, 3, first.site.name, 'message']]);
+      t.same(await store.ranges([]), [], 'no request, no query');
     });
 
     await t.test('a message for a deleted queue is refused, the rest of the batch stored', async (t) => {

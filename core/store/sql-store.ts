@@ -1,7 +1,7 @@
 import { timed } from '../metrics.js';
 import type { Db } from './db.js';
 import { migrations } from './migrations.js';
-import type { NewMessage, Queue, ReadRequest, ReadResult, Store, User } from './store.js';
+import type { NewMessage, Queue, RangeRequest, ReadRequest, ReadResult, Store, User } from './store.js';
 import type { MessageKind, StoredMessage } from '../message.js';
 
 /** Queues trimmed per statement by a retention sweep. */
@@ -11,16 +11,11 @@ const PRUNE_CHUNK = 1000;
 const MIGRATION_LOCK = 7_302_114;
 
 interface QueueRow { id: number; name: string; user_id: number; domain: string | null; read_ts: number | null }
-interface MessageRow { user_id: number; seq: number; queue: string; ts: number; kind: MessageKind; replace_id: string | null; body: Record<string, unknown> }
-/** A catch-up page's message as read_many returns it: [seq, queue, ts, kind, replace_id, body]. */
+/** A page's message as read_many and ranges return it: [seq, queue, ts, kind, replace_id, body]. */
 type PageEntry = [number, string, number, MessageKind, string | null, Record<string, unknown>];
 
 const toQueue = (row: QueueRow): Queue => ({
   id: row.id, name: row.name, userId: row.user_id, domain: row.domain, readMicros: row.read_ts,
-});
-
-const toMessage = (row: MessageRow): StoredMessage => ({
-  userId: row.user_id, seq: row.seq, queue: row.queue, micros: row.ts, kind: row.kind, replaceId: row.replace_id, body: row.body,
 });
 
 const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
@@ -273,14 +268,26 @@ export class SqlStore implements Store {
     });
   }
 
-  async range(userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredMessage[]> {
+  /** Each range's page as one JSON array, as `readMany` reads them. */
+  async ranges(requests: readonly RangeRequest[]): Promise<StoredMessage[][]> {
     return timed('range', async () => {
-      const rows = await this.db.query<MessageRow>(
-        `SELECT m.user_id, m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
-         FROM messages m JOIN queues q ON q.id = m.queue_id
-         WHERE m.user_id = $1 AND m.seq > $2 AND m.seq <= $3
-         ORDER BY m.seq LIMIT $4`, [userId, afterSeq, uptoSeq, max], 'range');
-      return rows.map(toMessage);
+      if (requests.length === 0) return [];
+      const rows = await this.db.query<{ idx: number; page: PageEntry[] | null }>(
+        `SELECT r.idx, page.entries AS page
+         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int4[]) WITH ORDINALITY AS r(user_id, after_seq, upto_seq, lim, idx)
+         CROSS JOIN LATERAL (
+           SELECT json_agg(json_build_array(m.seq, q.name, m.ts, m.kind, m.replace_id, m.body) ORDER BY m.seq) AS entries
+           FROM (
+             SELECT seq, queue_id, ts, kind, replace_id, body FROM messages
+             WHERE user_id = r.user_id AND seq > r.after_seq AND seq <= r.upto_seq
+             ORDER BY seq
+             LIMIT r.lim
+           ) m JOIN queues q ON q.id = m.queue_id
+         ) page`,
+        [requests.map((r) => r.userId), requests.map((r) => r.afterSeq), requests.map((r) => r.uptoSeq), requests.map((r) => r.max)], 'ranges');
+      const pages = new Map(rows.map((row) => [Number(row.idx) - 1, row.page ?? []]));
+      return requests.map((request, index) => (pages.get(index) ?? []).map(([seq, queue, ts, kind, replaceId, body]): StoredMessage =>
+        ({ userId: request.userId, seq, queue, micros: ts, kind, replaceId, body })));
     });
   }
 

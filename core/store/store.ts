@@ -40,6 +40,14 @@ export interface ReadRequest {
   collapse: boolean;
 }
 
+/** A user's messages with afterSeq < seq <= uptoSeq, oldest first, at most `max`; no collapsing (what a repair sends). */
+export interface RangeRequest {
+  userId: number;
+  afterSeq: number;
+  uptoSeq: number;
+  max: number;
+}
+
 export interface ReadResult {
   /** Oldest first. Collapsed groups appear at the position of their newest message. */
   messages: StoredMessage[];
@@ -78,8 +86,8 @@ export interface Store {
   read(request: ReadRequest): Promise<ReadResult>;
   /** Several reads in one round trip, results in request order. */
   readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]>;
-  /** Messages with afterSeq < seq <= uptoSeq, oldest first, at most `max`; no collapsing. */
-  range(userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredMessage[]>;
+  /** Several ranges in one round trip (the gateway batches the repairs after a bus outage), results in request order. */
+  ranges(requests: readonly RangeRequest[]): Promise<StoredMessage[][]>;
   /** Whether this user's sequence holds this seq. */
   hasMessage(userId: number, seq: number): Promise<boolean>;
   /** The last committed seq of each user. */

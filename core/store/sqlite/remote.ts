@@ -95,7 +95,7 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     append: (batch: readonly NewMessage[]) => timed('append', async () => storedFrom(batch, await store.appendKeys(batch))),
     read: (request: ReadRequest) => timed('read', async () => revivedRead(await store.read(request))),
     readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', async () => (await store.readMany(requests)).map(revivedRead)),
-    range: (...args) => timed('range', async () => (await store.range(...args)).map(StoredJsonMessage.revive)),
+    ranges: (requests) => timed('range', async () => (await store.ranges(requests)).map((page) => page.map(StoredJsonMessage.revive))),
     hasMessage: store.hasMessage,
     lastSeqs: (userIds) => timed('last_seqs', () => store.lastSeqs(userIds)),
     prune: store.prune,

@@ -1,6 +1,6 @@
 import { StoredJsonMessage, type MessageKind, type StoredMessage } from '../../message.js';
 import { unstorable } from '../../storable.js';
-import type { NewMessage, Queue, ReadRequest, ReadResult, Store, User } from '../store.js';
+import type { NewMessage, Queue, RangeRequest, ReadRequest, ReadResult, Store, User } from '../store.js';
 import { isoNow, type Sqlite } from './db.js';
 import { migrate } from './schema.js';
 import { storedFrom } from './shared.js';
@@ -224,12 +224,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async range(userId: number, afterSeq: number, uptoSeq: number, max: number): Promise<StoredJsonMessage[]> {
-    return this.sqlite.all<MessageRow>(
+  async ranges(requests: readonly RangeRequest[]): Promise<StoredJsonMessage[][]> {
+    return requests.map(({ userId, afterSeq, uptoSeq, max }) => this.sqlite.all<MessageRow>(
       `SELECT m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
        FROM messages m JOIN queues q ON q.id = m.queue_id
        WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`, userId, afterSeq, uptoSeq, max)
-      .map((row) => toMessage(userId, row));
+      .map((row) => toMessage(userId, row)));
   }
 
   async hasMessage(userId: number, seq: number): Promise<boolean> {
