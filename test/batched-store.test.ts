@@ -1,8 +1,9 @@
 import t from 'tap';
-import { PgDb, type Db } from '../core/store/db.js';
+import { PgDb } from '../core/store/db.js';
 import { SqlStore } from '../core/store/sql-store.js';
 import { batchedStore } from '../gateway/batched-store.js';
 import { createDatabase } from './helpers/services.js';
+import { watchedDb } from './helpers/watched-db.js';
 
 t.test('the repairs connections ask for together go to the store as one query per 100', async (t) => {
   const database = await createDatabase();
@@ -12,17 +13,7 @@ t.test('the repairs connections ask for together go to the store as one query pe
     await database.drop();
   });
   const statements: string[] = [];
-  const counting: Db = {
-    connections: db.connections,
-    query: (text, params, name) => {
-      statements.push(name ?? text);
-      return db.query(text, params, name);
-    },
-    exec: (script) => db.exec(script),
-    transaction: (work) => db.transaction(work),
-    close: () => db.close(),
-  };
-  const store = new SqlStore(counting);
+  const store = new SqlStore(watchedDb(db, ({ text, name }) => statements.push(name ?? text)));
   await store.migrate();
   const users = await Promise.all(Array.from({ length: 150 }, (_, n) => store.createUser(`token-${n}`, `queue-${n}`)));
   await store.append(users.flatMap(({ user, queue }) => [1, 2, 3].map((n) => ({

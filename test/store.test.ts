@@ -13,6 +13,7 @@ import type { PushOutbox } from '../core/store/outbox.js';
 import { Sqlite } from '../core/store/sqlite/db.js';
 import { openSqliteStores } from '../core/store/sqlite/remote.js';
 import { createDatabase } from './helpers/services.js';
+import { watchedDb } from './helpers/watched-db.js';
 
 interface Opened {
   /** Stores on the same database (several: like several api processes). */
@@ -340,17 +341,7 @@ t.test('postgresql: storing a batch finds its users and queues through their ind
   });
   // The store's statements as it sends them, so the plan checked is the one it runs on.
   const sent = new Map<string, { text: string; params: unknown[] }>();
-  const recording: Db = {
-    connections: db.connections,
-    query: (text, params = [], name) => {
-      if (name) sent.set(name, { text, params });
-      return db.query(text, params, name);
-    },
-    exec: (script) => db.exec(script),
-    transaction: (work) => db.transaction(work),
-    close: () => db.close(),
-  };
-  const store = new SqlStore(recording);
+  const store = new SqlStore(watchedDb(db, ({ text, params, name }) => name && sent.set(name, { text, params })));
   await store.migrate();
   // As many users and queues as the benchmark's: the old plan read both tables whole there, for every batch.
   await db.exec(`INSERT INTO users (token) SELECT 'token-' || g FROM generate_series(1, 1000) g;
