@@ -26,6 +26,9 @@ export const RANDOM_PAGE_COST = 1.1;
 
 export class PgDb implements Db {
   private readonly pool: pg.Pool;
+  /** Connections whose socket is open (counted from the pool's connect and remove events). */
+  private open = 0;
+  private allClosed: (() => void) | null = null;
 
   /** `onIdleError`: an idle connection died (server restart, admin kill); the pool replaces it. */
   readonly connections: number;
@@ -45,6 +48,10 @@ export class PgDb implements Db {
     // probe costs about what reading in order does: 1.1, the usual setting for SSDs.
     this.pool = new pg.Pool({ connectionString: url, max, options: `-c plan_cache_mode=force_generic_plan -c random_page_cost=${RANDOM_PAGE_COST}` });
     this.pool.on('error', onIdleError);
+    this.pool.on('connect', () => void this.open++);
+    this.pool.on('remove', () => {
+      if (--this.open === 0) this.allClosed?.();
+    });
   }
 
   async query<T>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
@@ -77,7 +84,14 @@ export class PgDb implements Db {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  /**
+   * Resolves once every connection's socket has closed: the pool's own end() resolves as soon as
+   * it has asked them to close, and a database dropped or restarted meanwhile then reached a
+   * connection still open, which reported it as an idle connection's error after the close.
+   */
+  async close(): Promise<void> {
+    const closed = this.open === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.allClosed = resolve));
+    await this.pool.end();
+    await closed;
   }
 }
