@@ -71,7 +71,6 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
     socket.close(code, error.message.slice(0, 120));
   };
 
-
   async function authenticate(session: Session, frame: Extract<ClientFrame, { type: 'auth' }>): Promise<void> {
     const { socket } = session;
     session.authenticating = true;

@@ -1,17 +1,11 @@
 import t from 'tap';
-import { PgDb } from '../core/store/db.js';
 import { SqlStore } from '../core/store/sql-store.js';
 import { batchedStore } from '../gateway/batched-store.js';
-import { createDatabase } from './helpers/services.js';
+import { freshPgDbs } from './helpers/services.js';
 import { watchedDb } from './helpers/watched-db.js';
 
 t.test('the repairs connections ask for together go to the store as one query per 100', async (t) => {
-  const database = await createDatabase();
-  const db = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 4);
-  t.teardown(async () => {
-    await db.close();
-    await database.drop();
-  });
+  const [db] = await freshPgDbs(t, 4);
   const statements: string[] = [];
   const store = new SqlStore(watchedDb(db, ({ text, name }) => statements.push(name ?? text)));
   await store.migrate();

@@ -12,7 +12,7 @@ import type { DeviceStore } from '../core/store/devices.js';
 import type { PushOutbox } from '../core/store/outbox.js';
 import { Sqlite } from '../core/store/sqlite/db.js';
 import { openSqliteStores } from '../core/store/sqlite/remote.js';
-import { createDatabase } from './helpers/services.js';
+import { createDatabase, freshPgDbs } from './helpers/services.js';
 import { watchedDb } from './helpers/watched-db.js';
 
 interface Opened {
@@ -319,26 +319,14 @@ storeSuite(t, 'sqlite', async () => {
 });
 
 t.test('postgresql: every connection plans the statements generically, from its first statement on', async (t) => {
-  const database = await createDatabase();
-  const db = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 4);
-  t.teardown(async () => {
-    await db.close();
-    await database.drop();
-  });
+  const [db] = await freshPgDbs(t, 4);
   // Four at once: each on a new connection of the pool, each the connection's first statement.
   const answers = await Promise.all(Array.from({ length: 4 }, () => db.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')));
   t.same(answers.map(([row]) => row.plan_cache_mode), Array(4).fill('force_generic_plan'));
 });
 
 t.test('postgresql: storing a batch finds its users and queues through their indexes, not by reading the tables; a catch-up starts at its position', async (t) => {
-  const database = await createDatabase();
-  const db = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 2);
-  const explainer = new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), 1);
-  t.teardown(async () => {
-    await db.close();
-    await explainer.close();
-    await database.drop();
-  });
+  const [db, explainer] = await freshPgDbs(t, 2, 1);
   // The store's statements as it sends them, so the plan checked is the one it runs on.
   const sent = new Map<string, { text: string; params: unknown[] }>();
   const store = new SqlStore(watchedDb(db, ({ text, params, name }) => name && sent.set(name, { text, params })));

@@ -35,17 +35,16 @@ export class PgDb implements Db {
 
   constructor(url: string, onIdleError: (error: Error) => void, max = 10) {
     this.connections = max;
-    // Every prepared statement here looks rows up by arrays of ids, a plan that holds for any
-    // values (through indexes, or for a table of a few pages by reading it). PostgreSQL's default
-    // replans a statement per execution whenever that looks cheaper than its generic plan, and the
-    // append's planning (six CTEs) then cost the database more than executing it: 39% of its CPU
-    // for one-message batches (perf). Set as a startup parameter of each connection: no statement
-    // of its own, none to race the pool's first query on a new connection.
-    // A generic plan has to hold for any batch, and with PostgreSQL's default cost of a probe
-    // through an index (a random read from disk: 4× a page read in order) it read the users and
-    // queues of an install of a few thousand whole for every batch (a quarter of the database's
-    // CPU per message at light load, measured). The rows a publish touches are in memory, where a
-    // probe costs about what reading in order does: 1.1, the usual setting for SSDs.
+    // Every prepared statement here looks rows up by arrays of ids through indexes, a plan that
+    // holds for any values. PostgreSQL's default replans a statement per execution whenever that
+    // looks cheaper than its generic plan, and the append's planning (six CTEs) then cost the
+    // database more than executing it: 39% of its CPU for one-message batches (perf). With the
+    // default cost of a probe through an index (a random read from disk: 4× a page read in order)
+    // that generic plan read the users and queues of an install of a few thousand whole for every
+    // batch (a quarter of the database's CPU per message at light load); the rows a publish
+    // touches are in memory, where a probe costs about what reading in order does: 1.1, the usual
+    // setting for SSDs. Both are startup parameters of each connection: no statement of their
+    // own, none to race the pool's first query on a new connection.
     this.pool = new pg.Pool({ connectionString: url, max, options: `-c plan_cache_mode=force_generic_plan -c random_page_cost=${RANDOM_PAGE_COST}` });
     this.pool.on('error', onIdleError);
     this.pool.on('connect', () => void this.open++);

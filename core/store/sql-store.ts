@@ -14,6 +14,10 @@ interface QueueRow { id: number; name: string; user_id: number; domain: string |
 /** A page's message as read_many and ranges return it: [seq, queue, ts, kind, replace_id, body]. */
 type PageEntry = [number, string, number, MessageKind, string | null, Record<string, unknown>];
 
+/** A page entry as the user's stored message. */
+const fromPage = (userId: number, [seq, queue, ts, kind, replaceId, body]: PageEntry): StoredMessage =>
+  ({ userId, seq, queue, micros: ts, kind, replaceId, body });
+
 const toQueue = (row: QueueRow): Queue => ({
   id: row.id, name: row.name, userId: row.user_id, domain: row.domain, readMicros: row.read_ts,
 });
@@ -261,8 +265,7 @@ export class SqlStore implements Store {
         const found = byRequest.get(index);
         const truncated = found !== undefined && (afterSeqs[index] !== null ? found.pruned_seq > afterSeqs[index]! : found.pruned_ts > afterTss[index]!);
         const page = found?.page ?? [];
-        const messages = page.slice(0, request.limit).map(([seq, queue, ts, kind, replaceId, body]): StoredMessage =>
-          ({ userId: request.userId, seq, queue, micros: ts, kind, replaceId, body }));
+        const messages = page.slice(0, request.limit).map((entry) => fromPage(request.userId, entry));
         return { messages, more: page.length > request.limit, truncated };
       });
     });
@@ -286,8 +289,7 @@ export class SqlStore implements Store {
          ) page`,
         [requests.map((r) => r.userId), requests.map((r) => r.afterSeq), requests.map((r) => r.uptoSeq), requests.map((r) => r.max)], 'ranges');
       const pages = new Map(rows.map((row) => [Number(row.idx) - 1, row.page ?? []]));
-      return requests.map((request, index) => (pages.get(index) ?? []).map(([seq, queue, ts, kind, replaceId, body]): StoredMessage =>
-        ({ userId: request.userId, seq, queue, micros: ts, kind, replaceId, body })));
+      return requests.map((request, index) => (pages.get(index) ?? []).map((entry) => fromPage(request.userId, entry)));
     });
   }
 

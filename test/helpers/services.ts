@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Test } from 'tap';
+import { PgDb } from '../../core/store/db.js';
 
 export const ADMIN_DATABASE_URL = process.env.PUSHWIRE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.PUSHWIRE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -26,3 +28,17 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
 
 /** A Redis key prefix of one test file, so files never see each other's keys. */
 export const redisPrefix = (): string => `pwtest:${randomBytes(4).toString('hex')}:`;
+
+/**
+ * A fresh database with one PgDb per pool size asked for (several: like several processes on
+ * one database), closed and dropped when the test ends; an idle connection's error fails it.
+ */
+export async function freshPgDbs(t: Test, ...poolSizes: number[]): Promise<PgDb[]> {
+  const database = await createDatabase();
+  const dbs = poolSizes.map((size) => new PgDb(database.url, (error) => t.fail(`idle connection error: ${error.message}`), size));
+  t.teardown(async () => {
+    await Promise.all(dbs.map((db) => db.close()));
+    await database.drop();
+  });
+  return dbs;
+}
