@@ -10,7 +10,16 @@ export interface Baseline {
 
 /** Starts a baseline server (see baseline-server.ts) in its own process. */
 export function startBaseline(kind: 'uws' | 'uws-topics' | 'socketio'): Promise<Baseline> {
-  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.js', import.meta.url)), kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return started(spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.js', import.meta.url)), kind], { stdio: ['ignore', 'pipe', 'inherit'] }), kind);
+}
+
+/** Starts the durable floor (durable-floor-server.ts) on this database. */
+export function startDurableFloor(databaseUrl: string): Promise<Baseline> {
+  return started(spawn(process.execPath, [fileURLToPath(new URL('./durable-floor-server.js', import.meta.url))],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl } }), 'durable floor');
+}
+
+function started(child: ChildProcess, kind: string): Promise<Baseline> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`baseline ${kind} exited (${code})`)));
     child.stdout!.on('data', (chunk: Buffer) => {

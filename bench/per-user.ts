@@ -1,7 +1,8 @@
 /**
  * The per-user durable section of `npm run bench`: every client on its own queue, on bare uWS
- * with a topic per client (the ceiling, not durable), NATS JetStream (the durable peer) and
- * Pushwire's layouts, all in the same run. Servers on core 0, the load generator on core 1.
+ * with a topic per client (the ceiling, not durable), bare uWS storing in PostgreSQL (the durable
+ * floor: what durability alone costs), NATS JetStream (the durable peer) and Pushwire's layouts,
+ * all in the same run. Servers on core 0, the load generator on core 1.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,7 @@ import { startEmbedded, startMultiprocess } from '../test/helpers/system.js';
 import { pin, SERVER_CORE } from './cpu.js';
 import { catchUp, perClient, type CatchUpResult, type DurableResult } from './durable.js';
 import { jetStreamSkip } from './jetstream.js';
-import { bareUwsTopics, jetStream, pushwire, type Target } from './targets.js';
+import { bareUwsTopics, durableFloor, jetStream, pushwire, type Target } from './targets.js';
 
 export interface PerUserArgs {
   runs: number;
@@ -35,6 +36,7 @@ interface System {
 }
 
 const BARE = 'bare uWS, a topic per client (not durable)';
+const FLOOR = 'bare uWS + PostgreSQL (the durable floor: store, deliver, acknowledge)';
 const JETSTREAM = 'NATS JetStream (file storage, acked publish, websocket consumers)';
 
 /**
@@ -45,6 +47,7 @@ const DEFAULTS = { PUSHWIRE_RESYNC_MS: '10000', PUSHWIRE_AUTH_TIMEOUT_MS: '5000'
 
 const systems: System[] = [
   { name: BARE, start: bareUwsTopics, durable: false, batch: false },
+  { name: FLOOR, start: durableFloor, durable: false, batch: false },
   ...(jetStreamSkip() ? [] : [{ name: JETSTREAM, start: jetStream, durable: true, batch: false }]),
   { name: 'Pushwire npm start (SQLite)', start: async () => pushwire('Pushwire npm start (SQLite)', await startEmbedded(DEFAULTS)), durable: true, batch: true },
   { name: 'Pushwire, all roles in one process, PostgreSQL + Redis', start: async () => pushwire('', await startEmbedded(DEFAULTS, { store: 'postgres' })), durable: true, batch: true },
@@ -111,7 +114,7 @@ function measureInFreshProcess(name: string, args: PerUserArgs): Promise<Measure
 
 export async function perUserSection(args: PerUserArgs): Promise<string> {
   const skipped = jetStreamSkip();
-  const chosen = systems.filter((system) => system.name === BARE || system.name === JETSTREAM || system.name.includes(args.only));
+  const chosen = systems.filter((system) => system.name === BARE || system.name === FLOOR || system.name === JETSTREAM || system.name.includes(args.only));
   const single: Record<string, DurableResult[]> = {};
   const halfRate: Record<string, DurableResult[]> = {};
   const batched: Record<string, DurableResult[]> = {};
@@ -133,12 +136,12 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
       + 'Server CPU: utime + stime of the server\'s processes per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (embedded SQLite runs inside the server process); generator: the load generator\'s own (on the other core).',
     ...(skipped ? ['', `NATS JetStream not run: ${skipped}.`] : []),
     '',
-    '| system | msg/s | × bare uWS | × JetStream | server CPU µs/msg | + database µs/msg | generator µs/msg | p50 ms | p99 ms | p99 ms at half rate | lost | repeated |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | msg/s | × bare uWS | × durable floor | × JetStream | server CPU µs/msg | + database µs/msg | generator µs/msg | p50 ms | p99 ms | p99 ms at half rate | lost | repeated |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const name of Object.keys(single)) {
     const rate = of(single, name, 'messagesPerSecond');
-    lines.push(`| ${name} | ${Math.round(rate)} | ${ratio(rate, of(single, BARE, 'messagesPerSecond'))} | ${ratio(rate, of(single, JETSTREAM, 'messagesPerSecond'))} `
+    lines.push(`| ${name} | ${Math.round(rate)} | ${ratio(rate, of(single, BARE, 'messagesPerSecond'))} | ${ratio(rate, of(single, FLOOR, 'messagesPerSecond'))} | ${ratio(rate, of(single, JETSTREAM, 'messagesPerSecond'))} `
       + `| ${of(single, name, 'cpuMicros').toFixed(1)} | ${of(single, name, 'databaseCpuMicros').toFixed(1)} | ${of(single, name, 'generatorCpuMicros').toFixed(1)} | ${of(single, name, 'p50').toFixed(1)} | ${of(single, name, 'p99').toFixed(1)} `
       + `| ${of(halfRate, name, 'p99').toFixed(1)} | ${total(single, name, 'lost') + total(halfRate, name, 'lost')} | ${total(single, name, 'duplicates') + total(halfRate, name, 'duplicates')} |`);
   }

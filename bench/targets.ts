@@ -8,7 +8,8 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { System } from '../test/helpers/system.js';
-import { startBaseline } from './baseline.js';
+import { createDatabase } from '../test/helpers/services.js';
+import { startBaseline, startDurableFloor } from './baseline.js';
 import { natsClients, startJetStream } from './jetstream.js';
 import { HttpPoster, openWire } from './wire.js';
 
@@ -74,6 +75,28 @@ export async function bareUwsTopics(): Promise<Target> {
   };
 }
 
+/**
+ * Bare uWS storing each message in PostgreSQL before delivering it (durable-floor-server.ts): what
+ * durability alone costs with Pushwire's parts, the floor under every per-user figure.
+ */
+export async function durableFloor(): Promise<Target> {
+  const database = await createDatabase();
+  const server = await startDurableFloor(database.url);
+  const wsUrl = `ws://127.0.0.1:${server.port}/`;
+  return {
+    name: 'bare uWS + PostgreSQL, the durable floor',
+    prepare: async () => {},
+    connect: (index, onFrame) => openSocket(`${wsUrl}?id=${index}`, onFrame),
+    publish: async (index, message) => void (await post(`${server.url}/publish/${index}`, message)),
+    pids: () => [server.pid],
+    databasePids: () => databasePidsOf({ databaseUrl: database.url }),
+    close: async () => {
+      server.close();
+      await database.drop();
+    },
+  };
+}
+
 export async function jetStream(): Promise<Target> {
   const server = await startJetStream();
   const nats = await natsClients();
@@ -110,7 +133,7 @@ export async function jetStream(): Promise<Target> {
 }
 
 /** PostgreSQL's backends serving this database, and Redis's process: where a Pushwire pushes work out of its own processes. */
-async function databasePidsOf(system: System): Promise<number[]> {
+async function databasePidsOf(system: Pick<System, 'databaseUrl'> & Partial<Pick<System, 'redis'>>): Promise<number[]> {
   const pids: number[] = [];
   if (system.databaseUrl) {
     const client = new pg.Client({ connectionString: system.databaseUrl });
