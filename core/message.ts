@@ -24,16 +24,16 @@ export interface StoredMessage {
   readonly replaceId: string | null;
   readonly body: Record<string, unknown>;
   /**
-   * The body as JSON text, when the store answered it so (the embedded SQLite store): a frame
-   * splices it in instead of parsing and serialising it again.
+   * The body as JSON text, when the store or the bus had it so (what a store stored or read, what
+   * crossed the bus): a frame splices it in instead of serialising the body again.
    */
   readonly bodyJson?: string;
 }
 
 /**
- * A message read back from a store that keeps bodies as JSON text: the text crosses threads as
- * one string (cheaper to copy than an object graph), and `body` is parsed only if something
- * reads it; a catch-up frame does not.
+ * A message whose body came as JSON text (read back from a store that keeps it so, or off the
+ * bus): the text crosses threads and processes as one string (cheaper to copy than an object
+ * graph), and `body` is parsed only if something reads it; a frame does not.
  */
 export class StoredJsonMessage implements StoredMessage {
   #body: Record<string, unknown> | undefined;
@@ -52,7 +52,7 @@ export class StoredJsonMessage implements StoredMessage {
     return (this.#body ??= JSON.parse(this.bodyJson) as Record<string, unknown>);
   }
 
-  /** The same message from its fields, as a structured clone brought them across threads. */
+  /** The same message from its fields, as a structured clone or the bus brought them. */
   static revive(fields: StoredJsonMessage): StoredJsonMessage {
     return new StoredJsonMessage(fields.userId, fields.seq, fields.queue, fields.micros, fields.kind, fields.replaceId, fields.bodyJson);
   }
@@ -85,6 +85,7 @@ export function toEnvelope(message: StoredMessage, publicUrl: string): Envelope 
  * byte what serialising the parsed body makes), else serialised here.
  */
 export function toFrame(message: StoredMessage, publicUrl: string): string {
-  const head = JSON.stringify({ type: message.kind, ...envelopeHead(message, publicUrl) });
-  return `${head.slice(0, -1)},"body":${message.bodyJson ?? JSON.stringify(message.body)}}`;
+  // type, key and timestamp need no escaping (a kind, hex digits, a decimal number); the queue's URL may.
+  return `{"type":"${message.kind}","key":"${encodeKey(message.userId, message.seq)}","timestamp":"${formatTimestamp(message.micros)}",`
+    + `"queue":${JSON.stringify(queueUrl(publicUrl, message.queue))},"body":${message.bodyJson ?? JSON.stringify(message.body)}}`;
 }

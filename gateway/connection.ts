@@ -56,15 +56,15 @@ const deliveredBy = {
   repair: metrics.delivered.labels('repair'),
 };
 
-/** A bus message reaches every socket of its user as the same object: serialise it once. */
-const frames = new WeakMap<StoredMessage, string>();
+/**
+ * A bus message reaches every socket of its user as the same object, one socket after another in
+ * the hub's one loop: serialise it once. The last one only (a WeakMap of every message cost the
+ * garbage collector an ephemeron per message).
+ */
+let lastFramed: { message: StoredMessage | null; frame: string } = { message: null, frame: '' };
 function frameOf(message: StoredMessage, publicUrl: string): string {
-  let frame = frames.get(message);
-  if (frame === undefined) {
-    frame = toFrame(message, publicUrl);
-    frames.set(message, frame);
-  }
-  return frame;
+  if (lastFramed.message !== message) lastFramed = { message, frame: toFrame(message, publicUrl) };
+  return lastFramed.frame;
 }
 
 /**

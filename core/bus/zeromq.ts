@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import * as zmq from 'zeromq';
 import type { Logger } from '../log.js';
 import { clientOptions, type CurveBroker, type CurveClient } from './curve.js';
-import type { StoredMessage } from '../message.js';
+import { StoredJsonMessage, type StoredMessage } from '../message.js';
 import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
 
 /**
@@ -16,14 +16,16 @@ import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher,
 const packr = new Packr({ useRecords: false });
 const HIGH_WATER_MARK = 100_000;
 
+/** The body crosses as its JSON text: one string to copy, and the gateway splices it into frames as it is. */
 function encodeUserMessage(message: StoredMessage): [string, Buffer] {
-  return [userTopic(message.userId), packr.pack(message)];
+  const { userId, seq, queue, micros, kind, replaceId } = message;
+  return [userTopic(userId), packr.pack({ userId, seq, queue, micros, kind, replaceId, bodyJson: message.bodyJson ?? JSON.stringify(message.body) })];
 }
 
 function decodeBusFrame(topic: Buffer, payload: Buffer): BusEvent | null {
   const name = topic.toString();
   if (name === HEARTBEAT_TOPIC) return { topic: 'heartbeat', heartbeat: packr.unpack(payload) as Heartbeat };
-  if (name.startsWith('u.')) return { topic: 'user', message: packr.unpack(payload) as StoredMessage };
+  if (name.startsWith('u.')) return { topic: 'user', message: StoredJsonMessage.revive(packr.unpack(payload) as StoredJsonMessage) };
   return null;
 }
 
