@@ -12,57 +12,31 @@
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { loadUws } from '../gateway/transport/uws-loader.js';
+import { listen, readBody, topicPerClientApp, uwsBuild } from './uws-parts.js';
 
 const frame = (body: string) => `{"type":"message","key":"${'0'.repeat(24)}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
   + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body}}`;
 
 function startUws(): void {
-  const { uws } = loadUws();
-  if (!uws) throw new Error(`no uWebSockets.js build loads on Node ${process.version}`);
-  const app = uws.App()
+  const app = uwsBuild().App()
     .ws('/*', { open: (ws) => void ws.subscribe('all'), idleTimeout: 60 })
-    .post('/publish', (res) => {
-      let body = Buffer.alloc(0);
-      res.onAborted(() => {});
-      res.onData((chunk, last) => {
-        body = Buffer.concat([body, Buffer.from(chunk)]);
-        if (!last) return;
-        app.publish('all', frame(body.toString()), false);
-        res.cork(() => res.end('{}'));
-      });
-    });
-  app.listen('127.0.0.1', 0, (socket) => {
-    if (!socket) throw new Error('cannot listen');
-    process.stdout.write(`listening ${uws.us_socket_local_port(socket as never)}\n`);
-  });
+    .post('/publish', (res) => readBody(res, (body) => {
+      app.publish('all', frame(body), false);
+      res.cork(() => res.end('{}'));
+    }));
+  listen(app);
 }
 
 function startUwsTopics(): void {
-  const { uws } = loadUws();
-  if (!uws) throw new Error(`no uWebSockets.js build loads on Node ${process.version}`);
-  const app = uws.App()
-    .ws<{ id: string }>('/*', {
-      idleTimeout: 60,
-      upgrade: (res, req, context) => res.upgrade({ id: req.getQuery('id') ?? '' }, req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context),
-      open: (ws) => void ws.subscribe(`c${ws.getUserData().id}`),
-    })
+  const app = topicPerClientApp()
     .post('/publish/:id', (res, req) => {
       const topic = `c${req.getParameter(0)}`;
-      let body = Buffer.alloc(0);
-      res.onAborted(() => {});
-      res.onData((chunk, last) => {
-        body = Buffer.concat([body, Buffer.from(chunk)]);
-        if (!last) return;
-        app.publish(topic, frame(body.toString()), false);
+      readBody(res, (body) => {
+        app.publish(topic, frame(body), false);
         res.cork(() => res.end('{}'));
       });
     });
-  app.listen('127.0.0.1', 0, (socket) => {
-    if (!socket) throw new Error('cannot listen');
-    process.stdout.write(`listening ${uws.us_socket_local_port(socket as never)}\n`);
-  });
+  listen(app);
 }
 
 function startSocketIo(): void {

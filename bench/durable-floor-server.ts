@@ -11,7 +11,7 @@
  * Prints `listening <port>` when ready.
  */
 import pg from 'pg';
-import { loadUws } from '../gateway/transport/uws-loader.js';
+import { listen, readBody, topicPerClientApp } from './uws-parts.js';
 
 const frame = (key: string, body: string) => `{"type":"message","key":"${key}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
   + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body}}`;
@@ -57,35 +57,16 @@ function store(item: Pending): void {
   setImmediate(() => void write());
 }
 
-const { uws } = loadUws();
-if (!uws) throw new Error(`no uWebSockets.js build loads on Node ${process.version}`);
-const app = uws.App()
-  .ws<{ id: string }>('/*', {
-    idleTimeout: 60,
-    upgrade: (res, req, context) => res.upgrade({ id: req.getQuery('id') ?? '' }, req.getHeader('sec-websocket-key'),
-      req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context),
-    open: (ws) => void ws.subscribe(`c${ws.getUserData().id}`),
-  })
+const app = topicPerClientApp()
   .post('/publish/:id', (res, req) => {
     const client = Number(req.getParameter(0));
-    let body = Buffer.alloc(0);
-    let aborted = false;
-    res.onAborted(() => void (aborted = true));
-    res.onData((chunk, last) => {
-      body = Buffer.concat([body, Buffer.from(chunk)]);
-      if (!last) return;
-      const text = body.toString();
-      store({
-        client,
-        body: text,
-        done: (key) => {
-          if (key !== null) app.publish(`c${client}`, frame(key, text), false);
-          if (!aborted) res.cork(() => (key === null ? res.writeStatus('503 Service Unavailable').end('{}') : res.end(`{"key":"${key}"}`)));
-        },
-      });
-    });
+    readBody(res, (body, isAborted) => store({
+      client,
+      body,
+      done: (key) => {
+        if (key !== null) app.publish(`c${client}`, frame(key, body), false);
+        if (!isAborted()) res.cork(() => (key === null ? res.writeStatus('503 Service Unavailable').end('{}') : res.end(`{"key":"${key}"}`)));
+      },
+    }));
   });
-app.listen('127.0.0.1', 0, (socket) => {
-  if (!socket) throw new Error('cannot listen');
-  process.stdout.write(`listening ${uws.us_socket_local_port(socket as never)}\n`);
-});
+listen(app);

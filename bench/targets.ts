@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { System } from '../test/helpers/system.js';
 import { createDatabase } from '../test/helpers/services.js';
-import { startBaseline, startDurableFloor } from './baseline.js';
+import { startBaseline, startDurableFloor, type Baseline } from './baseline.js';
 import { natsClients, startJetStream } from './jetstream.js';
 import { HttpPoster, openWire } from './wire.js';
 
@@ -61,18 +61,21 @@ function openSocket(url: string, onFrame: (text: string) => void, first?: string
   });
 }
 
-export async function bareUwsTopics(): Promise<Target> {
-  const server = await startBaseline('uws-topics');
-  const wsUrl = `ws://127.0.0.1:${server.port}/`;
+/** A bare uWS baseline with a topic per client (`/?id=N` to read, `POST /publish/N` to publish). */
+function topicPerClient(name: string, server: Baseline, rest: Pick<Target, 'databasePids' | 'close'>): Target {
   return {
-    name: 'bare uWS, a topic per client (not durable)',
+    name,
     prepare: async () => {},
-    connect: (index, onFrame) => openSocket(`${wsUrl}?id=${index}`, onFrame),
+    connect: (index, onFrame) => openSocket(`ws://127.0.0.1:${server.port}/?id=${index}`, onFrame),
     publish: async (index, message) => void (await post(`${server.url}/publish/${index}`, message)),
     pids: () => [server.pid],
-    databasePids: async () => [],
-    close: async () => server.close(),
+    ...rest,
   };
+}
+
+export async function bareUwsTopics(): Promise<Target> {
+  const server = await startBaseline('uws-topics');
+  return topicPerClient('bare uWS, a topic per client (not durable)', server, { databasePids: async () => [], close: async () => server.close() });
 }
 
 /**
@@ -82,19 +85,13 @@ export async function bareUwsTopics(): Promise<Target> {
 export async function durableFloor(): Promise<Target> {
   const database = await createDatabase();
   const server = await startDurableFloor(database.url);
-  const wsUrl = `ws://127.0.0.1:${server.port}/`;
-  return {
-    name: 'bare uWS + PostgreSQL, the durable floor',
-    prepare: async () => {},
-    connect: (index, onFrame) => openSocket(`${wsUrl}?id=${index}`, onFrame),
-    publish: async (index, message) => void (await post(`${server.url}/publish/${index}`, message)),
-    pids: () => [server.pid],
+  return topicPerClient('bare uWS + PostgreSQL, the durable floor', server, {
     databasePids: () => databasePidsOf({ databaseUrl: database.url }),
     close: async () => {
       server.close();
       await database.drop();
     },
-  };
+  });
 }
 
 export async function jetStream(): Promise<Target> {
