@@ -9,12 +9,12 @@ import { readBrokerKeys, readClientKeys, writeBusKeys, z85 } from '../core/bus/c
 import { busEndpoints, ZeroMqBus } from '../core/bus/zeromq.js';
 import { startBroker } from '../broker/proxy.js';
 import { createLogger } from '../core/log.js';
-import type { StoredMessage } from '../core/message.js';
+import { toFrame, type StoredMessage } from '../core/message.js';
 import { eventually } from './helpers/client.js';
 import { freePorts } from './helpers/ports.js';
 
 const log = createLogger('test', 'silent');
-const message = (userId: number, seq: number): StoredMessage => ({ userId, seq, queue: 'q', micros: seq, kind: 'message', replaceId: null, body: { title: `${userId}:${seq}` } });
+const message = (userId: number, seq: number): StoredMessage => ({ userId, seq, queue: 'q', micros: seq, kind: 'message', replaceId: null, body: { title: `${userId}:${seq}`, text: 'say "hi" \\ ünï 😀', list: [1, null] } });
 
 /** The contract both buses keep, the second over a real broker. */
 function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close(): Promise<void> }>): void {
@@ -25,7 +25,10 @@ function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close()
     const gateway = bus.subscriber();
     const received: string[] = [];
     void gateway.run((event: BusEvent) => {
-      if (event.topic === 'user') received.push(String(event.message.body.title));
+      if (event.topic !== 'user') return;
+      received.push(String(event.message.body.title));
+      // The frame a gateway writes of what crossed: the same bytes as serialising the message it was published as.
+      if (toFrame(event.message, 'http://h') !== toFrame(message(event.message.userId, event.message.seq), 'http://h')) received.push('frame differs');
     });
     gateway.subscribe('u.12.');
     gateway.subscribe('u.7.');

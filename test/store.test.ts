@@ -82,6 +82,8 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.same(names.map((queueName) => queues.get(queueName)?.id), created.map(({ queue }) => queue.id), 'queuesByNames');
       const stored = await store.append(created.map(({ queue }, index) => ({ ...message(queue, awkward[index], 3600, awkward[index]), body: { title: awkward[index], nested: { text: awkward[index], list: [awkward[index], null] } } })));
       t.ok(stored.every(Boolean), 'append');
+      // What the append answers goes on the bus and into live frames: the body's text it keeps makes the same bytes as serialising the body.
+      t.same(stored.map((m) => toFrame(m!, 'http://h"ost')), stored.map((m) => JSON.stringify({ type: m!.kind, ...toEnvelope(m!, 'http://h"ost') })), 'frames of what was stored');
       const reads = await store.readMany(created.map(({ user }) => ({ userId: user.id, limit: 10, collapse: true, since: { seq: 0 } })));
       t.same(reads.map((read) => read.messages.map((m) => [m.body, m.replaceId])), awkward.map((text) => [[{ title: text, nested: { text, list: [text, null] } }, text]]), 'read back exactly');
       // A store that answers bodies as JSON text has them spliced into frames: the same bytes as serialising the body.
