@@ -12,10 +12,7 @@
  */
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { listen, readBody, topicPerClientApp, uwsBuild } from './uws-parts.js';
-
-const frame = (body: string) => `{"type":"message","key":"${'0'.repeat(24)}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
-  + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body}}`;
+import { frame, listen, readBody, topicPerClientApp, uwsBuild } from './uws-parts.js';
 
 function startUws(): void {
   const app = uwsBuild().App()

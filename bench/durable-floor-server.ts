@@ -11,10 +11,7 @@
  * Prints `listening <port>` when ready.
  */
 import pg from 'pg';
-import { listen, readBody, topicPerClientApp } from './uws-parts.js';
-
-const frame = (key: string, body: string) => `{"type":"message","key":"${key}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
-  + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body}}`;
+import { frame, listen, readBody, topicPerClientApp } from './uws-parts.js';
 
 interface Pending {
   client: number;
@@ -64,7 +61,7 @@ const app = topicPerClientApp()
       client,
       body,
       done: (key) => {
-        if (key !== null) app.publish(`c${client}`, frame(key, body), false);
+        if (key !== null) app.publish(`c${client}`, frame(body, key), false);
         if (!isAborted()) res.cork(() => (key === null ? res.writeStatus('503 Service Unavailable').end('{}') : res.end(`{"key":"${key}"}`)));
       },
     }));

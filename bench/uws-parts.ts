@@ -1,9 +1,13 @@
 /**
- * What the bare uWS baselines share (baseline-server.ts, durable-floor-server.ts): the build the
- * gateway's uws transport would load, a websocket route with a topic per client (`/?id=N`
+ * What the baselines share (baseline-server.ts, durable-floor-server.ts): the frame they send, the
+ * build the gateway's uws transport would load, a websocket route with a topic per client (`/?id=N`
  * subscribes `cN`), a POST body read whole, and the `listening <port>` line their parents wait for.
  */
 import { loadUws, type HttpResponse, type TemplatedApp } from '../gateway/transport/uws-loader.js';
+
+/** The posted JSON in an envelope shaped like Pushwire's, so every server puts the same bytes on the wire. */
+export const frame = (body: string, key = '0'.repeat(24)) => `{"type":"message","key":"${key}","timestamp":"${(Date.now() / 1000).toFixed(6)}",`
+  + `"queue":"http://127.0.0.1:5001/queue/${'0'.repeat(32)}/","body":${body}}`;
 
 export function uwsBuild(): NonNullable<ReturnType<typeof loadUws>['uws']> {
   const { uws } = loadUws();

@@ -61,10 +61,14 @@ const deliveredBy = {
  * the hub's one loop: serialise it once. The last one only (a WeakMap of every message cost the
  * garbage collector an ephemeron per message).
  */
-let lastFramed: { message: StoredMessage | null; frame: string } = { message: null, frame: '' };
+let lastFramed: StoredMessage | null = null;
+let lastFrame = '';
 function frameOf(message: StoredMessage, publicUrl: string): string {
-  if (lastFramed.message !== message) lastFramed = { message, frame: toFrame(message, publicUrl) };
-  return lastFramed.frame;
+  if (lastFramed !== message) {
+    lastFrame = toFrame(message, publicUrl);
+    lastFramed = message;
+  }
+  return lastFrame;
 }
 
 /**
