@@ -105,8 +105,9 @@ export class SqliteStore implements Store {
 
   async deleteQueue(queueId: number): Promise<void> {
     this.sqlite.transaction(() => {
+      // By the owner first: messages' key begins with user_id, and no index leads with queue_id.
+      this.sqlite.run('DELETE FROM messages WHERE user_id = (SELECT user_id FROM queues WHERE id = ?) AND queue_id = ?', queueId, queueId);
       this.sqlite.run('DELETE FROM queues WHERE id = ?', queueId);
-      this.sqlite.run('DELETE FROM messages WHERE queue_id = ?', queueId);
     });
   }
 
@@ -256,8 +257,10 @@ export class SqliteStore implements Store {
       removed += this.sqlite.transaction(() => {
         let chunkRemoved = 0;
         for (const queueId of queueIds.slice(start, start + PRUNE_CHUNK)) {
-          const cutoff = this.sqlite.get<{ seq: number }>('SELECT seq FROM messages WHERE queue_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?', queueId, backlog);
-          if (cutoff) chunkRemoved += this.removeWhere('DELETE FROM messages WHERE queue_id = ? AND seq <= ?', queueId, cutoff.seq);
+          const owner = this.sqlite.get<{ user_id: number }>('SELECT user_id FROM queues WHERE id = ?', queueId)?.user_id;
+          if (owner === undefined) continue;
+          const cutoff = this.sqlite.get<{ seq: number }>('SELECT seq FROM messages WHERE user_id = ? AND queue_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?', owner, queueId, backlog);
+          if (cutoff) chunkRemoved += this.removeWhere('DELETE FROM messages WHERE user_id = ? AND queue_id = ? AND seq <= ?', owner, queueId, cutoff.seq);
         }
         return chunkRemoved;
       });
