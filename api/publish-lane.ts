@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { toEnvelope } from '../core/message.js';
+import { envelopeJson } from '../core/message.js';
 import type { ApiContext } from './context.js';
 import { errorHeaders, typedError } from './errors.js';
 import { publishValidator } from './publish-schema.js';
@@ -35,8 +35,8 @@ export function publishLane(context: ApiContext, log: Logger): (request: Incomin
   const headers = answerHeaders(config);
   const forwarding = config.trustProxy !== '';
 
-  function answer(request: IncomingMessage, response: ServerResponse, started: number, status: number, body: unknown, extra: Record<string, string> = {}): void {
-    const text = JSON.stringify(body);
+  /** Answers the JSON text `text`. */
+  function answer(request: IncomingMessage, response: ServerResponse, started: number, status: number, text: string, extra: Record<string, string> = {}): void {
     response.writeHead(status, { ...headers, ...extra, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     response.end(text);
     // The line logRequests writes for Fastify's routes, by the route's pattern (the URL holds the queue's name, a secret).
@@ -50,16 +50,16 @@ export function publishLane(context: ApiContext, log: Logger): (request: Incomin
       body = text === '' ? undefined : JSON.parse(text);
     } catch (error) {
       // As Fastify answers a body that is not JSON: 400, and the connection closed.
-      return answer(request, response, started, 400, new PushwireError('bad_request', (error as Error).message).toJSON(), { connection: 'close' });
+      return answer(request, response, started, 400, JSON.stringify(new PushwireError('bad_request', (error as Error).message).toJSON()), { connection: 'close' });
     }
     try {
       // The name needs no check: PUBLISH_PATH admits only characters any store holds.
       requireStorable(body, 'body');
       const stored = await publishToQueue(context, name, validate(body), request.socket.remoteAddress ?? '');
-      answer(request, response, started, 200, toEnvelope(stored, config.publicUrl));
+      answer(request, response, started, 200, envelopeJson(stored, config.publicUrl));
     } catch (error) {
       const typed = typedError(error, log);
-      answer(request, response, started, typed.status, typed.toJSON(), errorHeaders(typed));
+      answer(request, response, started, typed.status, JSON.stringify(typed.toJSON()), errorHeaders(typed));
     }
   }
 

@@ -80,12 +80,22 @@ export function toEnvelope(message: StoredMessage, publicUrl: string): Envelope 
 }
 
 /**
- * The websocket frame of a stored message: the envelope plus its type. The body goes last, as
- * JSON text: the store's own when it kept one (JSON.stringify's output, so the frame is byte for
- * byte what serialising the parsed body makes), else serialised here.
+ * The envelope's members as JSON text, body last: the store's own text when it kept one
+ * (JSON.stringify's output, so the result is byte for byte what serialising the parsed body
+ * makes), else serialised here. Type, key and timestamp need no escaping (a kind, hex digits, a
+ * decimal number); the queue's URL may.
  */
+function envelopeMembers(message: StoredMessage, publicUrl: string): string {
+  return `"key":"${encodeKey(message.userId, message.seq)}","timestamp":"${formatTimestamp(message.micros)}",`
+    + `"queue":${JSON.stringify(queueUrl(publicUrl, message.queue))},"body":${message.bodyJson ?? JSON.stringify(message.body)}`;
+}
+
+/** `JSON.stringify(toEnvelope(message, publicUrl))`, without serialising the body again. */
+export function envelopeJson(message: StoredMessage, publicUrl: string): string {
+  return `{${envelopeMembers(message, publicUrl)}}`;
+}
+
+/** The websocket frame of a stored message: the envelope plus its type. */
 export function toFrame(message: StoredMessage, publicUrl: string): string {
-  // type, key and timestamp need no escaping (a kind, hex digits, a decimal number); the queue's URL may.
-  return `{"type":"${message.kind}","key":"${encodeKey(message.userId, message.seq)}","timestamp":"${formatTimestamp(message.micros)}",`
-    + `"queue":${JSON.stringify(queueUrl(publicUrl, message.queue))},"body":${message.bodyJson ?? JSON.stringify(message.body)}}`;
+  return `{"type":"${message.kind}",${envelopeMembers(message, publicUrl)}}`;
 }

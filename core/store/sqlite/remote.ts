@@ -8,7 +8,7 @@ import type { MoxieStore } from '../moxie.js';
 import type { PushOutbox } from '../outbox.js';
 import type { NewMessage, ReadRequest, ReadResult, Store } from '../store.js';
 import { StoredJsonMessage } from '../../message.js';
-import { expandInHalves, revivedRead, settingIn, storedFrom } from './shared.js';
+import { asText, expandInHalves, revivedRead, settingIn, storedFrom } from './shared.js';
 import type { Answer, Call, Stores, Target } from './worker.js';
 
 export interface EmbeddedStores {
@@ -92,7 +92,10 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     queuesByNames: store.queuesByNames,
     deleteQueue: store.deleteQueue,
     setReadMarker: store.setReadMarker,
-    append: (batch: readonly NewMessage[]) => timed('append', async () => storedFrom(batch, await store.appendKeys(batch))),
+    append: (batch: readonly NewMessage[]) => timed('append', async () => {
+      const texts = batch.map(asText);
+      return storedFrom(batch, texts, await store.appendKeys(texts));
+    }),
     read: (request: ReadRequest) => timed('read', async () => revivedRead(await store.read(request))),
     readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', async () => (await store.readMany(requests)).map(revivedRead)),
     ranges: (requests) => timed('range', async () => (await store.ranges(requests)).map((page) => page.map(StoredJsonMessage.revive))),

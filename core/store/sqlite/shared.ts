@@ -4,14 +4,31 @@
  * Nothing here loads SQLite, so the main thread can import it.
  */
 import { StoredJsonMessage, type StoredMessage } from '../../message.js';
+import { unstorable } from '../../storable.js';
 import type { Reach } from '../outbox.js';
 import type { NewMessage, ReadResult } from '../store.js';
 
+/** A message to append with its body as the JSON text the database keeps. */
+export type NewMessageText = Omit<NewMessage, 'body'> & { bodyJson: string };
+
+/**
+ * A message as an append takes it: its body serialised once, on the caller's thread (the text is
+ * what is stored, what crosses to the database's thread, one string, and what frames splice in).
+ * Refuses, as PostgreSQL does, what PostgreSQL cannot hold (a NUL, an unpaired surrogate, a number
+ * that is not finite), with a data error's SQLSTATE (class 22: the publisher then retries the batch
+ * without the message). SQLite could store them; refusing them keeps every store answering alike.
+ */
+export function asText({ body, ...message }: NewMessage): NewMessageText {
+  const where = unstorable([message.replaceId, body, message.ttlSeconds]);
+  if (where !== null) throw Object.assign(new Error(`not storable: ${where}`), { code: '22P05' });
+  return { ...message, bodyJson: JSON.stringify(body) };
+}
+
 /** The stored messages of a batch, from what `appendKeys` answered for it. */
-export function storedFrom(batch: readonly NewMessage[], keys: readonly ([number, number] | null)[]): (StoredMessage | null)[] {
+export function storedFrom(batch: readonly NewMessage[], texts: readonly NewMessageText[], keys: readonly ([number, number] | null)[]): (StoredMessage | null)[] {
   return keys.map((key, index) => key && {
     userId: batch[index].userId, seq: key[0], queue: batch[index].queue, micros: key[1],
-    kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body,
+    kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body, bodyJson: texts[index].bodyJson,
   });
 }
 

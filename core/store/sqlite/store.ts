@@ -1,9 +1,8 @@
 import { StoredJsonMessage, type MessageKind, type StoredMessage } from '../../message.js';
-import { unstorable } from '../../storable.js';
 import type { NewMessage, Queue, RangeRequest, ReadRequest, ReadResult, Store, User } from '../store.js';
 import { isoNow, type Sqlite } from './db.js';
 import { migrate } from './schema.js';
-import { storedFrom } from './shared.js';
+import { asText, storedFrom, type NewMessageText } from './shared.js';
 
 /** Queues trimmed per transaction by a retention sweep, so appends wait for one chunk at most. */
 const PRUNE_CHUNK = 1000;
@@ -19,16 +18,6 @@ const toQueue = (row: QueueRow): Queue => ({
 
 const toMessage = (userId: number, row: MessageRow): StoredJsonMessage =>
   new StoredJsonMessage(userId, row.seq, row.queue, row.ts, row.kind, row.replace_id, row.body);
-
-/**
- * Refuses, as PostgreSQL does, what PostgreSQL cannot hold (a NUL, an unpaired surrogate, a number
- * that is not finite), with a data error's SQLSTATE (class 22: the publisher then retries the batch
- * without the message). SQLite could store them; refusing them keeps every store answering alike.
- */
-function refuseUnstorable(message: NewMessage): void {
-  const where = unstorable([message.replaceId, message.body, message.ttlSeconds]);
-  if (where !== null) throw Object.assign(new Error(`not storable: ${where}`), { code: '22P05' });
-}
 
 /**
  * The store on embedded SQLite. One thread owns the database and runs each call to its end
@@ -145,13 +134,13 @@ export class SqliteStore implements Store {
    * with live devices leaves a push check, due now.
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
-    return storedFrom(batch, this.appendKeys(batch));
+    const texts = batch.map(asText);
+    return storedFrom(batch, texts, this.appendKeys(texts));
   }
 
   /** `append` answering only each message's [seq, micros]: the caller has the rest (and across threads, copying it back costs). */
-  appendKeys(batch: readonly NewMessage[]): ([number, number] | null)[] {
+  appendKeys(batch: readonly NewMessageText[]): ([number, number] | null)[] {
     if (batch.length === 0) return [];
-    for (const message of batch) refuseUnstorable(message);
     return this.sqlite.transaction(() => {
       const micros = this.nextMicros();
       const owners = new Map<number, number | undefined>();
@@ -170,7 +159,7 @@ export class SqliteStore implements Store {
         const seq = ++user.seq;
         this.sqlite.run(
           'INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          message.userId, seq, message.queueId, micros, micros + message.ttlSeconds * 1_000_000, message.kind, message.replaceId, JSON.stringify(message.body));
+          message.userId, seq, message.queueId, micros, micros + message.ttlSeconds * 1_000_000, message.kind, message.replaceId, message.bodyJson);
         if (message.kind === 'message' && user.devices) this.sqlite.run('INSERT INTO push_checks (user_id, seq, due_at) VALUES (?, ?, ?)', message.userId, seq, micros);
         return [seq, micros];
       });
