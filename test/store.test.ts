@@ -141,6 +141,21 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.equal((await store.read({ userId: user.id, limit: 1000, collapse: false })).messages.length, 40, 'the user reads the other queue only');
     });
 
+    await t.test("no seq is given twice: not after deleting the queue that held a user's newest messages, nor after pruning all of them", async (t) => {
+      const { user, own, site } = await fresh();
+      await store.append([message(own), message(own), message(site), message(site)]);
+      await store.deleteQueue(site.id);
+      t.equal((await store.lastSeqs([user.id])).get(user.id), 4, 'lastSeqs counts what the deleted queue held');
+      t.equal((await store.userByToken(user.token))?.lastSeq, 4, 'so does the user');
+      t.same((await store.append([message(own)])).map((m) => m?.seq), [5], 'the next append follows it');
+      t.equal(await store.prune(Date.now() * 1000, 1, [own.id]), 2, 'pruned down to a backlog of one');
+      const expiring = await store.append([message(own, null, 1)]);
+      await store.prune(Date.now() * 1000 + 7200 * 1_000_000, 10, []);
+      t.same((await store.read({ userId: user.id, limit: 10, collapse: false })).messages, [], 'expiry pruned everything left');
+      t.same((await store.append([message(own)])).map((m) => m?.seq), [expiring[0]!.seq + 1], 'and the next append still follows the last seq given');
+      t.equal((await store.lastSeqs([user.id])).get(user.id), 7);
+    });
+
     await t.test('read: collapse keeps the newest of each group at its position; limit after collapsing', async (t) => {
       const { user, site, own } = await fresh();
       await store.append([message(site, 'a', 3600, 'a1'), message(site, 'b', 3600, 'b1'), message(own, 'a', 3600, 'own-a'), message(site, 'a', 3600, 'a2'), message(site, null, 3600, 'x')]);

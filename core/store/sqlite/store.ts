@@ -12,6 +12,15 @@ interface MessageRow { seq: number; queue: string; ts: number; kind: MessageKind
 
 const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
 
+/**
+ * A user's last seq, of `users u`. Here users.last_seq is a floor, not the value: appends do not
+ * write it (that was a page written per user per commit, far from every other), so the last seq
+ * is the newest message kept, or the newest of those deleted when none newer is kept: pruning
+ * raises pruned_seq, deleting a queue raises last_seq first. A user's newest message is the last
+ * entry of their run of messages' key, found without reading the run.
+ */
+const LAST_SEQ = 'max(u.last_seq, u.pruned_seq, coalesce((SELECT max(seq) FROM messages WHERE user_id = u.id), 0))';
+
 const toQueue = (row: QueueRow): Queue => ({
   id: row.id, name: row.name, userId: row.user_id, domain: row.domain, readMicros: row.read_ts,
 });
@@ -57,7 +66,7 @@ export class SqliteStore implements Store {
   async usersByTokens(tokens: readonly string[]): Promise<Map<string, User>> {
     const users = new Map<string, User>();
     for (const token of new Set(tokens)) {
-      const row = this.sqlite.get<{ id: number; last_seq: number }>('SELECT id, last_seq FROM users WHERE token = ?', token);
+      const row = this.sqlite.get<{ id: number; last_seq: number }>(`SELECT id, ${LAST_SEQ} AS last_seq FROM users u WHERE token = ?`, token);
       if (row) users.set(token, { id: row.id, token, lastSeq: row.last_seq });
     }
     return users;
@@ -94,6 +103,8 @@ export class SqliteStore implements Store {
 
   async deleteQueue(queueId: number): Promise<void> {
     this.sqlite.transaction(() => {
+      // The owner's last seq may be among what goes: kept as the floor (LAST_SEQ), so no seq is given twice.
+      this.sqlite.run(`UPDATE users AS u SET last_seq = ${LAST_SEQ} WHERE id = (SELECT user_id FROM queues WHERE id = ?)`, queueId);
       // By the owner first: messages' key begins with user_id, and no index leads with queue_id.
       this.sqlite.run('DELETE FROM messages WHERE user_id = (SELECT user_id FROM queues WHERE id = ?) AND queue_id = ?', queueId, queueId);
       this.sqlite.run('DELETE FROM queues WHERE id = ?', queueId);
@@ -150,10 +161,10 @@ export class SqliteStore implements Store {
         if (owners.get(message.queueId) !== message.userId) return null;
         let user = users.get(message.userId);
         if (!user) {
-          const row = this.sqlite.get<{ last_seq: number }>('SELECT last_seq FROM users WHERE id = ?', message.userId);
+          const row = this.sqlite.get<{ last_seq: number; devices: number }>(
+            `SELECT ${LAST_SEQ} AS last_seq, EXISTS (SELECT 1 FROM devices WHERE user_id = u.id AND expired_at IS NULL) AS devices FROM users u WHERE id = ?`, message.userId);
           if (!row) return null;
-          const devices = this.sqlite.get('SELECT 1 FROM devices WHERE user_id = ? AND expired_at IS NULL LIMIT 1', message.userId) !== undefined;
-          user = { seq: row.last_seq, devices };
+          user = { seq: row.last_seq, devices: row.devices === 1 };
           users.set(message.userId, user);
         }
         const seq = ++user.seq;
@@ -163,7 +174,6 @@ export class SqliteStore implements Store {
         if (message.kind === 'message' && user.devices) this.sqlite.run('INSERT INTO push_checks (user_id, seq, due_at) VALUES (?, ?, ?)', message.userId, seq, micros);
         return [seq, micros];
       });
-      for (const [userId, { seq }] of users) this.sqlite.run('UPDATE users SET last_seq = ? WHERE id = ?', seq, userId);
       return keys;
     });
   }
@@ -229,7 +239,7 @@ export class SqliteStore implements Store {
   async lastSeqs(userIds: readonly number[]): Promise<Map<number, number>> {
     const seqs = new Map<number, number>();
     for (const userId of new Set(userIds)) {
-      const row = this.sqlite.get<{ last_seq: number }>('SELECT last_seq FROM users WHERE id = ?', userId);
+      const row = this.sqlite.get<{ last_seq: number }>(`SELECT ${LAST_SEQ} AS last_seq FROM users u WHERE id = ?`, userId);
       if (row) seqs.set(userId, row.last_seq);
     }
     return seqs;
