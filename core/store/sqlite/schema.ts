@@ -26,7 +26,6 @@ const migrations: readonly string[] = [
      created_at TEXT NOT NULL,
      UNIQUE (user_id, domain)
    );
-   -- Clustered on (user_id, seq): a catch-up reads one contiguous run of pages.
    CREATE TABLE messages (
      user_id    INTEGER NOT NULL,
      seq        INTEGER NOT NULL,
@@ -122,17 +121,41 @@ const migrations: readonly string[] = [
   // Every append wrote a page of each of these two indexes for each of its users (a user's rows
   // are far apart in both), a third of an append's CPU under one publish per user. What they
   // served, a queue's messages and a time-based `since`, is a filter over one user's rows, which
-  // the table's own key keeps together and retention bounds: the reads ask by user_id first.
+  // their key (user_id, seq) keeps together and retention bounds: the reads ask by user_id first.
   `DROP INDEX messages_by_queue;
    DROP INDEX messages_by_user_time;`,
+  // Messages in arrival order, found through (user_id, seq). Clustered on (user_id, seq), every
+  // message of a commit went into its own user's page, far from the others, and a full one split:
+  // ~3 pages written per message. In arrival order a commit's messages share the last page or two
+  // and each adds an index entry (a tenth of a row's size) to its user's index page: a fifth less
+  // CPU per append. A catch-up reads a user's rows through the index, from pages the cache holds.
+  `CREATE TABLE messages_in_arrival_order (
+     user_id    INTEGER NOT NULL,
+     seq        INTEGER NOT NULL,
+     queue_id   INTEGER NOT NULL,
+     ts         INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     kind       TEXT NOT NULL CHECK (kind IN ('message', 'read', 'marker')),
+     replace_id TEXT,
+     body       TEXT NOT NULL
+   );
+   INSERT INTO messages_in_arrival_order SELECT user_id, seq, queue_id, ts, expires_at, kind, replace_id, body FROM messages ORDER BY ts, user_id, seq;
+   DROP TABLE messages;
+   ALTER TABLE messages_in_arrival_order RENAME TO messages;
+   CREATE UNIQUE INDEX messages_key ON messages (user_id, seq);
+   CREATE INDEX messages_by_expiry ON messages (expires_at);
+   CREATE INDEX messages_replacing ON messages (user_id, queue_id, kind, replace_id, seq) WHERE replace_id IS NOT NULL;`,
 ];
 
-/** Brings the schema up to date; a database from a newer Pushwire is refused, not damaged. */
-export function migrate(sqlite: Sqlite): void {
+/**
+ * Brings the schema up to date, or to version `upTo` (what an earlier Pushwire made: how an
+ * upgrade is tested); a database from a newer Pushwire is refused, not damaged.
+ */
+export function migrate(sqlite: Sqlite, upTo = migrations.length): void {
   sqlite.transaction(() => {
     const version = sqlite.db.pragma('user_version', { simple: true }) as number;
     if (version > migrations.length) throw new Error(`the database's schema (${version}) is newer than this Pushwire's (${migrations.length})`);
-    for (let index = version; index < migrations.length; index++) sqlite.db.exec(migrations[index]);
-    sqlite.db.pragma(`user_version = ${migrations.length}`);
+    for (let index = version; index < upTo; index++) sqlite.db.exec(migrations[index]);
+    sqlite.db.pragma(`user_version = ${Math.max(version, upTo)}`);
   });
 }
