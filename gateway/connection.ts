@@ -174,16 +174,19 @@ export class Connection {
       return this.fail(error);
     }
     if (this.closed) return;
-    this.socket.batch(() => result.messages.forEach((message) => this.sendMessage(message, 'catchup')));
-    metrics.catchupSize.observe(result.messages.length);
     const last = result.messages.at(-1);
+    // The page and its summary in one write to the socket (one syscall, not two, per catch-up).
+    this.socket.batch(() => {
+      result.messages.forEach((message) => this.sendMessage(message, 'catchup'));
+      this.sendControl({
+        type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
+        last: last ? encodeKey(last.userId, last.seq) : null,
+      });
+    });
+    metrics.catchupSize.observe(result.messages.length);
     if (result.more) this.lastSeq = last!.seq;
     // Everything up to the newest row read, or up to what was stored before the read, is now covered.
     else this.lastSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.lastSeq);
-    this.sendControl({
-      type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
-      last: last ? encodeKey(last.userId, last.seq) : null,
-    });
     if (result.more) {
       this.phase = 'paging';
       this.held = [];

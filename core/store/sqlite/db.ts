@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 export class Sqlite {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly rawStatements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -37,6 +38,16 @@ export class Sqlite {
 
   run(text: string, ...params: unknown[]): Database.RunResult {
     return this.statement(text).run(...params);
+  }
+
+  /** The rows as arrays of their columns' values, in the statement's order: no object per row. */
+  rows<T extends unknown[]>(text: string, ...params: unknown[]): T[] {
+    let statement = this.rawStatements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text).raw(true);
+      this.rawStatements.set(text, statement);
+    }
+    return statement.all(...params) as T[];
   }
 
   get<T>(text: string, ...params: unknown[]): T | undefined {

@@ -8,7 +8,29 @@ import { asText, storedFrom, type NewMessageText } from './shared.js';
 const PRUNE_CHUNK = 1000;
 
 interface QueueRow { id: number; name: string; user_id: number; domain: string | null; read_ts: number | null }
-interface MessageRow { seq: number; queue: string; ts: number; kind: MessageKind; replace_id: string | null; body: string }
+/** A message's columns as reads fetch them (MESSAGE_COLUMNS), the queue by its id. */
+type MessageRow = [seq: number, queueId: number, ts: number, kind: MessageKind, replaceId: string | null, body: string];
+const MESSAGE_COLUMNS = 'm.seq, m.queue_id, m.ts, m.kind, m.replace_id, m.body';
+
+/** Queue names remembered by id, at most; past it the memory starts again. */
+const QUEUE_NAMES_KEPT = 10_000;
+
+/**
+ * The text of a read, by seq or by time, of one queue or all of the user's, collapsed or not.
+ * A row with a replace_id stays only if no newer row of its group exists (messages_replacing
+ * answers that); rows without one, nearly all of them, cost nothing more than a plain read.
+ */
+function readText(bySeq: boolean, ofQueue: boolean, collapse: boolean): string {
+  const conditions = ['m.user_id = ?', bySeq ? 'm.seq > ?' : 'm.ts > ?'];
+  if (ofQueue) conditions.push('m.queue_id = ?');
+  if (collapse) {
+    conditions.push(`(m.replace_id IS NULL OR NOT EXISTS (SELECT 1 FROM messages n
+      WHERE n.user_id = m.user_id AND n.queue_id = m.queue_id AND n.kind = m.kind AND n.replace_id = m.replace_id AND n.seq > m.seq))`);
+  }
+  return `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ?`;
+}
+const READ_TEXTS = [false, true].flatMap((bySeq) => [false, true].flatMap((ofQueue) => [false, true].map((collapse) => readText(bySeq, ofQueue, collapse))));
+const readTextOf = (bySeq: boolean, ofQueue: boolean, collapse: boolean): string => READ_TEXTS[Number(bySeq) * 4 + Number(ofQueue) * 2 + Number(collapse)];
 
 const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
 
@@ -25,8 +47,6 @@ const toQueue = (row: QueueRow): Queue => ({
   id: row.id, name: row.name, userId: row.user_id, domain: row.domain, readMicros: row.read_ts,
 });
 
-const toMessage = (userId: number, row: MessageRow): StoredJsonMessage =>
-  new StoredJsonMessage(userId, row.seq, row.queue, row.ts, row.kind, row.replace_id, row.body);
 
 /**
  * The store on embedded SQLite. One thread owns the database and runs each call to its end
@@ -37,6 +57,8 @@ export class SqliteStore implements Store {
   readonly writers = 1;
   /** The last timestamp given: timestamps strictly increase, so "after this time" is exact. */
   private lastMicros = 0;
+  /** Queue names by id, for reads (a join per row cost a third of a read): an id is never given twice, so a name found stays right. */
+  private readonly queueNames = new Map<number, string>();
 
   constructor(private readonly sqlite: Sqlite) {}
 
@@ -201,35 +223,41 @@ export class SqliteStore implements Store {
         : this.sqlite.get<{ pruned_seq: number; pruned_ts: number }>('SELECT pruned_seq, pruned_ts FROM queues WHERE id = ?', request.queueId);
       if (!pruned) return { messages: [], more: false, truncated: false };
       const bySeq = 'seq' in since;
-      const conditions = ['m.user_id = ?', bySeq ? 'm.seq > ?' : 'm.ts > ?'];
-      const params: unknown[] = [request.userId, bySeq ? since.seq : since.micros];
-      if (request.queueId !== undefined) {
-        conditions.push('m.queue_id = ?');
-        params.push(request.queueId);
-      }
-      // A row with a replace_id stays only if no newer row of its group exists (messages_replacing
-      // answers that); rows without one, nearly all of them, cost nothing more than a plain read.
-      if (request.collapse) {
-        conditions.push(`(m.replace_id IS NULL OR NOT EXISTS (SELECT 1 FROM messages n
-          WHERE n.user_id = m.user_id AND n.queue_id = m.queue_id AND n.kind = m.kind AND n.replace_id = m.replace_id AND n.seq > m.seq))`);
-      }
-      const rows = this.sqlite.all<MessageRow>(
-        `SELECT m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body FROM messages m JOIN queues q ON q.id = m.queue_id
-         WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ?`, ...params, request.limit + 1);
+      const ofQueue = request.queueId !== undefined;
+      const rows = this.sqlite.rows<MessageRow>(readTextOf(bySeq, ofQueue, request.collapse),
+        request.userId, bySeq ? since.seq : since.micros, ...(ofQueue ? [request.queueId] : []), request.limit + 1);
       return {
-        messages: rows.slice(0, request.limit).map((row) => toMessage(request.userId, row)),
+        messages: this.messagesOf(request.userId, rows.slice(0, request.limit)),
         more: rows.length > request.limit,
         truncated: bySeq ? pruned.pruned_seq > since.seq : pruned.pruned_ts > since.micros,
       };
     });
   }
 
+  /** The rows as messages; a row whose queue is gone would be skipped (none are: a queue's messages go with it). */
+  private messagesOf(userId: number, rows: readonly MessageRow[]): StoredJsonMessage[] {
+    const messages: StoredJsonMessage[] = [];
+    for (const [seq, queueId, ts, kind, replaceId, body] of rows) {
+      const queue = this.queueName(queueId);
+      if (queue !== undefined) messages.push(new StoredJsonMessage(userId, seq, queue, ts, kind, replaceId, body));
+    }
+    return messages;
+  }
+
+  private queueName(queueId: number): string | undefined {
+    let name = this.queueNames.get(queueId);
+    if (name === undefined) {
+      name = this.sqlite.get<{ name: string }>('SELECT name FROM queues WHERE id = ?', queueId)?.name;
+      if (name === undefined) return undefined;
+      if (this.queueNames.size >= QUEUE_NAMES_KEPT) this.queueNames.clear();
+      this.queueNames.set(queueId, name);
+    }
+    return name;
+  }
+
   async ranges(requests: readonly RangeRequest[]): Promise<StoredJsonMessage[][]> {
-    return requests.map(({ userId, afterSeq, uptoSeq, max }) => this.sqlite.all<MessageRow>(
-      `SELECT m.seq, q.name AS queue, m.ts, m.kind, m.replace_id, m.body
-       FROM messages m JOIN queues q ON q.id = m.queue_id
-       WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`, userId, afterSeq, uptoSeq, max)
-      .map((row) => toMessage(userId, row)));
+    return requests.map(({ userId, afterSeq, uptoSeq, max }) => this.messagesOf(userId, this.sqlite.rows<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`, userId, afterSeq, uptoSeq, max)));
   }
 
   async hasMessage(userId: number, seq: number): Promise<boolean> {
