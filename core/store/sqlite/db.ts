@@ -28,12 +28,7 @@ export class Sqlite {
   }
 
   statement(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return this.prepared(this.statements, text, false);
   }
 
   run(text: string, ...params: unknown[]): Database.RunResult {
@@ -42,12 +37,7 @@ export class Sqlite {
 
   /** The rows as arrays of their columns' values, in the statement's order: no object per row. */
   rows<T extends unknown[]>(text: string, ...params: unknown[]): T[] {
-    let statement = this.rawStatements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text).raw(true);
-      this.rawStatements.set(text, statement);
-    }
-    return statement.all(...params) as T[];
+    return this.prepared(this.rawStatements, text, true).all(...params) as T[];
   }
 
   get<T>(text: string, ...params: unknown[]): T | undefined {
@@ -61,6 +51,17 @@ export class Sqlite {
   /** Runs `work` in one transaction (a savepoint when one is open already). */
   transaction<T>(work: () => T): T {
     return this.db.transaction(work)();
+  }
+
+  /** A statement prepared once per text; raw ones (rows as arrays) apart, as the mode is the statement's. */
+  private prepared(cache: Map<string, Database.Statement>, text: string, raw: boolean): Database.Statement {
+    let statement = cache.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      if (raw) statement.raw(true);
+      cache.set(text, statement);
+    }
+    return statement;
   }
 
   close(): void {

@@ -29,8 +29,6 @@ function readText(bySeq: boolean, ofQueue: boolean, collapse: boolean): string {
   }
   return `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ?`;
 }
-const READ_TEXTS = [false, true].flatMap((bySeq) => [false, true].flatMap((ofQueue) => [false, true].map((collapse) => readText(bySeq, ofQueue, collapse))));
-const readTextOf = (bySeq: boolean, ofQueue: boolean, collapse: boolean): string => READ_TEXTS[Number(bySeq) * 4 + Number(ofQueue) * 2 + Number(collapse)];
 
 const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
 
@@ -125,10 +123,12 @@ export class SqliteStore implements Store {
 
   async deleteQueue(queueId: number): Promise<void> {
     this.sqlite.transaction(() => {
+      const owner = this.sqlite.get<{ user_id: number }>('SELECT user_id FROM queues WHERE id = ?', queueId)?.user_id;
+      if (owner === undefined) return;
       // The owner's last seq may be among what goes: kept as the floor (LAST_SEQ), so no seq is given twice.
-      this.sqlite.run(`UPDATE users AS u SET last_seq = ${LAST_SEQ} WHERE id = (SELECT user_id FROM queues WHERE id = ?)`, queueId);
+      this.sqlite.run(`UPDATE users AS u SET last_seq = ${LAST_SEQ} WHERE id = ?`, owner);
       // By the owner first: messages' key begins with user_id, and no index leads with queue_id.
-      this.sqlite.run('DELETE FROM messages WHERE user_id = (SELECT user_id FROM queues WHERE id = ?) AND queue_id = ?', queueId, queueId);
+      this.sqlite.run('DELETE FROM messages WHERE user_id = ? AND queue_id = ?', owner, queueId);
       this.sqlite.run('DELETE FROM queues WHERE id = ?', queueId);
     });
   }
@@ -224,7 +224,7 @@ export class SqliteStore implements Store {
       if (!pruned) return { messages: [], more: false, truncated: false };
       const bySeq = 'seq' in since;
       const ofQueue = request.queueId !== undefined;
-      const rows = this.sqlite.rows<MessageRow>(readTextOf(bySeq, ofQueue, request.collapse),
+      const rows = this.sqlite.rows<MessageRow>(readText(bySeq, ofQueue, request.collapse),
         request.userId, bySeq ? since.seq : since.micros, ...(ofQueue ? [request.queueId] : []), request.limit + 1);
       return {
         messages: this.messagesOf(request.userId, rows.slice(0, request.limit)),
