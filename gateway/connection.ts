@@ -177,13 +177,14 @@ export class Connection {
     const last = result.messages.at(-1);
     // The page and its summary in one write to the socket (one syscall, not two, per catch-up).
     this.socket.batch(() => {
-      result.messages.forEach((message) => this.sendMessage(message, 'catchup'));
+      for (const message of result.messages) this.enqueue(toFrame(message, this.options.publicUrl), message);
       this.sendControl({
         type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
         last: last ? encodeKey(last.userId, last.seq) : null,
       });
     });
     metrics.catchupSize.observe(result.messages.length);
+    deliveredBy.catchup.inc(result.messages.length * this.socket.receivers);
     if (result.more) this.lastSeq = last!.seq;
     // Everything up to the newest row read, or up to what was stored before the read, is now covered.
     else this.lastSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.lastSeq);
@@ -311,20 +312,21 @@ export class Connection {
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
     deliveredBy[path].inc(this.socket.receivers);
     // Only a live message is shared by several sockets; one read from the store is this socket's own.
-    const frame = path === 'live' ? frameOf(message, this.options.publicUrl) : toFrame(message, this.options.publicUrl);
-    this.enqueue({ frame, collapseKey: message.replaceId === null ? null : `${message.queue} ${message.kind} ${message.replaceId}` });
+    this.enqueue(path === 'live' ? frameOf(message, this.options.publicUrl) : toFrame(message, this.options.publicUrl), message);
   }
 
   sendControl(frame: Record<string, unknown>): void {
-    this.enqueue({ frame: JSON.stringify(frame), collapseKey: null });
+    this.enqueue(JSON.stringify(frame), null);
   }
 
-  private enqueue(outgoing: Outgoing): void {
+  /** Sends `frame` (of `message`, or a control frame), or queues it while the socket is behind. */
+  private enqueue(frame: string, message: StoredMessage | null): void {
     if (this.closed) return;
     if (this.pending.length === 0 && this.socket.bufferedAmount() < this.options.softBackpressureBytes) {
-      this.socket.send(outgoing.frame);
+      this.socket.send(frame);
       return;
     }
+    const outgoing: Outgoing = { frame, collapseKey: message?.replaceId == null ? null : `${message.queue} ${message.kind} ${message.replaceId}` };
     if (outgoing.collapseKey !== null) {
       const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
       if (older >= 0) {

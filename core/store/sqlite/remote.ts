@@ -7,8 +7,7 @@ import type { DeviceStore } from '../devices.js';
 import type { MoxieStore } from '../moxie.js';
 import type { PushOutbox } from '../outbox.js';
 import type { NewMessage, ReadRequest, ReadResult, Store } from '../store.js';
-import { StoredJsonMessage } from '../../message.js';
-import { asText, expandInHalves, revivedRead, settingIn, storedFrom } from './shared.js';
+import { asText, expandInHalves, messagesFromRows, readFromRows, settingIn, storedFrom } from './shared.js';
 import type { Answer, Call, Stores, Target } from './worker.js';
 
 export interface EmbeddedStores {
@@ -96,9 +95,10 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
       const texts = batch.map(asText);
       return storedFrom(batch, texts, await store.appendKeys(texts));
     }),
-    read: (request: ReadRequest) => timed('read', async () => revivedRead(await store.read(request))),
-    readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', async () => (await store.readMany(requests)).map(revivedRead)),
-    ranges: (requests) => timed('range', async () => (await store.ranges(requests)).map((page) => page.map(StoredJsonMessage.revive))),
+    read: (request: ReadRequest) => timed('read', async () => readFromRows(request.userId, (await store.readRows([request]))[0])),
+    readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', async () =>
+      (await store.readRows(requests)).map((page, index) => readFromRows(requests[index].userId, page))),
+    ranges: (requests) => timed('range', async () => (await store.rangeRows(requests)).map((rows, index) => messagesFromRows(requests[index].userId, rows))),
     hasMessage: store.hasMessage,
     lastSeqs: (userIds) => timed('last_seqs', () => store.lastSeqs(userIds)),
     prune: store.prune,

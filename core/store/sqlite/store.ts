@@ -2,14 +2,14 @@ import { StoredJsonMessage, type MessageKind, type StoredMessage } from '../../m
 import type { NewMessage, Queue, RangeRequest, ReadRequest, ReadResult, Store, User } from '../store.js';
 import { isoNow, type Sqlite } from './db.js';
 import { migrate } from './schema.js';
-import { asText, storedFrom, type NewMessageText } from './shared.js';
+import { asText, messagesFromRows, readFromRows, storedFrom, type MessageRow, type NewMessageText, type RowPage } from './shared.js';
 
 /** Queues trimmed per transaction by a retention sweep, so appends wait for one chunk at most. */
 const PRUNE_CHUNK = 1000;
 
 interface QueueRow { id: number; name: string; user_id: number; domain: string | null; read_ts: number | null }
 /** A message's columns as reads fetch them (MESSAGE_COLUMNS), the queue by its id. */
-type MessageRow = [seq: number, queueId: number, ts: number, kind: MessageKind, replaceId: string | null, body: string];
+type ColumnRow = [seq: number, queueId: number, ts: number, kind: MessageKind, replaceId: string | null, body: string];
 const MESSAGE_COLUMNS = 'm.seq, m.queue_id, m.ts, m.kind, m.replace_id, m.body';
 
 /** Queue names remembered by id, at most; past it the memory starts again. */
@@ -84,12 +84,14 @@ export class SqliteStore implements Store {
   }
 
   async usersByTokens(tokens: readonly string[]): Promise<Map<string, User>> {
-    const users = new Map<string, User>();
-    for (const token of new Set(tokens)) {
-      const row = this.sqlite.get<{ id: number; last_seq: number }>(`SELECT id, ${LAST_SEQ} AS last_seq FROM users u WHERE token = ?`, token);
-      if (row) users.set(token, { id: row.id, token, lastSeq: row.last_seq });
-    }
-    return users;
+    return this.sqlite.snapshot(() => {
+      const users = new Map<string, User>();
+      for (const token of new Set(tokens)) {
+        const row = this.sqlite.get<{ id: number; last_seq: number }>(`SELECT id, ${LAST_SEQ} AS last_seq FROM users u WHERE token = ?`, token);
+        if (row) users.set(token, { id: row.id, token, lastSeq: row.last_seq });
+      }
+      return users;
+    });
   }
 
   async queueForDomain(userId: number, domain: string, name: string): Promise<Queue> {
@@ -113,12 +115,14 @@ export class SqliteStore implements Store {
   }
 
   async queuesByNames(names: readonly string[]): Promise<Map<string, Queue>> {
-    const queues = new Map<string, Queue>();
-    for (const name of new Set(names)) {
-      const row = this.sqlite.get<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ?`, name);
-      if (row) queues.set(name, toQueue(row));
-    }
-    return queues;
+    return this.sqlite.snapshot(() => {
+      const queues = new Map<string, Queue>();
+      for (const name of new Set(names)) {
+        const row = this.sqlite.get<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ?`, name);
+        if (row) queues.set(name, toQueue(row));
+      }
+      return queues;
+    });
   }
 
   async deleteQueue(queueId: number): Promise<void> {
@@ -210,38 +214,39 @@ export class SqliteStore implements Store {
     return (await this.readMany([request]))[0];
   }
 
-  /**
-   * Collapsing keeps the newest row of each (queue, kind, replaceId) group at its own position, so
-   * the newest row overall always survives and "resume after the last key returned" skips nothing
-   * that matters. `limit` counts after collapsing; one extra row tells `more`.
-   */
   async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
-    return requests.map((request) => {
+    return this.readRows(requests).map((page, index) => readFromRows(requests[index].userId, page));
+  }
+
+  /**
+   * `readMany` as rows (what crosses to the caller's thread). Collapsing keeps the newest row of
+   * each (queue, kind, replaceId) group at its own position, so the newest row overall always
+   * survives and "resume after the last key returned" skips nothing that matters. `limit` counts
+   * after collapsing; one extra row tells `more`.
+   */
+  readRows(requests: readonly ReadRequest[]): RowPage[] {
+    return this.sqlite.snapshot(() => requests.map((request) => {
       const since = request.since ?? { seq: 0 };
       const pruned = request.queueId === undefined
         ? this.sqlite.get<{ pruned_seq: number; pruned_ts: number }>('SELECT pruned_seq, pruned_ts FROM users WHERE id = ?', request.userId)
         : this.sqlite.get<{ pruned_seq: number; pruned_ts: number }>('SELECT pruned_seq, pruned_ts FROM queues WHERE id = ?', request.queueId);
-      if (!pruned) return { messages: [], more: false, truncated: false };
+      if (!pruned) return { rows: [], more: false, truncated: false };
       const bySeq = 'seq' in since;
       const ofQueue = request.queueId !== undefined;
-      const rows = this.sqlite.rows<MessageRow>(readText(bySeq, ofQueue, request.collapse),
+      const rows = this.sqlite.rows<ColumnRow>(readText(bySeq, ofQueue, request.collapse),
         request.userId, bySeq ? since.seq : since.micros, ...(ofQueue ? [request.queueId] : []), request.limit + 1);
-      return {
-        messages: this.messagesOf(request.userId, rows.slice(0, request.limit)),
-        more: rows.length > request.limit,
-        truncated: bySeq ? pruned.pruned_seq > since.seq : pruned.pruned_ts > since.micros,
-      };
-    });
+      return { rows: this.named(rows.slice(0, request.limit)), more: rows.length > request.limit, truncated: bySeq ? pruned.pruned_seq > since.seq : pruned.pruned_ts > since.micros };
+    }));
   }
 
-  /** The rows as messages; a row whose queue is gone would be skipped (none are: a queue's messages go with it). */
-  private messagesOf(userId: number, rows: readonly MessageRow[]): StoredJsonMessage[] {
-    const messages: StoredJsonMessage[] = [];
-    for (const [seq, queueId, ts, kind, replaceId, body] of rows) {
+  /** The rows with their queue's name in place of its id; a row whose queue is gone would be dropped (none are: a queue's messages go with it). */
+  private named(rows: readonly ColumnRow[]): MessageRow[] {
+    const named: MessageRow[] = [];
+    for (const [seq, queueId, micros, kind, replaceId, bodyJson] of rows) {
       const queue = this.queueName(queueId);
-      if (queue !== undefined) messages.push(new StoredJsonMessage(userId, seq, queue, ts, kind, replaceId, body));
+      if (queue !== undefined) named.push([seq, queue, micros, kind, replaceId, bodyJson]);
     }
-    return messages;
+    return named;
   }
 
   private queueName(queueId: number): string | undefined {
@@ -256,8 +261,13 @@ export class SqliteStore implements Store {
   }
 
   async ranges(requests: readonly RangeRequest[]): Promise<StoredJsonMessage[][]> {
-    return requests.map(({ userId, afterSeq, uptoSeq, max }) => this.messagesOf(userId, this.sqlite.rows<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`, userId, afterSeq, uptoSeq, max)));
+    return this.rangeRows(requests).map((rows, index) => messagesFromRows(requests[index].userId, rows));
+  }
+
+  /** `ranges` as rows (what crosses to the caller's thread). */
+  rangeRows(requests: readonly RangeRequest[]): MessageRow[][] {
+    return this.sqlite.snapshot(() => requests.map(({ userId, afterSeq, uptoSeq, max }) => this.named(this.sqlite.rows<ColumnRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`, userId, afterSeq, uptoSeq, max))));
   }
 
   async hasMessage(userId: number, seq: number): Promise<boolean> {
@@ -265,12 +275,14 @@ export class SqliteStore implements Store {
   }
 
   async lastSeqs(userIds: readonly number[]): Promise<Map<number, number>> {
-    const seqs = new Map<number, number>();
-    for (const userId of new Set(userIds)) {
-      const row = this.sqlite.get<{ last_seq: number }>(`SELECT ${LAST_SEQ} AS last_seq FROM users u WHERE id = ?`, userId);
-      if (row) seqs.set(userId, row.last_seq);
-    }
-    return seqs;
+    return this.sqlite.snapshot(() => {
+      const seqs = new Map<number, number>();
+      for (const userId of new Set(userIds)) {
+        const row = this.sqlite.get<{ last_seq: number }>(`SELECT ${LAST_SEQ} AS last_seq FROM users u WHERE id = ?`, userId);
+        if (row) seqs.set(userId, row.last_seq);
+      }
+      return seqs;
+    });
   }
 
   /**
