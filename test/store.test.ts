@@ -113,8 +113,9 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
         { userId: second.user.id, afterSeq: 0, uptoSeq: 3, max: 2 },
         { userId: first.user.id, afterSeq: 1, uptoSeq: 3, max: 10 },
         { userId: nobody.user.id, afterSeq: 0, uptoSeq: 10, max: 10 },
+        { userId: first.user.id, afterSeq: 0, uptoSeq: 4, max: 3 },
       ]);
-      t.same(pages.map((page) => page.map((m) => m.body.title)), [['b1', 'b2'], ['a2', 'a3'], []]);
+      t.same(pages.map((page) => page.map((m) => m.body.title)), [['b1', 'b2'], ['a2', 'a3'], [], ['a1', 'a2', 'a3']]);
       t.same(pages[1].map((m) => [m.userId, m.seq, m.queue, m.kind]), [[first.user.id, 2, first.site.name, 'message'], [first.user.id, 3, first.site.name, 'message']]);
       t.same(await store.ranges([]), [], 'no request, no query');
     });

@@ -20,14 +20,25 @@ const QUEUE_NAMES_KEPT = 10_000;
  * A row with a replace_id stays only if no newer row of its group exists (messages_replacing
  * answers that); rows without one, nearly all of them, cost nothing more than a plain read.
  */
-function readText(bySeq: boolean, ofQueue: boolean, collapse: boolean): string {
+function readText(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: number): string {
   const conditions = ['m.user_id = ?', bySeq ? 'm.seq > ?' : 'm.ts > ?'];
   if (ofQueue) conditions.push('m.queue_id = ?');
   if (collapse) {
     conditions.push(`(m.replace_id IS NULL OR NOT EXISTS (SELECT 1 FROM messages n
       WHERE n.user_id = m.user_id AND n.queue_id = m.queue_id AND n.kind = m.kind AND n.replace_id = m.replace_id AND n.seq > m.seq))`);
   }
-  return `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ?`;
+  return `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ${atLeast(rows)}`;
+}
+
+/**
+ * A LIMIT for at least `rows` rows, as literal text: the next power of two (callers keep the rows
+ * they asked for). SQLite plans a statement again each time it runs with a LIMIT bound as a
+ * parameter (the planner takes the value into account): 6–13 µs a read here, more than reading
+ * 10 rows, against 0.3 for a read that finds nothing with the LIMIT in the text. Powers of two
+ * keep the statements prepared for any limit a client asks for few.
+ */
+function atLeast(rows: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, rows)));
 }
 
 const QUEUE_COLUMNS = 'id, name, user_id, domain, read_ts';
@@ -233,8 +244,8 @@ export class SqliteStore implements Store {
       if (!pruned) return { rows: [], more: false, truncated: false };
       const bySeq = 'seq' in since;
       const ofQueue = request.queueId !== undefined;
-      const rows = this.sqlite.rows<ColumnRow>(readText(bySeq, ofQueue, request.collapse),
-        request.userId, bySeq ? since.seq : since.micros, ...(ofQueue ? [request.queueId] : []), request.limit + 1);
+      const rows = this.sqlite.rows<ColumnRow>(readText(bySeq, ofQueue, request.collapse, request.limit + 1),
+        request.userId, bySeq ? since.seq : since.micros, ...(ofQueue ? [request.queueId] : []));
       return { rows: this.named(rows.slice(0, request.limit)), more: rows.length > request.limit, truncated: bySeq ? pruned.pruned_seq > since.seq : pruned.pruned_ts > since.micros };
     }));
   }
@@ -267,7 +278,7 @@ export class SqliteStore implements Store {
   /** `ranges` as rows (what crosses to the caller's thread). */
   rangeRows(requests: readonly RangeRequest[]): MessageRow[][] {
     return this.sqlite.snapshot(() => requests.map(({ userId, afterSeq, uptoSeq, max }) => this.named(this.sqlite.rows<ColumnRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`, userId, afterSeq, uptoSeq, max))));
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.user_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ${atLeast(max)}`, userId, afterSeq, uptoSeq).slice(0, max))));
   }
 
   async hasMessage(userId: number, seq: number): Promise<boolean> {
