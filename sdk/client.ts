@@ -26,6 +26,8 @@ export interface ClientEvents extends Record<string, unknown> {
   disconnected: { code: number; reason: string; retryInMs: number | null };
   /** The end of a catch-up; `truncated`: retention removed messages the client had not seen. */
   catchup: { count: number; truncated: boolean };
+  /** The client moved from one state to another (`ClientState`). */
+  state: { previous: ClientState; current: ClientState };
   error: PushwireError;
 }
 
@@ -48,11 +50,19 @@ export interface ClientOptions {
   pongTimeoutMs?: number;
   /** Messages are acknowledged (so no offline push follows) this long after they arrive, in one frame. */
   ackDelayMs?: number;
+  /**
+   * Called when the gateway refuses the token (an idle token expired, say) with the refused one;
+   * answers the token to use from now on, for the websocket and the client's HTTP calls. Without
+   * it, or when it throws, the client stops with an `invalid_token` error.
+   */
+  refreshToken?: (refused: string) => string | Promise<string>;
 }
 
 /** What the optional settings default to. */
 const DEFAULTS = { limit: 100, pingIntervalMs: 15_000, pongTimeoutMs: 10_000, ackDelayMs: 100 };
 
+/** The gateway's close code for a refused token. */
+const INVALID_TOKEN_CLOSE = 4001;
 /** Close codes after which retrying as is cannot help (see the protocol's close codes). */
 const FATAL_CLOSE_CODES = new Set([4001, 4003, 1009]);
 /** After a `reconnect` frame, clients spread their reconnects over this long. */
@@ -65,7 +75,9 @@ const DRAIN_SPREAD_MS = 250;
  * the listeners once, in order, across reconnects, drains and restarts.
  */
 export class PushwireClient extends Emitter<ClientEvents> {
-  state: ClientState = 'idle';
+  #state: ClientState = 'idle';
+  /** The token in use: the one given, or the last `refreshToken` answered. */
+  token: string;
   /** The gateway (host:port) of the current or last connection. */
   node: string | null = null;
   private socket: SocketLike | null = null;
@@ -96,6 +108,18 @@ export class PushwireClient extends Emitter<ClientEvents> {
     const Socket = options.WebSocket ?? (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
     if (!Socket) throw new PushwireError('no_websocket', 'No WebSocket here: pass options.WebSocket (in Node, the ws package).');
     this.Socket = Socket;
+    this.token = options.token;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  private set state(next: ClientState) {
+    const previous = this.#state;
+    if (next === previous) return;
+    this.#state = next;
+    this.emit('state', { previous, current: next });
   }
 
   /** The key of the last message seen: where the next connection resumes. */
@@ -120,22 +144,22 @@ export class PushwireClient extends Emitter<ClientEvents> {
 
   /** Marks a message read: the user's other clients get a `read` event. */
   markRead(message: Pick<Envelope, 'key' | 'queue'>): Promise<Envelope> {
-    return call(this.fetch, `${message.queue}?action=read&key=${encodeURIComponent(message.key)}`, { method: 'POST', token: this.options.token });
+    return call(this.fetch, `${message.queue}?action=read&key=${encodeURIComponent(message.key)}`, { method: 'POST', token: this.token });
   }
 
   /** Moves a queue's read marker (default: now); the user's other clients get a `read-marker` event. */
   setReadMarker(queue: string, timestamp?: string): Promise<{ queue: string; timestamp: string }> {
-    return call(this.fetch, queue, { method: 'PUT', token: this.options.token, json: timestamp === undefined ? {} : { timestamp } });
+    return call(this.fetch, queue, { method: 'PUT', token: this.token, json: timestamp === undefined ? {} : { timestamp } });
   }
 
   /** The user's queue (push URL) for a site, created on first use. */
   async createQueue(domain: string): Promise<string> {
-    return (await call<{ queue: string }>(this.fetch, new URL('/queue/', this.options.api).href, { method: 'POST', json: { token: this.options.token, domain } })).queue;
+    return (await call<{ queue: string }>(this.fetch, new URL('/queue/', this.options.api).href, { method: 'POST', json: { token: this.token, domain } })).queue;
   }
 
   /** The user's queues by domain. */
   queues(): Promise<Record<string, string>> {
-    return call(this.fetch, new URL(`/queue/?token=${encodeURIComponent(this.options.token)}`, this.options.api).href);
+    return call(this.fetch, new URL(`/queue/?token=${encodeURIComponent(this.token)}`, this.options.api).href);
   }
 
   private async connect(): Promise<void> {
@@ -158,7 +182,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
     this.lastFrameAt = Date.now();
     socket.onopen = () => {
       const since = this.lastKey === null ? {} : { since: this.lastKey };
-      socket.send(JSON.stringify({ token: this.options.token, ...since, limit: this.settings.limit }));
+      socket.send(JSON.stringify({ token: this.token, ...since, limit: this.settings.limit }));
     };
     socket.onmessage = (event) => {
       if (socket === this.socket) this.onFrame(socket, String(event.data));
@@ -208,6 +232,8 @@ export class PushwireClient extends Emitter<ClientEvents> {
         socket.close(1000, 'moving to another gateway');
         return;
       case 'error':
+        // A refused token with a refreshToken hook is handled by the close that follows.
+        if (frame.error === 'invalid_token' && this.options.refreshToken) return;
         return this.emit('error', new PushwireError(String(frame.error), String(frame.message)));
     }
   }
@@ -248,15 +274,30 @@ export class PushwireClient extends Emitter<ClientEvents> {
     this.socket = null;
     this.flushAck();
     if (this.state === 'stopped') return;
+    if (code === INVALID_TOKEN_CLOSE && this.options.refreshToken) return void this.refresh(code, reason);
     if (FATAL_CLOSE_CODES.has(code)) {
       this.stop();
-      this.emit('error', new PushwireError(code === 4001 ? 'invalid_token' : 'protocol_error', reason || `closed with ${code}`));
+      this.emit('error', new PushwireError(code === INVALID_TOKEN_CLOSE ? 'invalid_token' : 'protocol_error', reason || `closed with ${code}`));
       this.emit('disconnected', { code, reason, retryInMs: null });
       return;
     }
     if (this.draining) {
       this.draining = false;
       return this.retry(code, reason, Math.floor(Math.random() * DRAIN_SPREAD_MS));
+    }
+    this.retry(code, reason);
+  }
+
+  /** Asks `refreshToken` for a token in place of the refused one, then reconnects with it (after the backoff's delay). */
+  private async refresh(code: number, reason: string): Promise<void> {
+    const refused = this.token;
+    try {
+      this.token = await this.options.refreshToken!(refused);
+    } catch (error) {
+      this.stop();
+      this.emit('error', new PushwireError('invalid_token', `The token was refused and refreshToken failed: ${(error as Error).message}`));
+      this.emit('disconnected', { code, reason, retryInMs: null });
+      return;
     }
     this.retry(code, reason);
   }

@@ -9,6 +9,15 @@ export class Emitter<Events extends Record<string, unknown>> {
     return () => this.off(event, listener);
   }
 
+  /** `on` for the next `event` only. */
+  once<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
+    const off = this.on(event, (payload) => {
+      off();
+      listener(payload);
+    });
+    return off;
+  }
+
   off<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): void {
     this.listeners.get(event)?.delete(listener as (payload: never) => void);
   }

@@ -19,7 +19,7 @@ export function sdkTests(transport: TransportName): void {
   /** A started client that records everything it emits. */
   const recorded = (options: Partial<ClientOptions> & { token: string }) => {
     const client = createClient({ api: system().apiUrl, backoff: { initialMs: 100, maxMs: 1000 }, ...options });
-    const events: { [E in keyof ClientEvents]: ClientEvents[E][] } = { message: [], read: [], 'read-marker': [], connected: [], disconnected: [], catchup: [], error: [] };
+    const events: { [E in keyof ClientEvents]: ClientEvents[E][] } = { message: [], read: [], 'read-marker': [], connected: [], disconnected: [], catchup: [], state: [], error: [] };
     for (const name of Object.keys(events) as (keyof ClientEvents)[]) client.on(name, (payload) => (events[name] as unknown[]).push(payload));
     client.start();
     const keys = () => events.message.map((message) => message.key);
@@ -166,6 +166,45 @@ export function sdkTests(transport: TransportName): void {
     t.equal(events.error[0]?.code, 'invalid_token');
     t.same(events.disconnected.map((d) => d.retryInMs), [null]);
     t.equal(events.connected.length, 0);
+  });
+
+  t.test('a refused token is replaced through refreshToken: the client reconnects with the new one, for HTTP calls too', async (t) => {
+    const { token, queue } = await http().user();
+    const refused: string[] = [];
+    const { client, events, keys } = recorded({ token: 'e'.repeat(40), refreshToken: async (old) => (refused.push(old), token) });
+    await connected(client);
+    t.same(refused, ['e'.repeat(40)], 'asked once, with the refused token');
+    t.equal(client.token, token);
+    t.same(events.disconnected.map((d) => d.code), [4001], 'one refusal, then connected');
+    t.equal(events.error.length, 0, 'no error: the hook answered');
+    const sent = await http().publish(queue, { title: 'after refresh' });
+    await eventually(() => keys().length === 1);
+    t.equal(keys()[0], sent.key);
+    t.same(await client.queues(), { 'example.com': queue }, 'HTTP calls carry the new token');
+    client.stop();
+  });
+
+  t.test('refreshToken that fails stops the client with invalid_token', async (t) => {
+    const { client, events } = recorded({ token: 'd'.repeat(40), refreshToken: () => Promise.reject(new Error('signed out')) });
+    await eventually(() => client.state === 'stopped', 10_000);
+    t.equal(events.error[0]?.code, 'invalid_token');
+    t.match(events.error[0]?.message, /signed out/);
+    t.same(events.disconnected.map((d) => d.retryInMs), [null]);
+  });
+
+  t.test('once, and a state event for every change of state', async (t) => {
+    const { token, queue } = await http().user();
+    const { client, events } = recorded({ token });
+    const first: string[] = [];
+    client.once('message', (message) => first.push(message.body.title as string));
+    await connected(client);
+    await sleep(300);
+    await http().publish(queue, { title: 'one' });
+    await http().publish(queue, { title: 'two' });
+    await eventually(() => events.message.length === 2);
+    t.same(first, ['one'], 'once: the first message only');
+    client.stop();
+    t.same(events.state.map((change) => `${change.previous}>${change.current}`), ['idle>connecting', 'connecting>connected', 'connected>stopped']);
   });
 
   t.test('catch-up larger than a page is fetched page by page, in order', async (t) => {
