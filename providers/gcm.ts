@@ -1,12 +1,37 @@
-import gcm from 'node-gcm';
 import type { Platform } from '../core/store/devices.js';
 import { collapseKey, dataFields, fit, LIMITS, secondsLeft } from './payload.js';
-import type { Delivery, Notification, PushProvider, Target } from './types.js';
+import { retryAfterMs, type Delivery, type Notification, type PushProvider, type Target } from './types.js';
 
 /** The legacy GCM HTTP API takes at most this many registration ids per request. */
 const IDS_PER_REQUEST = 1000;
+const REQUEST_TIMEOUT_MS = 10_000;
 const DEAD = new Set(['NotRegistered', 'InvalidRegistration', 'MismatchSenderId']);
 const TRANSIENT = new Set(['Unavailable', 'InternalServerError', 'DeviceMessageRateExceeded', 'TopicsMessageRateExceeded']);
+
+/**
+ * A legacy GCM message: the fields of the JSON body beside `registration_ids`
+ * (the "Legacy HTTP server protocol" reference), named in camel case.
+ */
+export interface GcmMessage {
+  collapseKey?: string;
+  priority?: 'high' | 'normal';
+  contentAvailable?: boolean;
+  mutableContent?: boolean;
+  delayWhileIdle?: boolean;
+  /** Seconds. */
+  timeToLive?: number;
+  restrictedPackageName?: string;
+  dryRun?: boolean;
+  data?: Record<string, unknown>;
+  notification?: Record<string, unknown>;
+}
+
+/** Each field's name on the wire. */
+const WIRE_NAMES: Record<keyof GcmMessage, string> = {
+  collapseKey: 'collapse_key', priority: 'priority', contentAvailable: 'content_available', mutableContent: 'mutable_content',
+  delayWhileIdle: 'delay_while_idle', timeToLive: 'time_to_live', restrictedPackageName: 'restricted_package_name', dryRun: 'dry_run',
+  data: 'data', notification: 'notification',
+};
 
 interface RawResult { message_id?: string; registration_id?: string; error?: string }
 
@@ -14,18 +39,15 @@ interface RawResult { message_id?: string; registration_id?: string; error?: str
 export type GcmResult = Omit<Delivery, 'jobId' | 'deviceId' | 'trimmed'> & { token: string; messageId?: string };
 
 /**
- * Legacy GCM/FCM HTTP (node-gcm): 1,000 ids per request, per-id results, canonical ids.
+ * Legacy GCM/FCM HTTP over `fetch`: 1,000 ids per request, per-id results, canonical ids.
  * Google shut its endpoint in July 2024; GCM-compatible services still speak it, so the
- * endpoint is configurable. node-gcm's retries are off: the outbox retries with backoff.
+ * endpoint is configurable. No retries here: the outbox retries with backoff, after a
+ * Retry-After when the service gives one.
  */
 export class GcmProvider implements PushProvider {
   readonly platform: Platform = 'gcm';
-  private readonly sender: gcm.Sender;
 
-  constructor(serverKey: string, endpoint: string) {
-    // node-gcm takes `uri` (its types omit it): where the legacy send endpoint lives.
-    this.sender = new gcm.Sender(serverKey, { uri: endpoint, timeout: 10_000 } as gcm.ISenderOptions);
-  }
+  constructor(private readonly serverKey: string, private readonly endpoint: string) {}
 
   async send(notification: Notification, targets: readonly Target[]): Promise<Delivery[]> {
     const { payload, trimmed } = fit(notification, LIMITS.gcm, (title, body) =>
@@ -35,45 +57,55 @@ export class GcmProvider implements PushProvider {
       collapseKey: collapseKey(notification.collapseId),
       priority: notification.priority,
       timeToLive: secondsLeft(notification),
-      // node-gcm's types demand an icon; the protocol does not.
       notification: {
         ...parsed.notification,
         ...(notification.iconUrl ? { icon: notification.iconUrl } : {}),
         ...(notification.actionUrl ? { click_action: notification.actionUrl } : {}),
-      } as gcm.INotificationOptions,
+      },
       data: parsed.data,
     }, targets.map((target) => target.token));
     return results.map(({ token: _token, messageId: _messageId, ...result }, index) => ({ jobId: targets[index].jobId, deviceId: targets[index].deviceId, ...result, trimmed }));
   }
 
   /** Sends one message to many registration ids, 1,000 per request; results in the order of `ids`. */
-  async sendRaw(options: gcm.IMessageOptions, ids: readonly string[]): Promise<GcmResult[]> {
-    const message = new gcm.Message(options);
+  async sendRaw(message: GcmMessage, ids: readonly string[]): Promise<GcmResult[]> {
+    const fields = Object.fromEntries(Object.entries(message).filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [WIRE_NAMES[name as keyof GcmMessage], value]));
     const results: GcmResult[] = [];
-    for (let start = 0; start < ids.length; start += IDS_PER_REQUEST) results.push(...(await this.sendChunk(message, ids.slice(start, start + IDS_PER_REQUEST))));
+    for (let start = 0; start < ids.length; start += IDS_PER_REQUEST) results.push(...(await this.sendChunk(fields, ids.slice(start, start + IDS_PER_REQUEST))));
     return results;
   }
 
-  private sendChunk(message: gcm.Message, ids: readonly string[]): Promise<GcmResult[]> {
-    return new Promise((resolve) => {
-      this.sender.sendNoRetry(message, { registrationTokens: [...ids] }, (error, response) => {
-        if (error !== null && error !== undefined) {
-          const status = typeof error === 'number' ? error : undefined;
-          const reason = status ? `HTTP ${status}` : String((error as Error).message ?? error);
-          // 401/400: our key or request is wrong, retrying will not help; 5xx and network errors will.
-          resolve(ids.map((token) => ({ token, kind: status && status < 500 ? 'failed' : 'retry', reason, statusCode: status })));
-          return;
-        }
-        const results = (response as { results?: RawResult[] }).results ?? [];
-        resolve(ids.map((token, index): GcmResult => {
-          const result = results[index] ?? { error: 'missing result' };
-          const base = { token, statusCode: 200 };
-          if (result.message_id) return { ...base, kind: 'sent', messageId: result.message_id, ...(result.registration_id ? { canonicalToken: result.registration_id } : {}) };
-          if (DEAD.has(result.error!)) return { ...base, kind: 'dead', reason: result.error };
-          if (TRANSIENT.has(result.error!)) return { ...base, kind: 'retry', reason: result.error };
-          return { ...base, kind: 'failed', reason: result.error };
-        }));
+  private async sendChunk(fields: Record<string, unknown>, ids: readonly string[]): Promise<GcmResult[]> {
+    let response: Response;
+    let answer: { results?: RawResult[] };
+    try {
+      response = await fetch(this.endpoint, {
+        method: 'POST',
+        headers: { authorization: `key=${this.serverKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...fields, registration_ids: ids }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        const status = response.status;
+        const wait = retryAfterMs(response.headers.get('retry-after'));
+        // 400/401: our key or request is wrong, retrying will not help; 5xx will.
+        return ids.map((token) => ({ token, kind: status < 500 ? 'failed' : 'retry', reason: `HTTP ${status}`, statusCode: status, ...(wait === undefined ? {} : { retryAfterMs: wait }) }));
+      }
+      answer = (await response.json()) as { results?: RawResult[] };
+    } catch (error) {
+      // The network, a timeout, or an answer that is not JSON: worth another attempt.
+      return ids.map((token) => ({ token, kind: 'retry', reason: (error as Error).message }));
+    }
+    const results = answer.results ?? [];
+    return ids.map((token, index): GcmResult => {
+      const result = results[index] ?? { error: 'missing result' };
+      const base = { token, statusCode: 200 };
+      if (result.message_id) return { ...base, kind: 'sent', messageId: result.message_id, ...(result.registration_id ? { canonicalToken: result.registration_id } : {}) };
+      if (DEAD.has(result.error!)) return { ...base, kind: 'dead', reason: result.error };
+      if (TRANSIENT.has(result.error!)) return { ...base, kind: 'retry', reason: result.error };
+      return { ...base, kind: 'failed', reason: result.error };
     });
   }
 

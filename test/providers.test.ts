@@ -137,6 +137,11 @@ t.test('legacy GCM: 1,000 ids per request, per-id results, canonical ids, HTTP e
   t.match(google.gcm[0].body, { collapse_key: 'scores', priority: 'high', notification: { title: 'Hello', body: 'World', click_action: 'https://example.com/open' } });
   google.gcmStatus = 503;
   t.match(await provider.send(notification(), [target('x')]), [{ kind: 'retry', statusCode: 503 }]);
+  google.gcmRetryAfter = '120';
+  t.match(await provider.send(notification(), [target('x'), target('y')]), [{ kind: 'retry', retryAfterMs: 120_000 }, { kind: 'retry', retryAfterMs: 120_000 }], 'Retry-After kept for the outbox');
+  google.gcmStatus = null;
+  const unreachable = new GcmProvider('server-key', 'http://127.0.0.1:1/fcm/send');
+  t.match(await unreachable.send(notification(), [target('x')]), [{ kind: 'retry', reason: /fetch failed/ }], 'a service that cannot be reached: retried later');
   const wrongKey = new GcmProvider('wrong', `${google.url}/fcm/send`);
   t.match(await wrongKey.send(notification(), [target('x')]), [{ kind: 'failed', statusCode: 401 }]);
 });

@@ -32,6 +32,8 @@ export class LocalGoogle extends LocalHttpsService {
   gcmReply: (registrationId: string) => GcmReply = () => ({ ok: true });
   /** Answer every legacy request with this HTTP status instead (e.g. 503: the service is down). */
   gcmStatus: number | null = null;
+  /** Sent as Retry-After with `gcmStatus`. */
+  gcmRetryAfter: string | null = null;
   tokensIssued = 0;
   private readonly accessTokens = new Set<string>();
   private readonly accountKey: KeyObject;
@@ -74,7 +76,7 @@ export class LocalGoogle extends LocalHttpsService {
     }
     if (request.url === '/fcm/send') {
       if (request.headers.authorization !== `key=${this.account.serverKey}`) return json(401, { error: 'Unauthorized' });
-      if (this.gcmStatus !== null) return json(this.gcmStatus, { error: 'down' });
+      if (this.gcmStatus !== null) return json(this.gcmStatus, { error: 'down' }, this.gcmRetryAfter === null ? {} : { 'retry-after': this.gcmRetryAfter });
       const parsed = JSON.parse(body) as GcmRequest['body'] & { registration_ids: string[] };
       const { registration_ids: registrationIds, ...rest } = parsed;
       if (registrationIds.length > 1000) return json(400, { error: 'too many registration ids' });
