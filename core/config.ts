@@ -50,7 +50,7 @@ export const options = {
   brokerInPort: { env: 'PUSHWIRE_BROKER_IN_PORT', schema: port, default: undefined, doc: 'Broker XSUB port that publishers connect to (profile default).' },
   brokerOutPort: { env: 'PUSHWIRE_BROKER_OUT_PORT', schema: port, default: undefined, doc: 'Broker XPUB port that subscribers connect to (profile default).' },
   busSecurity: { env: 'PUSHWIRE_BUS_SECURITY', schema: z.enum(['curve', 'plain']), default: 'curve',
-    doc: 'curve: the bus is encrypted and the broker admits only the keys in PUSHWIRE_BUS_KEYS_DIR, each role on its side (api and gateways publish, gateways and the monitor subscribe). plain: no authentication, anyone reaching the broker\'s ports reads and forges messages; refused unless PUSHWIRE_BROKER_HOST is a loopback address, and warned about at start.' },
+    doc: 'curve: the bus is encrypted and the broker admits only the keys in `PUSHWIRE_BUS_KEYS_DIR`, each role on its side (api and gateways publish, gateways and the monitor subscribe). plain: no authentication, anyone reaching the broker\'s ports reads and forges messages; refused unless `PUSHWIRE_BROKER_HOST` is a loopback address, and warned about at start.' },
   busKeysDir: { env: 'PUSHWIRE_BUS_KEYS_DIR', schema: z.string().min(1), default: 'bus-keys',
     doc: 'Where the bus\'s CURVE keys are: NAME.key (public) and NAME.secret for the broker, api, gateway and monitor, as `npm run bus-keys` writes them. The broker reads its pair and the roles\' public keys; a role its own pair and broker.key.' },
   publicUrl: { env: 'PUSHWIRE_PUBLIC_URL', schema: optionalUrl(['http://', 'https://']), default: undefined,
@@ -129,8 +129,8 @@ export const options = {
     doc: 'Gateways compare each connected user\'s stored sequence with what they delivered this often, covering a bus that dropped.' },
   gatewayDrainMs: { env: 'PUSHWIRE_GATEWAY_DRAIN_MS', schema: z.coerce.number().int().min(0), default: 3000,
     doc: 'On SIGTERM a gateway sends every client a reconnect frame and waits this long for them to leave before closing the rest (1001).' },
-  brokerHttpPort: { env: 'PUSHWIRE_BROKER_HTTP_PORT', schema: port, default: undefined, doc: 'Broker /health, /ready and /metrics port (profile default: 5005, test 5015).' },
-  pusherPort: { env: 'PUSHWIRE_PUSHER_PORT', schema: port, default: undefined, doc: 'Push worker health port (profile default: 5004, test 5014).' },
+  brokerHttpPort: { env: 'PUSHWIRE_BROKER_HTTP_PORT', schema: port, default: undefined, doc: 'Broker /health, /ready and /metrics port (profile default).' },
+  pusherPort: { env: 'PUSHWIRE_PUSHER_PORT', schema: port, default: undefined, doc: 'Push worker health port (profile default).' },
   adminToken: { env: 'PUSHWIRE_ADMIN_TOKEN', schema: z.string().min(16).optional(), default: undefined,
     doc: 'Bearer token for application routes (feedback, expired devices). Unset: those routes answer 403.' },
   maxDevicesPerToken: { env: 'PUSHWIRE_MAX_DEVICES_PER_TOKEN', schema: positiveInt, default: 100,
@@ -202,7 +202,7 @@ export const options = {
 export type OptionName = keyof typeof options;
 type Raw = { [K in OptionName]: z.output<(typeof options)[K]['schema']> };
 
-const profiles = {
+export const profiles = {
   dev: { apiPort: 5001, gatewayPort: 5002, monitorPort: 5003, pusherPort: 5004, brokerHttpPort: 5005, brokerInPort: 5560, brokerOutPort: 5561 },
   test: { apiPort: 5011, gatewayPort: 5012, monitorPort: 5013, pusherPort: 5014, brokerHttpPort: 5015, brokerInPort: 5570, brokerOutPort: 5571 },
 } as const;

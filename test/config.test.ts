@@ -70,3 +70,12 @@ t.test('a configuration error names a rejected secret but never prints it', asyn
   t.match(message, /DATABASE_URL="mysql:\/\/app:\*\*\*@db\/pw"/);
   t.notMatch(message, /hunter1|hunter2|hunter3/);
 });
+
+t.test('the README\'s configuration table is the one the definitions make (npm run docs)', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { configTable, withTable } = await import('../core/config-doc.js');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  t.equal(withTable(readme), readme, 'run `npm run docs` after changing an option');
+  t.notMatch(configTable(), /\[object Object\]/, 'every default is shown as a value');
+  t.match(configTable(), '| `PUSHWIRE_MOXIE_USERS` | `moxieUsers` | none |');
+});
