@@ -25,7 +25,7 @@ const addressRanges = z.union([z.string(), z.array(z.string())])
   .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((range) => range.trim()).filter(Boolean))
   .refine((ranges) => ranges.every((range) => (range.includes('/') ? ipaddr.isValidCIDR(range) : ipaddr.isValid(range))), 'must be CIDRs or addresses separated by commas');
 /** A URL path prefix for a compatibility API, or "off". */
-const prefix = z.string().regex(/^(off|\/[A-Za-z0-9._~\/-]*)$/, 'must be a path starting with / or "off"').transform((value) => value.replace(/\/+$/, ''));
+const prefix = z.string().regex(/^(off|\/[A-Za-z0-9._~/-]*)$/, 'must be a path starting with / or "off"').transform((value) => value.replace(/\/+$/, ''));
 const optionalUrl = (protocols: string[]) =>
   z.string().trim().optional().transform((value) => (value === '' ? undefined : value)).refine(
     (value) => value === undefined || protocols.some((p) => value.startsWith(p)),

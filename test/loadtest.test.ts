@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ROOT, startEmbedded, type System } from './helpers/system.js';
+import type { LoadResult } from '../loadtest/report.js';
 
 // The load-test tool, run as a user would, against a running system.
 let system: System;
@@ -19,14 +20,14 @@ for (const shape of ['hot', 'per-client', 'mixed']) {
     const html = join(mkdtempSync(join(tmpdir(), 'pushwire-load-')), 'report.html');
     const result = run('--clients', '60', '--shape', shape, '--messages', '40', '--sources', '3', '--json', '--html', html);
     t.equal(result.status, 0, result.stderr.slice(-500));
-    const report = JSON.parse(result.stdout) as Record<string, any>;
+    const report = JSON.parse(result.stdout) as LoadResult;
     t.equal(report.published, 40);
     t.ok(report.expected > 0);
     t.equal(report.delivered, report.expected);
     t.same([report.lost, report.duplicates], [0, 0]);
     t.ok(report.latencyMs.p99 > 0 && report.latencyMs.p50 <= report.latencyMs.p99);
     t.ok(report.connectMs.max > 0);
-    t.ok(report.server.rssBytes > 0, 'server memory read from /metrics');
+    t.ok((report.server.rssBytes ?? 0) > 0, 'server memory read from /metrics');
     t.match(readFileSync(html, 'utf8'), /<svg[^>]*aria-label="latency histogram">.*<rect/s);
   });
 }
@@ -34,7 +35,7 @@ for (const shape of ['hot', 'per-client', 'mixed']) {
 t.test('--batch publishes through POST /publish: every message stored and delivered once', async (t) => {
   const result = run('--clients', '50', '--messages', '230', '--batch', '100', '--json');
   t.equal(result.status, 0, result.stderr.slice(-500));
-  const report = JSON.parse(result.stdout) as Record<string, any>;
+  const report = JSON.parse(result.stdout) as LoadResult;
   t.same([report.published, report.publishFailures], [230, 0]);
   t.same([report.expected, report.delivered, report.lost, report.duplicates], [230, 230, 0, 0]);
 });

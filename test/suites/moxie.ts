@@ -46,7 +46,7 @@ export function moxieSuite(t: Test, start: (env: Record<string, string>) => Prom
 
   const get = async (path: string) => {
     const response = await fetch(`${system.apiUrl}${path}`);
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
   t.test('HMAC auth: missing, unknown key, bad signature, stale date, replayed nonce', async (t) => {
