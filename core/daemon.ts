@@ -28,7 +28,7 @@ export async function runDaemon(
     process.stderr.write(`pushwire ${name}: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  const log = createLogger(name, config.logLevel);
+  const log = createLogger(name, config.logLevel, config.logFormat);
   let backends: Backends | null = null;
   try {
     backends = needsBackends ? await openBackends(config, log, name, allRolesHere) : null;

@@ -1,13 +1,18 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
+/** How logs are written: JSON lines, or lines for a person (a terminal); auto picks by whether stdout is a terminal. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 /**
- * JSON lines on stdout. Secrets never appear in logs: tokens are redacted wherever these paths
+ * JSON lines on stdout (what log collectors read), or on a terminal, readable lines. Secrets never appear in logs: tokens are redacted wherever these paths
  * occur, and a request is logged by its route's pattern (`/queue/:queue/`), never its URL,
  * whose path holds queue names (the secret a publisher holds) and whose query may hold tokens.
  */
-export function createLogger(name: string, level: string): Logger {
+export function createLogger(name: string, level: string, format: LogFormat = 'json'): Logger {
+  const readable = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   return pino({
     name,
     level,
@@ -16,6 +21,6 @@ export function createLogger(name: string, level: string): Logger {
     serializers: {
       req: (req: { method: string; ip?: string; routeOptions?: { url?: string } }) => ({ method: req.method, route: req.routeOptions?.url ?? '(no route)', remoteAddress: req.ip }),
     },
-  });
+  }, readable ? pretty({ colorize: process.stdout.isTTY === true, ignore: 'pid,hostname,name,role', messageFormat: '{if role}{role}: {end}{msg}', singleLine: true, translateTime: 'HH:MM:ss.l', sync: true }) : undefined);
 }
 

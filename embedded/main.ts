@@ -42,6 +42,8 @@ await runDaemon('pushwire', async (config, backends, log) => {
     `  HTTP API   ${config.publicUrl}   (try: curl -X POST ${config.publicUrl}/token/)`,
     `  websocket  ws://${config.gatewayAddress.replace(/:0$/, `:${gateway.port}`)}/   served by ${gateway.transport}`,
     ...(gateway.fallbackReason ? [`             (${gateway.fallbackReason}; PUSHWIRE_GATEWAY_TRANSPORT chooses)`] : []),
+    ...(config.demoPrefix === 'off' ? [] : [`  demo page  ${config.publicUrl}${config.demoPrefix}/   (open it in a browser)`]),
+    `  dashboard  ${monitor.url}/dashboard`,
     `  monitor    ${monitor.url}/status`,
     `  pusher     ${pusher.url}/status`,
     `  data       ${config.embedded ? config.dataDir : 'PostgreSQL + Redis'}`,
