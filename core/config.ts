@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /**
  * The one configuration of every daemon. Each option has an environment variable, a key in
- * the optional JSON file named by PUSHWIRE_CONFIG_FILE, a default and a reason. The README's
+ * the optional file (YAML or JSON) named by PUSHWIRE_CONFIG_FILE, a default and a reason. The README's
  * configuration table is these definitions. Precedence: environment > file > profile > default.
  */
 const port = z.coerce.number().int().min(0).max(65535);
@@ -280,17 +281,28 @@ function shown(name: OptionName, value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The configuration as `pushwire check-config` prints it: secrets replaced, passwords in URLs masked. */
+export function redacted(config: Config): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).map(([name, value]) => {
+    if (SECRETS.has(name as OptionName) && value !== undefined) return [name, '(a secret, not shown)'];
+    if (URLS_WITH_PASSWORDS.has(name as OptionName) && typeof value === 'string') return [name, value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')];
+    return [name, value];
+  }));
+}
+
 /** 127.0.0.0/8, ::1 or localhost: only this machine reaches it. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** The configuration file: YAML (.yaml, .yml) or JSON; one holding only comments is empty. */
 function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
   if (!path) return {};
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const text = readFileSync(path, 'utf8');
+    const parsed: unknown = /\.ya?ml$/i.test(path) ? parseYaml(text) ?? {} : JSON.parse(text);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    problems.push(`${path}: must hold a JSON object`);
+    problems.push(`${path}: must hold an object (key: value)`);
   } catch (error) {
     problems.push(`${path}: ${(error as Error).message}`);
   }

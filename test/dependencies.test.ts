@@ -9,7 +9,7 @@ import { ROOT } from './helpers/system.js';
  * load (statically or on demand) is a runtime dependency, and nothing they never load (the load
  * test tool's, the benchmarks') is. Followed through the compiled modules from each entry point.
  */
-const ENTRY_POINTS = ['api/main.js', 'gateway/main.js', 'broker/main.js', 'monitor/main.js', 'pusher/main.js', 'embedded/main.js', 'broker/bus-keys.js'];
+const ENTRY_POINTS = ['cli/main.js', 'api/main.js', 'gateway/main.js', 'broker/main.js', 'monitor/main.js', 'pusher/main.js', 'embedded/main.js', 'broker/bus-keys.js'];
 // Imports, dynamic imports, requires, and modules a worker thread runs (`new URL('./x.js', import.meta.url)`).
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\(\s*|\bnew URL\(\s*)['"]([^'"]+)['"]/g;
 

@@ -113,9 +113,9 @@ export async function startEmbedded(extraEnv: Record<string, string> = {}, optio
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   if (database && redis) Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: redis.url, PUSHWIRE_REDIS_PREFIX: redis.prefix });
-  let daemon = new Daemon('embedded', process.execPath, ['dist/embedded/main.js'], env, ROOT);
+  let daemon = new Daemon('embedded', process.execPath, ['dist/cli/main.js', 'serve'], env, ROOT);
   const start = async () => {
-    daemon = new Daemon('embedded', process.execPath, ['dist/embedded/main.js'], env, ROOT).start();
+    daemon = new Daemon('embedded', process.execPath, ['dist/cli/main.js', 'serve'], env, ROOT).start();
     await daemon.waitForOutput('Pushwire is running.', 30_000);
     await waitForNodes(urls(ports).apiUrl);
   };
