@@ -56,6 +56,11 @@ export interface ClientOptions {
    * it, or when it throws, the client stops with an `invalid_token` error.
    */
   refreshToken?: (refused: string) => string | Promise<string>;
+  /**
+   * One websocket URL to connect to (`wss://push.example.com/ws/`, behind a reverse proxy that
+   * spreads the connections itself) instead of the gateways `/nodes/` lists.
+   */
+  gatewayUrl?: string;
 }
 
 /** What the optional settings default to. */
@@ -176,7 +181,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
     }
     // stop() may have been called while the key or the node list was being read.
     if ((this.state as ClientState) === 'stopped') return;
-    const socket = new this.Socket(`${new URL(this.options.api).protocol === 'https:' ? 'wss' : 'ws'}://${node}/`);
+    const socket = new this.Socket(this.options.gatewayUrl ?? `${new URL(this.options.api).protocol === 'https:' ? 'wss' : 'ws'}://${node}/`);
     this.socket = socket;
     this.node = node;
     this.lastFrameAt = Date.now();
@@ -196,6 +201,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
 
   /** The next gateway in `/nodes/` order (least loaded first); the list is fetched again after each full round. */
   private async nextNode(): Promise<string> {
+    if (this.options.gatewayUrl !== undefined) return new URL(this.options.gatewayUrl).host;
     if (this.nodeIndex >= this.nodes.length) {
       this.nodes = (await call<{ nodes: string[] }>(this.fetch, new URL('/nodes/', this.options.api).href)).nodes;
       this.nodeIndex = 0;

@@ -192,6 +192,22 @@ export function sdkTests(transport: TransportName): void {
     t.same(events.disconnected.map((d) => d.retryInMs), [null]);
   });
 
+  t.test('gatewayUrl: one websocket URL (a reverse proxy\'s), /nodes/ never asked', async (t) => {
+    const { token, queue } = await http().user();
+    const asked: string[] = [];
+    const counting: typeof fetch = (input, init) => (asked.push(String(input)), fetch(input, init));
+    // A path as a proxy without a rewrite passes it on: gateways take websockets on any path.
+    const { client, keys } = recorded({ token, fetch: counting, gatewayUrl: new URL('/ws/', system().wsUrl).href });
+    await connected(client);
+    t.equal(client.node, new URL(system().wsUrl).host);
+    await sleep(300);
+    const sent = await http().publish(queue, { title: 'through one URL' });
+    await eventually(() => keys().length === 1);
+    t.equal(keys()[0], sent.key);
+    t.notOk(asked.some((url) => url.endsWith('/nodes/')), 'no /nodes/ request');
+    client.stop();
+  });
+
   t.test('once, and a state event for every change of state', async (t) => {
     const { token, queue } = await http().user();
     const { client, events } = recorded({ token });
