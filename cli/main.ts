@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, loadConfig, options, redacted } from '../core/config.js';
+import { createToken, publish, PushwireError, type MessageFields } from '../sdk/index.js';
 
 const ROLES = ['embedded', 'api', 'gateway', 'broker', 'monitor', 'pusher'] as const;
 const configOption = () => new Option('-c, --config <file>', 'configuration file (YAML or JSON); the environment wins over it');
@@ -18,15 +19,15 @@ function useConfigFile(file: string | undefined): void {
   if (file !== undefined) process.env.PUSHWIRE_CONFIG_FILE = file;
 }
 
-/** A JSON answer of the HTTP API, or exit 1 with its error. */
-async function call(url: string, init: RequestInit): Promise<unknown> {
-  const response = await fetch(url, init);
-  const body = (await response.json().catch(() => null)) as { error?: string; message?: string } | null;
-  if (!response.ok) {
-    process.stderr.write(`pushwire: ${response.status} ${body?.error ?? ''} ${body?.message ?? ''}\n`);
+/** The API's answer, printed; or exit 1 with its error (status, code, message). */
+async function printed(answer: Promise<unknown>): Promise<void> {
+  try {
+    process.stdout.write(`${JSON.stringify(await answer)}\n`);
+  } catch (error) {
+    if (!(error instanceof PushwireError)) throw error;
+    process.stderr.write(`pushwire: ${[error.status, error.code, error.message].filter((part) => part !== undefined).join(' ')}\n`);
     process.exit(1);
   }
-  return body;
 }
 
 const defaultApi = () => process.env.PUSHWIRE_PUBLIC_URL ?? 'http://127.0.0.1:5001';
@@ -76,7 +77,7 @@ program.command('token')
   .description('create a token and its own queue on a running Pushwire; prints {token, queue}')
   .option('--api <url>', 'the HTTP API', defaultApi())
   .action(async (flags: { api: string }) => {
-    process.stdout.write(`${JSON.stringify(await call(new URL('/token/', flags.api).href, { method: 'POST' }))}\n`);
+    await printed(createToken(flags.api));
   });
 
 program.command('publish')
@@ -90,7 +91,7 @@ program.command('publish')
     const message = flags.title === undefined
       ? JSON.parse(readFileSync(0, 'utf8')) as unknown
       : { title: flags.title, body: flags.body, actionUrl: flags.actionUrl, replaceId: flags.replaceId };
-    process.stdout.write(`${JSON.stringify(await call(queueUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) }))}\n`);
+    await printed(publish(queueUrl, message as MessageFields));
   });
 
 await program.parseAsync();

@@ -282,10 +282,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
     if (this.state === 'stopped') return;
     if (code === INVALID_TOKEN_CLOSE && this.options.refreshToken) return void this.refresh(code, reason);
     if (FATAL_CLOSE_CODES.has(code)) {
-      this.stop();
-      this.emit('error', new PushwireError(code === INVALID_TOKEN_CLOSE ? 'invalid_token' : 'protocol_error', reason || `closed with ${code}`));
-      this.emit('disconnected', { code, reason, retryInMs: null });
-      return;
+      return this.giveUp(code, reason, new PushwireError(code === INVALID_TOKEN_CLOSE ? 'invalid_token' : 'protocol_error', reason || `closed with ${code}`));
     }
     if (this.draining) {
       this.draining = false;
@@ -300,12 +297,16 @@ export class PushwireClient extends Emitter<ClientEvents> {
     try {
       this.token = await this.options.refreshToken!(refused);
     } catch (error) {
-      this.stop();
-      this.emit('error', new PushwireError('invalid_token', `The token was refused and refreshToken failed: ${(error as Error).message}`));
-      this.emit('disconnected', { code, reason, retryInMs: null });
-      return;
+      return this.giveUp(code, reason, new PushwireError('invalid_token', `The token was refused and refreshToken failed: ${(error as Error).message}`));
     }
     this.retry(code, reason);
+  }
+
+  /** Stops for good after a close that retrying cannot mend: `error`, then `disconnected` with no retry. */
+  private giveUp(code: number, reason: string, error: PushwireError): void {
+    this.stop();
+    this.emit('error', error);
+    this.emit('disconnected', { code, reason, retryInMs: null });
   }
 
   private retry(code: number, reason: string, delay = this.backoff.next()): void {

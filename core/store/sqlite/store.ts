@@ -21,6 +21,15 @@ const QUEUE_NAMES_KEPT = 10_000;
  * answers that); rows without one, nearly all of them, cost nothing more than a plain read.
  */
 function readText(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: number): string {
+  const shape = (atLeast(rows) * 2 + Number(bySeq)) * 4 + Number(ofQueue) * 2 + Number(collapse);
+  let text = READ_TEXTS.get(shape);
+  if (text === undefined) READ_TEXTS.set(shape, (text = readTextOf(bySeq, ofQueue, collapse, rows)));
+  return text;
+}
+/** Read texts by shape and LIMIT: a read finds its statement without building its text again. */
+const READ_TEXTS = new Map<number, string>();
+
+function readTextOf(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: number): string {
   const conditions = ['m.user_id = ?', bySeq ? 'm.seq > ?' : 'm.ts > ?'];
   if (ofQueue) conditions.push('m.queue_id = ?');
   if (collapse) {
