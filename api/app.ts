@@ -9,6 +9,7 @@ import { pushjackApi } from './compat/pushjack.js';
 import { pushletApi } from './compat/pushlet.js';
 import { webPushSubscriptionsApi } from './compat/webpush-subscriptions.js';
 import { installErrorHandling } from './errors.js';
+import { openApi } from './openapi.js';
 import { publishLane } from './publish-lane.js';
 import { logRequests } from './request-log.js';
 import { rateLimits } from './rate-limits.js';
@@ -63,6 +64,7 @@ export async function buildApi(base: Omit<ApiContext, 'limit' | 'publishes'>, lo
     }
   });
   installErrorHandling(app);
+  await openApi(app, base.config);
   app.decorateRequest('activeUser', null);
   app.addHook('onResponse', async (request) => {
     if (request.activeUser !== null) base.activity.seen(request.activeUser);

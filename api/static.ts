@@ -31,7 +31,9 @@ export async function browserRoutes(app: FastifyInstance, config: Config): Promi
     // The page at /demo/ (its scripts are relative); the router ignores trailing slashes, so
     // /demo reaches this route too and is redirected.
     const page = await readFile(join(root, 'index.html'));
-    app.get(config.demoPrefix, (request, reply) => request.url.split('?')[0].endsWith('/')
+    app.get(config.demoPrefix, {
+      schema: { tags: ['browser'], summary: 'The demo page', response: { 200: { content: { 'text/html': { schema: { type: 'string' } } } }, 302: { description: 'To the page\'s URL with its slash.' } } },
+    }, (request, reply) => request.url.split('?')[0].endsWith('/')
       ? reply.type('text/html; charset=utf-8').send(page)
       : reply.redirect(`${config.demoPrefix}/`));
   }

@@ -61,10 +61,20 @@ export async function listen(app: FastifyInstance, host: string, port: number, r
  * and /metrics.
  */
 export function operationalRoutes(app: FastifyInstance, ready: () => Promise<string | null>): void {
-  app.get('/health', async () => ({ status: 'ok', pid: process.pid }));
-  app.get('/ready', async (_request, reply) => {
+  const status = (properties: Record<string, unknown>) => ({ type: 'object', required: Object.keys(properties), properties });
+  app.get('/health', {
+    schema: { tags: ['operations'], summary: 'The process answers', response: { 200: status({ status: { const: 'ok' }, pid: { type: 'integer' } }) } },
+  }, async () => ({ status: 'ok', pid: process.pid }));
+  app.get('/ready', {
+    schema: {
+      tags: ['operations'], summary: 'The process can do its work',
+      response: { 200: status({ status: { const: 'ready' } }), 503: status({ status: { const: 'not ready' }, reason: { type: 'string' } }) },
+    },
+  }, async (_request, reply) => {
     const problem = await ready().catch((error: unknown) => (error as Error).message);
     return reply.status(problem ? 503 : 200).send(problem ? { status: 'not ready', reason: problem } : { status: 'ready' });
   });
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', {
+    schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: { content: { 'text/plain': { schema: { type: 'string' } } } } } },
+  }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }

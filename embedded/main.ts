@@ -43,6 +43,7 @@ await runDaemon('pushwire', async (config, backends, log) => {
     `  websocket  ws://${config.gatewayAddress.replace(/:0$/, `:${gateway.port}`)}/   served by ${gateway.transport}`,
     ...(gateway.fallbackReason ? [`             (${gateway.fallbackReason}; PUSHWIRE_GATEWAY_TRANSPORT chooses)`] : []),
     ...(config.demoPrefix === 'off' ? [] : [`  demo page  ${config.publicUrl}${config.demoPrefix}/   (open it in a browser)`]),
+    `  API docs   ${config.publicUrl}/docs   (OpenAPI: ${config.publicUrl}/openapi.json)`,
     `  dashboard  ${monitor.url}/dashboard`,
     `  monitor    ${monitor.url}/status`,
     `  pusher     ${pusher.url}/status`,

@@ -2,11 +2,11 @@ import t from 'tap';
 import { startEmbedded } from './helpers/system.js';
 
 /** The start banner of `npm start` names the pages a newcomer is told to open, and they answer. */
-t.test('npm start names the demo page and the dashboard, and both serve their page', async (t) => {
+t.test('npm start names the demo page, the API docs and the dashboard, and each serves its page', async (t) => {
   const system = await startEmbedded();
   t.teardown(() => system.stop());
   const banner = system.output();
-  for (const [name, title] of [['demo page', /<html/i], ['dashboard', /<html/i]] as const) {
+  for (const [name, title] of [['demo page', /<html/i], ['API docs', /swagger/i], ['dashboard', /<html/i]] as const) {
     const url = new RegExp(`^  ${name}\\s+(\\S+)`, 'm').exec(banner)?.[1];
     t.ok(url, `the banner names the ${name}`);
     if (!url) continue;

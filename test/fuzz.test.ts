@@ -6,6 +6,7 @@ import { loadConfig } from '../core/config.js';
 import { errorCatalogue } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { Http } from './helpers/client.js';
+import { Contract } from './helpers/contract.js';
 import { startEmbedded, type System } from './helpers/system.js';
 
 /**
@@ -91,6 +92,7 @@ async function fuzzHttp(t: Test, system: System, routes: Route[]): Promise<strin
   const message = await api.publish(user.queue, { title: 'fuzz' });
   const secrets = [user.token, queueName, new URL(user.own).pathname.split('/')[2], ADMIN, MOXIE_SECRET];
   const real = [user.token, queueName, message.key, 'default', '1'];
+  const contract = (await Contract.of(system.apiUrl))!;
   const request = fc.record({
     route: fc.constantFrom(...routes),
     params: fc.array(values(real), { minLength: 4, maxLength: 4 }),
@@ -110,10 +112,16 @@ async function fuzzHttp(t: Test, system: System, routes: Route[]): Promise<strin
     if (token !== undefined && /^[\x20-\x7e]*$/.test(token)) headers['x-auth-token'] = token;
     if (authorization !== undefined && /^[\x20-\x7e]*$/.test(authorization)) headers.authorization = authorization;
     const hasBody = route.method !== 'GET' && route.method !== 'DELETE' && route.method !== 'OPTIONS';
-    const response = await fetch(`${system.apiUrl}${path.startsWith("/") ? "" : "/"}${path}${search ? `?${search}` : ''}`, { method: route.method, headers, body: hasBody ? body : undefined });
+    const url = `${system.apiUrl}${path.startsWith("/") ? "" : "/"}${path}${search ? `?${search}` : ''}`;
+    const response = await fetch(url, { method: route.method, headers, body: hasBody ? body : undefined });
     const text = await response.text();
     const where = `${route.method} ${path}?${search} ${contentType} ${JSON.stringify(body).slice(0, 200)} → ${response.status} ${text.slice(0, 200)}`;
     if (response.status >= 500) throw new Error(`a 5xx: ${where}`);
+    const problems = contract.problems({
+      method: route.method, url: new URL(response.url || url), requestType: contentType, requestText: hasBody ? body : undefined,
+      status: response.status, responseType: response.headers.get('content-type') ?? '', responseText: text,
+    });
+    if (problems.length) throw new Error(`not as the OpenAPI document says: ${problems.join('; ')} (${where})`);
     if (response.status >= 400) {
       let parsed: unknown;
       try {

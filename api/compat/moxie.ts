@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import type { MoxieFields, MoxieNotification } from '../../core/store/moxie.js';
 import type { ApiContext } from '../context.js';
+import { integer, object, string } from '../schemas.js';
 import { BroadcastAudience, userWithToken } from './broadcast.js';
 import { verifyMoxieRequest } from './hmac.js';
 
@@ -30,6 +31,18 @@ const view = (n: MoxieNotification) => ({
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
 const notificationFields = { message: text(2048), timestamp: { type: 'string' }, expires: { type: 'string' }, url: { type: 'string', pattern: '^https?://', maxLength: 2048 }, label: text(255) };
 const TRUE = new Set(['true', 'True', '1', 't']);
+
+const followupView = object({ id: integer, timestamp: string, message: string });
+const notificationView = {
+  ...object({ uuid: string, timestamp: string, message: string, expires: string, followups: { type: 'array', items: followupView } }),
+  properties: { uuid: string, timestamp: string, message: string, expires: string, url: string, label: string, followups: { type: 'array', items: followupView } },
+} as const;
+const changed = (status: string) => object({ ident: { type: ['string', 'integer'] }, status: { const: status } });
+const documented = (summary: string, response: Record<number, unknown>, signed = true) => ({
+  tags: ['moxie'], summary, ...(signed ? { security: [{ moxieHmac: [] }] } : {}), response: response,
+});
+const uuidParams = { type: 'object', properties: { uuid: string } } as const;
+const followupParams = { type: 'object', properties: { uuid: string, id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } as const;
 
 /**
  * The Moxie notifications API: alerts with follow-ups, listed publicly, written with
@@ -87,7 +100,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   const announceNotification = (n: MoxieNotification) =>
     announce({ title: n.message, ...(n.label ? { body: n.label } : {}), ...(n.url ? { actionUrl: n.url } : {}), replaceId: `moxie-${n.uuid}` });
 
-  app.post('/', { ...signed, schema: { body: { type: 'object', required: ['message'], properties: notificationFields, additionalProperties: false } } }, async (request, reply) => {
+  app.post('/', { ...signed, schema: { ...documented('Creates a notification', { 201: changed('created') }), body: { type: 'object', required: ['message'], properties: notificationFields, additionalProperties: false } } }, async (request, reply) => {
     const fields = fieldsOf(request.body as Record<string, unknown>);
     const timestamp = fields.timestamp ?? new Date(Math.floor(Date.now() / 1000) * 1000);
     const notification = {
@@ -101,12 +114,17 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     return reply.status(201).send({ ident: notification.uuid, status: 'created' });
   });
 
-  app.get('/', { schema: { querystring: { type: 'object', properties: { history: { type: 'string' } } } } }, async (request) => {
+  app.get('/', {
+    schema: {
+      ...documented('Ongoing notifications (all of them with history=true)', { 200: object({ notifications: { type: 'array', items: notificationView } }) }, false),
+      querystring: { type: 'object', properties: { history: { type: 'string' } } },
+    },
+  }, async (request) => {
     const history = TRUE.has((request.query as { history?: string }).history ?? '');
     return { notifications: (await moxie.list(history, new Date())).map(view) };
   });
 
-  app.post('/push', { ...signed, schema: { body: { type: 'object', required: ['notification', 'message'], properties: { notification: text(64), message: text(255) }, additionalProperties: false } } }, async (request, reply) => {
+  app.post('/push', { ...signed, schema: { ...documented('Pushes a message about a notification to the broadcast audience', { 202: object({ status: { const: 'accepted' } }) }), body: { type: 'object', required: ['notification', 'message'], properties: { notification: text(64), message: text(255) }, additionalProperties: false } } }, async (request, reply) => {
     const body = request.body as { notification: string; message: string };
     const notification = await found(body.notification);
     const { user, queue } = await audience.get();
@@ -122,9 +140,9 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     return reply.status(202).send({ status: 'accepted' });
   });
 
-  app.get('/:uuid', async (request) => view(await found((request.params as { uuid: string }).uuid)));
+  app.get('/:uuid', { schema: { ...documented('One notification', { 200: notificationView }, false), params: uuidParams } }, async (request) => view(await found((request.params as { uuid: string }).uuid)));
 
-  app.post('/:uuid', { ...signed, schema: { body: { type: 'object', properties: notificationFields, additionalProperties: false, minProperties: 1 } } }, async (request, reply) => {
+  app.post('/:uuid', { ...signed, schema: { ...documented('Updates a notification', { 200: changed('updated') }), params: uuidParams, body: { type: 'object', properties: notificationFields, additionalProperties: false, minProperties: 1 } } }, async (request, reply) => {
     const { uuid } = request.params as { uuid: string };
     if (!(await moxie.update(uuid, fieldsOf(request.body as Record<string, unknown>)))) throw new PushwireError('notification_not_found');
     await announceNotification(await found(uuid));
@@ -132,7 +150,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     return { ident: uuid, status: 'updated' };
   });
 
-  app.delete('/:uuid', signed, async (request) => {
+  app.delete('/:uuid', { ...signed, schema: { ...documented('Deletes a notification', { 200: changed('deleted') }), params: uuidParams } }, async (request) => {
     const { uuid } = request.params as { uuid: string };
     if (!(await moxie.remove(uuid))) throw new PushwireError('notification_not_found');
     return { ident: uuid, status: 'deleted' };
@@ -140,7 +158,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
 
   const followupBody = { type: 'object', properties: { message: text(2048), timestamp: { type: 'string' } }, additionalProperties: false } as const;
 
-  app.post('/:uuid/followup', { ...signed, schema: { body: { ...followupBody, required: ['message'] } } }, async (request, reply) => {
+  app.post('/:uuid/followup', { ...signed, schema: { ...documented('Adds a follow-up', { 201: changed('created') }), params: uuidParams, body: { ...followupBody, required: ['message'] } } }, async (request, reply) => {
     const { uuid } = request.params as { uuid: string };
     const body = request.body as { message: string; timestamp?: string };
     const notification = await found(uuid);
@@ -151,7 +169,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     return reply.status(201).send({ ident: id, status: 'created' });
   });
 
-  app.post('/:uuid/followup/:id', { ...signed, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } }, body: { ...followupBody, minProperties: 1 } } }, async (request, reply) => {
+  app.post('/:uuid/followup/:id', { ...signed, schema: { ...documented('Updates a follow-up', { 200: changed('updated') }), params: followupParams, body: { ...followupBody, minProperties: 1 } } }, async (request, reply) => {
     const { uuid, id } = request.params as { uuid: string; id: number };
     const body = request.body as { message?: string; timestamp?: string };
     const updated = await moxie.updateFollowup(uuid, id, { message: body.message, timestamp: body.timestamp ? parseDate(body.timestamp, 'timestamp') : undefined });
@@ -163,7 +181,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     return { ident: id, status: 'updated' };
   });
 
-  app.delete('/:uuid/followup/:id', { ...signed, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } } }, async (request) => {
+  app.delete('/:uuid/followup/:id', { ...signed, schema: { ...documented('Deletes a follow-up', { 200: changed('deleted') }), params: followupParams } }, async (request) => {
     const { uuid, id } = request.params as { uuid: string; id: number };
     if (!(await moxie.removeFollowup(uuid, id))) throw new PushwireError('followup_not_found');
     return { ident: id, status: 'deleted' };

@@ -5,6 +5,7 @@ import { shortenToFit } from '../../providers/payload.js';
 import { DEFAULT_APP } from '../../providers/registry.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { boolean, integer, nullable, object, string } from '../schemas.js';
 
 const MAX_IDS = 10_000;
 const appId = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } as const;
@@ -104,9 +105,17 @@ function aps(body: ApnsBody, alertText: string | null): Record<string, unknown> 
  */
 export async function pushjackApi(app: FastifyInstance, { config, devices, providers }: ApiContext): Promise<void> {
   app.addHook('onRequest', async (request) => requireAdmin(request, config.adminToken));
+  const documented = (summary: string, response: Record<string, unknown>) => ({ tags: ['pushjack'], summary, security: [{ admin: [] }], response: { 200: response } });
+  const strings = { type: 'array', items: string } as const;
 
   app.post('/apns/send', {
     schema: {
+      ...documented('One APNS message to many device tokens (APNSResponse)', object({
+        tokens: strings, message: { type: 'object', description: 'The payload sent.' }, successes: strings, failures: strings,
+        errors: { type: 'array', items: object({ token: string, code: string, status: integer, reason: nullable('string'), description: string }) },
+        token_errors: { type: 'object', additionalProperties: string }, expired: { type: 'array', items: object({ token: string, timestamp: integer }) },
+        trimmed: { ...boolean, description: 'The text was shortened to fit max_payload_length.' },
+      })),
       body: {
         type: 'object',
         required: ['ids'],
@@ -177,7 +186,10 @@ export async function pushjackApi(app: FastifyInstance, { config, devices, provi
 
   /** Like APNSClient.get_expired_tokens(): tokens APNS declared dead, with when. */
   app.get('/apns/expired_tokens', {
-    schema: { querystring: { type: 'object', properties: { application_id: appId } } },
+    schema: {
+      ...documented('Tokens APNS declared dead (get_expired_tokens)', object({ expired: { type: 'array', items: object({ token: string, timestamp: integer }) } })),
+      querystring: { type: 'object', properties: { application_id: appId } },
+    },
   }, async (request) => {
     const application = (request.query as { application_id?: string }).application_id ?? DEFAULT_APP;
     const expired = await devices.expired(application, 10_000);
@@ -186,6 +198,11 @@ export async function pushjackApi(app: FastifyInstance, { config, devices, provi
 
   app.post('/gcm/send', {
     schema: {
+      ...documented('One GCM message to many registration ids (GCMResponse)', object({
+        registration_ids: strings, successes: strings, failures: strings,
+        errors: { type: 'array', items: object({ identifier: string, code: string, exception: string, description: string }) },
+        canonical_ids: { type: 'array', items: object({ old_id: string, new_id: string }) },
+      })),
       body: {
         type: 'object',
         required: ['ids', 'message'],

@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import type { ApiContext } from '../context.js';
+import { bodyCheckedByHandler, integer, object, string } from '../schemas.js';
 import { apnsCertificate } from './apns-certificate.js';
 import { basicAuth } from './basic-auth.js';
 
@@ -25,8 +26,19 @@ const identifier = (value: string | undefined) => (value ? { collapseId: value }
 export async function pushletApi(app: FastifyInstance, { config, applications, devices, providers }: ApiContext): Promise<void> {
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 64 * 1024, files: 2 } });
   app.addHook('onRequest', basicAuth(config.pushletUser, config.pushletPassword, 'pushlet'));
+  // Fields arrive as a multipart or urlencoded form (or JSON), as Pushlet's clients send them; the handlers read them.
+  const documented = (summary: string, fields: Record<string, unknown>, response: unknown) => ({
+    config: bodyCheckedByHandler({ type: 'object', properties: fields }, { optional: true }),
+    schema: {
+      tags: ['pushlet'], summary, security: [{ basic: [] }], consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+      response: { 200: response },
+    },
+  });
 
-  app.post('/register_application', async (request) => {
+  app.post('/register_application', documented('Registers an APNS application with its certificate', {
+    application_id: string, apns_p12: { ...string, description: 'A PKCS#12 file, or base64.' }, apns_p12_pass: string, apns_pem: string,
+    apns_topic: string, apns_mode: { enum: ['production', 'development'] },
+  }, object({ application_id: string })), async (request) => {
     const body = (request.body ?? {}) as Fields;
     const id = text(body.application_id) || randomUUID();
     const apns = apnsCertificate({
@@ -41,7 +53,15 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
     return { application_id: id };
   });
 
-  app.post('/send_notification', async (request) => {
+  app.post('/send_notification', documented('Sends to one device through APNS or GCM', {
+    type: { enum: ['apns', 'gcm'] }, application_id: string, gcm_api_key: string, device_token: string, data: { ...string, description: 'A JSON object.' },
+    alert: string, badge: string, sound: string, identifier: string,
+  }, {
+    oneOf: [
+      object({ response: { const: 'ok' } }, 'APNS'),
+      object({ multicast_id: integer, success: integer, failure: integer, canonical_ids: integer, results: { type: 'array', items: { type: 'object' } } }, 'GCM\'s answer'),
+    ],
+  }), async (request) => {
     const body = (request.body ?? {}) as Fields;
     const type = text(body.type);
     const applicationId = text(body.application_id);
@@ -85,7 +105,8 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
     };
   });
 
-  app.post('/application_feedback', async (request) => {
+  app.post('/application_feedback', documented('Device tokens APNS declared dead', { application_id: string },
+    object({ response: { type: 'array', items: object({ device_token: string, timestamp: string }) } })), async (request) => {
     const id = text(((request.body ?? {}) as Fields).application_id);
     if (!id) throw new PushwireError('missing_application_id');
     if (!(await applications.get(id))) throw new PushwireError('application_not_found');

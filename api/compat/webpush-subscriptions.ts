@@ -7,6 +7,7 @@ import type { ApiContext } from '../context.js';
 import { PushServiceAddresses } from '../../providers/push-service-address.js';
 import { pushSubscriptionSchema, requirePushServiceEndpoint, type PushSubscriptionJson } from '../routes/devices.js';
 import { publishSchema } from '../publish-schema.js';
+import { integer, object, string } from '../schemas.js';
 import { BroadcastAudience } from './broadcast.js';
 
 /**
@@ -21,9 +22,15 @@ export async function webPushSubscriptionsApi(app: FastifyInstance, { config, st
   const audience = new BroadcastAudience(store, applications);
   const owner = async (request: FastifyRequest) => (request.headers['x-auth-token'] ? requireUser(store, request) : (await audience.get()).user);
   const addresses = new PushServiceAddresses(config.webPushPrivateAddresses);
+  const counted = object({ ok: { const: true }, count: { ...integer, description: 'Live subscriptions of the owner (the user, or the broadcast audience).' } });
+  const documented = (summary: string) => ({
+    tags: ['web-push-subscriptions'], summary, security: [{}, { token: [] as string[] }] as Record<string, string[]>[],
+    description: 'With a user\'s token: that user\'s devices. Without: the broadcast audience.',
+    response: { 200: counted },
+  });
   const liveSubscriptions = async (userId: number) => (await devices.list(userId)).filter((d) => d.platform === 'webpush' && !d.expiredAt).length;
 
-  app.post('/subscribe', { ...limit('devices'), schema: { body: pushSubscriptionSchema } }, async (request) => {
+  app.post('/subscribe', { ...limit('devices'), schema: { ...documented('Stores a browser\'s PushSubscription'), body: pushSubscriptionSchema } }, async (request) => {
     const subscription = request.body as PushSubscriptionJson;
     requirePushServiceEndpoint(addresses, subscription.endpoint);
     const anonymous = !request.headers['x-auth-token'];
@@ -40,7 +47,7 @@ export async function webPushSubscriptionsApi(app: FastifyInstance, { config, st
   });
 
   app.post('/unsubscribe', {
-    schema: { body: { type: 'object', required: ['endpoint'], properties: { endpoint: { type: 'string', maxLength: 2048 } } } },
+    schema: { ...documented('Removes a subscription'), body: { type: 'object', required: ['endpoint'], properties: { endpoint: { type: 'string', maxLength: 2048 } } } },
   }, async (request) => {
     const { endpoint } = request.body as { endpoint: string };
     const user = await owner(request);
@@ -51,7 +58,13 @@ export async function webPushSubscriptionsApi(app: FastifyInstance, { config, st
   });
 
   /** Broadcast to every anonymous subscription, through the durable outbox. */
-  app.post('/', { schema: { body: publishSchema(config) } }, async (request, reply) => {
+  app.post('/', {
+    schema: {
+      tags: ['web-push-subscriptions'], summary: 'Broadcasts to every anonymous subscription', security: [{ admin: [] }],
+      body: publishSchema(config),
+      response: { 202: object({ ok: { const: true }, key: string, count: integer }) },
+    },
+  }, async (request, reply) => {
     requireAdmin(request, config.adminToken);
     const { user, queue } = await audience.get();
     const { ttl, ...body } = request.body as { title: string; replaceId?: string; ttl?: number };

@@ -6,6 +6,15 @@ import { PushServiceAddresses } from '../../providers/push-service-address.js';
 import { DEFAULT_APP, defaultVapidKeys } from '../../providers/registry.js';
 import { requireAdmin, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { boolean, integer, nullable, object, string } from '../schemas.js';
+import { asUser } from './queues.js';
+
+const deviceView = object({
+  id: integer, app: string, platform: { type: 'string', enum: ['apns', 'fcm', 'gcm', 'webpush'] }, token: string, createdAt: string,
+  expiredAt: { ...nullable('string'), description: 'When its push service declared it dead.' }, expiredReason: nullable('string'),
+});
+const expiredToken = object({ platform: string, token: string, expiredAt: string, reason: string });
+const deviceId = { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } as const;
 
 const appId = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } as const;
 const base64url = (min: number, max: number) => ({ type: 'string', pattern: `^[A-Za-z0-9_-]{${min},${max}}={0,2}$` }) as const;
@@ -72,7 +81,15 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
    * Registers a device of the token's user for offline pushes; the same (app, platform, token)
    * again answers 200; another user's device 409 device_taken.
    */
-  app.post('/devices/', { ...limit('devices'), schema: { body: deviceBody } }, async (request, reply) => {
+  app.post('/devices/', {
+    ...limit('devices'),
+    schema: {
+      tags: ['devices'], summary: 'Registers a device for offline pushes', security: asUser,
+      description: '201 when new; the same (app, platform, token) again answers 200; another user\'s device 409 device_taken.',
+      body: deviceBody,
+      response: { 200: object({ device: deviceView }), 201: object({ device: deviceView }) },
+    },
+  }, async (request, reply) => {
     const user = await requireUser(store, request);
     const body = request.body as DeviceBody;
     if (body.platform === 'webpush') requirePushServiceEndpoint(addresses, body.subscription!.endpoint);
@@ -85,22 +102,48 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
     return reply.status(registration.outcome === 'created' ? 201 : 200).send({ device: view(registration.device) });
   });
 
-  app.get('/devices/', async (request) => {
+  app.get('/devices/', {
+    schema: {
+      tags: ['devices'], summary: 'The user\'s devices', security: asUser,
+      response: { 200: object({ devices: { type: 'array', items: deviceView } }) },
+    },
+  }, async (request) => {
     const user = await requireUser(store, request);
     return { devices: (await devices.list(user.id)).map(view) };
   });
 
-  app.delete('/devices/:id/', { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } } }, async (request) => {
+  app.delete('/devices/:id/', {
+    schema: { tags: ['devices'], summary: 'Removes a device', security: asUser, params: deviceId, response: { 200: object({ deleted: boolean }) } },
+  }, async (request) => {
     const user = await requireUser(store, request);
     if (!(await devices.remove(user.id, (request.params as { id: number }).id))) throw new PushwireError('device_not_found');
     return { deleted: true };
   });
 
   /** The key a page passes to pushManager.subscribe({applicationServerKey}). */
-  app.get('/devices/vapid-key', async () => ({ publicKey: (await defaultVapidKeys(config, applications)).publicKey }));
+  app.get('/devices/vapid-key', {
+    schema: { tags: ['devices'], summary: 'The Web Push application server key', response: { 200: object({ publicKey: string }) } },
+  }, async () => ({ publicKey: (await defaultVapidKeys(config, applications)).publicKey }));
 
   /** Per-device push results of one of the user's messages. */
-  app.get('/pushes/:key/', { schema: { params: { type: 'object', properties: { key: { type: 'string', maxLength: 64 } } } } }, async (request) => {
+  app.get('/pushes/:key/', {
+    schema: {
+      tags: ['devices'], summary: 'Per-device push results of one of the user\'s messages', security: asUser,
+      params: { type: 'object', properties: { key: { type: 'string', maxLength: 64 } } },
+      response: {
+        200: object({
+          key: string,
+          pushes: {
+            type: 'array',
+            items: object({
+              deviceId: integer, platform: string, status: { type: 'string', enum: ['pending', 'sent', 'failed', 'expired'] }, attempts: integer,
+              result: { ...nullable('object'), description: 'What the push service answered.' }, updatedAt: string,
+            }),
+          },
+        }),
+      },
+    },
+  }, async (request) => {
     const user = await requireUser(store, request);
     const { key } = request.params as { key: string };
     const position = decodeKey(key);
@@ -110,7 +153,12 @@ export function deviceRoutes(app: FastifyInstance, { config, store, devices, out
 
   /** Tokens the providers declared dead, newest first, like Apple's feedback service. Needs the admin token. */
   app.get('/applications/:app/expired-devices', {
-    schema: { params: { type: 'object', properties: { app: appId } }, querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000 } } } },
+    schema: {
+      tags: ['devices'], summary: 'Tokens the providers declared dead, newest first', security: [{ admin: [] }],
+      params: { type: 'object', properties: { app: appId } },
+      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000 } } },
+      response: { 200: object({ devices: { type: 'array', items: expiredToken } }) },
+    },
   }, async (request) => {
     requireAdmin(request, config.adminToken);
     const { app: id } = request.params as { app: string };

@@ -4,10 +4,11 @@ import { decodeKey, formatTimestamp, parseSince, parseTimestamp } from '../../co
 import { MARKER_REPLACE_ID, queueUrl, toEnvelope, type StoredMessage } from '../../core/message.js';
 import type { Queue, User } from '../../core/store/store.js';
 import { requireOwnQueue } from '../auth.js';
-import { publishValidator } from '../publish-schema.js';
+import { publishSchema, publishValidator } from '../publish-schema.js';
+import { BODY_OPTIONAL, bodyCheckedByHandler, boolean, nullable, object, ref, string } from '../schemas.js';
 import type { ApiContext } from '../context.js';
 import { publishToQueue } from './publish.js';
-import { queueParams } from './queues.js';
+import { asUser, queueParams } from './queues.js';
 
 export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
   const { config, store, publisher } = context;
@@ -19,12 +20,18 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
    * a message read (the owner only). Answers after the message is durably stored.
    */
   app.post('/queue/:queue/', {
+    // No body with ?action=read, and a missing title is its own code: the handler validates.
+    config: bodyCheckedByHandler(publishSchema(config), { optional: true }),
     schema: {
+      tags: ['messages'], summary: 'Publish a message, or mark one read',
+      description: 'Public: a site holds the queue\'s unguessable URL. Answers once the message is stored. '
+        + 'With `?action=read&key=K` (the owner\'s token), marks that message read and answers the read mark.',
       params: queueParams,
       querystring: {
         type: 'object',
-        properties: { action: { type: 'string' }, key: { type: 'string', maxLength: 64 }, token: { type: 'string' } },
+        properties: { action: { type: 'string', description: 'The only action is `read`.' }, key: { type: 'string', maxLength: 64 }, token: { type: 'string' } },
       },
+      response: { 200: ref('Envelope') },
     },
   }, async (request) => {
     const { queue: name } = request.params as { queue: string };
@@ -47,6 +54,8 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
   /** Stored messages of the queue, oldest first; with `since`, collapsed by replaceId. */
   app.get('/queue/:queue/', {
     schema: {
+      tags: ['messages'], summary: 'Stored messages of the queue, oldest first', security: asUser,
+      description: 'With `since` (a key or seconds since the epoch), only later messages, collapsed by replaceId.',
       params: queueParams,
       querystring: {
         type: 'object',
@@ -55,6 +64,14 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
           limit: { type: 'integer', minimum: 1, maximum: config.maxLimit },
           token: { type: 'string' },
         },
+      },
+      response: {
+        200: object({
+          messages: { type: 'array', items: ref('Envelope') },
+          more: { ...boolean, description: 'More messages follow: ask again with `since` the last key.' },
+          truncated: { ...boolean, description: 'Retention removed messages after `since` that were never read here.' },
+          timestamp: { ...nullable('string'), description: 'The queue\'s read marker.' },
+        }),
       },
     },
   }, async (request) => {
@@ -76,8 +93,12 @@ export function messageRoutes(app: FastifyInstance, context: ApiContext): void {
   /** Moves the queue's read marker (default: now) and tells the user's other clients. */
   app.put('/queue/:queue/', {
     schema: {
+      tags: ['messages'], summary: 'Moves the queue\'s read marker', security: asUser, [BODY_OPTIONAL]: true,
+      description: 'To `timestamp` (seconds since the epoch; default now); the user\'s other clients are told.',
       params: queueParams,
+      querystring: { type: 'object', properties: { token: string } },
       body: { type: ['object', 'null'], properties: { timestamp: { type: 'string', maxLength: 32 }, token: { type: 'string' } } },
+      response: { 200: object({ queue: string, timestamp: string }) },
     },
   }, async (request) => {
     const { user, queue } = await requireOwnQueue(store, request, (request.params as { queue: string }).queue);

@@ -4,6 +4,7 @@ import { formatTimestamp, encodeKey } from '../../core/ids.js';
 import { queueUrl, type StoredMessage } from '../../core/message.js';
 import type { ApiContext } from '../context.js';
 import { publishValidator, type PublishFields } from '../publish-schema.js';
+import { bodyCheckedByHandler, integer, object, string } from '../schemas.js';
 import { requireStorable } from '../storable.js';
 
 /**
@@ -61,10 +62,38 @@ export function batchPublishRoutes(app: FastifyInstance, context: ApiContext): v
     }
   }
 
+  // Each message is checked on its own (as POST /queue/{queue}/ checks its body): a bad one fails alone, in its result.
+  const item = object({
+    queue: { ...string, description: 'A queue URL, or the name at its end.' },
+    message: { type: 'object', description: 'The fields POST /queue/{queue}/ takes (title, body, actionUrl, iconUrl, replaceId, ttl, priority).' },
+  });
   app.post('/publish', {
     bodyLimit: config.maxBatchBytes,
     // Items are checked one by one below: one bad item fails alone.
-    config: { storableCheckedPerItem: true },
+    config: {
+      storableCheckedPerItem: true,
+      ...bodyCheckedByHandler(object({ messages: { type: 'array', items: { anyOf: [item, {}], description: 'An item that is not {queue, message} fails alone, in its result.' }, minItems: 1, maxItems: config.maxBatchMessages } })),
+    },
+    schema: {
+      tags: ['messages'], summary: 'Publish many messages to many queues',
+      description: `At most ${config.maxBatchMessages} messages and ${config.maxBatchBytes} bytes. Each item gets its own result, in request order: `
+        + 'its key, or its error (one bad item does not fail the others).',
+      response: {
+        200: object({
+          published: integer,
+          failed: integer,
+          results: {
+            type: 'array',
+            items: {
+              oneOf: [
+                object({ key: string, timestamp: string, queue: string }),
+                object({ error: string, message: string, status: integer }),
+              ],
+            },
+          },
+        }),
+      },
+    },
   }, async (request) => {
     // Checked here, not by a route schema: fastify's schemas coerce a lone value into an array.
     const messages = (request.body as { messages?: unknown } | null | undefined)?.messages;

@@ -4,14 +4,18 @@ import { randomId } from '../../core/ids.js';
 import { queueUrl } from '../../core/message.js';
 import { requireOwnQueue, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { boolean, object, string } from '../schemas.js';
 
 const queueParams = {
   type: 'object',
-  properties: { queue: { type: 'string', minLength: 1, maxLength: 64 } },
+  properties: { queue: { type: 'string', minLength: 1, maxLength: 64, description: 'The queue\'s name: the last segment of its URL.' } },
   required: ['queue'],
 } as const;
 
-export { queueParams };
+/** Routes of a token's user: the token in X-Auth-Token (or a `token` field). */
+const asUser = [{ token: [] }];
+
+export { asUser, queueParams };
 
 export function queueRoutes(app: FastifyInstance, { config, store, queues, limit }: ApiContext): void {
   const url = (name: string) => queueUrl(config.publicUrl, name);
@@ -20,6 +24,8 @@ export function queueRoutes(app: FastifyInstance, { config, store, queues, limit
   app.post('/queue/', {
     ...limit('queues'),
     schema: {
+      tags: ['users'], summary: 'A queue (push URL) of the user for a domain', security: asUser,
+      description: 'The same queue again when the user already has one for the domain.',
       body: {
         type: 'object',
         properties: {
@@ -28,6 +34,7 @@ export function queueRoutes(app: FastifyInstance, { config, store, queues, limit
         },
         required: ['domain'],
       },
+      response: { 200: object({ queue: string }) },
     },
   }, async (request) => {
     const user = await requireUser(store, request);
@@ -39,14 +46,26 @@ export function queueRoutes(app: FastifyInstance, { config, store, queues, limit
   });
 
   /** Every domain queue of the user, as {domain: queueURL}, so clients can sync. */
-  app.get('/queue/', async (request) => {
+  app.get('/queue/', {
+    schema: {
+      tags: ['users'], summary: 'The user\'s domain queues', security: asUser,
+      querystring: { type: 'object', properties: { token: string } },
+      response: { 200: { type: 'object', description: 'domain → queue URL', additionalProperties: string } },
+    },
+  }, async (request) => {
     const user = await requireUser(store, request);
     const queues = await store.queuesOf(user.id);
     return Object.fromEntries(queues.filter((queue) => queue.domain !== null).map((queue) => [queue.domain, url(queue.name)]));
   });
 
   /** Destroys a push URL: its site can no longer reach the user. */
-  app.delete('/queue/:queue/', { schema: { params: queueParams } }, async (request) => {
+  app.delete('/queue/:queue/', {
+    schema: {
+      tags: ['users'], summary: 'Destroys a push URL', security: asUser, params: queueParams,
+      querystring: { type: 'object', properties: { token: string } },
+      response: { 200: object({ queue: string, deleted: boolean }) },
+    },
+  }, async (request) => {
     const { queue } = await requireOwnQueue(store, request, (request.params as { queue: string }).queue);
     if (queue.domain === null) throw new PushwireError('forbidden', 'A token\'s own queue cannot be deleted.');
     await store.deleteQueue(queue.id);

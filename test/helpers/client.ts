@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { Contract } from './contract.js';
 
 export interface Envelope {
   key: string;
@@ -14,6 +15,8 @@ export interface HttpResult<T = Record<string, unknown>> {
 
 /** Plain HTTP calls against the public API. */
 export class Http {
+  private contract: Promise<Contract | null> | null = null;
+
   constructor(readonly base: string) {}
 
   async request<T = Record<string, unknown>>(method: string, path: string, options: { json?: unknown; form?: Record<string, string>; headers?: Record<string, string>; raw?: string } = {}): Promise<HttpResult<T>> {
@@ -29,6 +32,14 @@ export class Http {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
     const response = await fetch(url, { method, headers, body });
     const text = await response.text();
+    // Every answer the suites get is held to the API's OpenAPI document (when the server has one).
+    const exchange = {
+      method, url: new URL(url), requestType: headers['content-type'], requestText: body,
+      status: response.status, responseType: response.headers.get('content-type') ?? '', responseText: text,
+    };
+    this.contract ??= Contract.of(exchange.url.origin);
+    const problems = (await this.contract)?.problems(exchange) ?? [];
+    if (problems.length) throw new Error(`The exchange breaks the API's OpenAPI document:\n${problems.join('\n')}`);
     return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
   }
 

@@ -1,0 +1,51 @@
+import type { SwaggerTransform } from '@fastify/swagger';
+import { errorCatalogue } from '../core/errors.js';
+
+/**
+ * Schemas several routes share, registered once (openapi.ts) and named in the document's
+ * components: routes refer to them as `{ $ref: 'Name#' }`.
+ */
+export const sharedSchemas = [
+  {
+    $id: 'Error',
+    type: 'object',
+    description: 'Every error answer. `error` is a stable code a client can act on; `message` is for people.',
+    required: ['error', 'message'],
+    properties: { error: { type: 'string', enum: Object.keys(errorCatalogue) }, message: { type: 'string' } },
+  },
+  {
+    $id: 'Envelope',
+    type: 'object',
+    description: 'A stored message as every reader gets it. `key` orders a user\'s messages and is what `since` takes.',
+    required: ['key', 'timestamp', 'queue', 'body'],
+    properties: {
+      key: { type: 'string' },
+      timestamp: { type: 'string', description: 'Seconds since the epoch, with microseconds.' },
+      queue: { type: 'string', description: 'The queue\'s URL.' },
+      body: { type: 'object', description: 'What was published (or, for read marks and markers, what they say).' },
+    },
+  },
+] as const;
+
+export const ref = (id: (typeof sharedSchemas)[number]['$id']) => ({ $ref: `${id}#` }) as const;
+
+/** An object whose listed members are all present. */
+export const object = (properties: Record<string, unknown>, description?: string) => ({
+  type: 'object', required: Object.keys(properties), properties, ...(description ? { description } : {}),
+}) as const;
+
+export const string = { type: 'string' } as const;
+export const integer = { type: 'integer' } as const;
+export const boolean = { type: 'boolean' } as const;
+export const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
+
+/** Marks an operation whose request body may be left out (openapi.ts turns it into `requestBody.required: false`). */
+export const BODY_OPTIONAL = 'x-body-optional';
+
+/**
+ * Route config for a body its handler validates (with this same schema) instead of Fastify:
+ * the document shows it as the request body.
+ */
+export function bodyCheckedByHandler(body: unknown, { optional = false } = {}): { swaggerTransform: SwaggerTransform } {
+  return { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body, ...(optional ? { [BODY_OPTIONAL]: true } : {}) }, url }) };
+}
