@@ -56,8 +56,13 @@ export const options = {
     doc: 'Where the bus\'s CURVE keys are: NAME.key (public) and NAME.secret for the broker, api, gateway and monitor, as `npm run bus-keys` writes them. The broker reads its pair and the roles\' public keys; a role its own pair and broker.key.' },
   publicUrl: { env: 'PUSHWIRE_PUBLIC_URL', schema: optionalUrl(['http://', 'https://']), default: undefined,
     doc: 'Base URL of the API as clients see it; queue URLs are built from it. Default http://HOST:API_PORT.' },
-  gatewayAddress: { env: 'PUSHWIRE_GATEWAY_ADDRESS', schema: z.string().optional(), default: undefined,
-    doc: 'host:port this gateway advertises in /nodes/. Default HOST:GATEWAY_PORT.' },
+  gatewayAddress: {
+    env: 'PUSHWIRE_GATEWAY_ADDRESS',
+    schema: z.string().regex(/^(?:[^\s/:]+|\[[0-9a-fA-F:.]+\]):\d{1,5}$|^wss?:\/\/\S+$/, 'must be host:port or a ws:// or wss:// URL').optional(),
+    default: undefined,
+    doc: 'What this gateway advertises in /nodes/: host:port (clients connect to ws://host:port/, wss:// when the API is https), '
+      + 'or the URL that reaches it through a reverse proxy (wss://push.example.com/ws/; see deploy/nginx/). Default HOST:GATEWAY_PORT.',
+  },
   databaseUrl: { env: 'DATABASE_URL', schema: optionalUrl(['postgres://', 'postgresql://']), default: undefined,
     doc: 'PostgreSQL URL. Unset: embedded SQLite in DATA_DIR (one process only).' },
   redisUrl: { env: 'REDIS_URL', schema: optionalUrl(['redis://', 'rediss://']), default: undefined,

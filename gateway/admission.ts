@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import proxyaddr from 'proxy-addr';
 import { AddressRanges } from '../core/address-ranges.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
@@ -16,20 +17,25 @@ import type { HttpAnswer } from './transport/transport.js';
  * helps. Connects and failures are counted per minute and shared between gateway processes through
  * Redis when it is configured (WindowCounts); open sockets are this process's own (each holds its
  * own file descriptors), so a deployment's cap is this times its gateway processes. Addresses in
- * PUSHWIRE_RATE_LIMIT_EXEMPT pass.
+ * PUSHWIRE_RATE_LIMIT_EXEMPT pass. Behind a proxy in PUSHWIRE_TRUST_PROXY, the client is the
+ * address its X-Forwarded-For names, as for the api's limits.
  */
 export class Admission {
   private readonly open = new Map<string, number>();
   private readonly connects: WindowCounts;
   private readonly authFailures: WindowCounts;
   private readonly exempt: AddressRanges;
+  private readonly trusted: ((address: string, hop: number) => boolean) | null;
 
   constructor(
-    private readonly config: Pick<Config, 'rateLimitExempt' | 'maxConnectionsPerAddress' | 'rateConnectsPerMinute' | 'rateAuthFailuresPerMinute'>,
+    private readonly config: Pick<Config, 'rateLimitExempt' | 'trustProxy' | 'maxConnectionsPerAddress' | 'rateConnectsPerMinute' | 'rateAuthFailuresPerMinute'>,
     counters: SharedCounters | null,
     log: Logger,
   ) {
     this.exempt = new AddressRanges(config.rateLimitExempt);
+    // The same setting, read the way Fastify reads it for the api.
+    this.trusted = config.trustProxy === '' ? null
+      : config.trustProxy === 'true' ? () => true : proxyaddr.compile(config.trustProxy.split(',').map((entry) => entry.trim()));
     this.connects = new WindowCounts('connects', counters, log);
     this.authFailures = new WindowCounts('auth-failures', counters, log);
   }
@@ -39,6 +45,12 @@ export class Admission {
     if (!ipaddr.isValid(raw)) return { address: raw, exempt: false };
     const parsed = ipaddr.process(raw);
     return { address: parsed.toString(), exempt: this.exempt.includes(parsed) };
+  }
+
+  /** The client of an upgrade from `peer`: the peer itself, or from a trusted proxy, the address its X-Forwarded-For names. */
+  clientAddress(peer: string, forwardedFor: string | undefined): string {
+    if (!this.trusted || !forwardedFor) return peer;
+    return proxyaddr({ headers: { 'x-forwarded-for': forwardedFor }, socket: { remoteAddress: peer } } as never, this.trusted);
   }
 
   /** Null when the upgrade may go ahead (the caller then calls `opened`), else the answer that refuses it. */

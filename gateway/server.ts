@@ -155,6 +155,7 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
     maxBufferedBytes: 64 * 1024 * 1024,
     httpHeadersTimeoutMs: config.httpHeadersTimeoutMs, httpRequestTimeoutMs: config.httpRequestTimeoutMs,
   }, {
+    clientAddress: (peer, forwardedFor) => admission.clientAddress(peer, forwardedFor),
     admit: (address) => admission.admit(address),
     open: (socket, query, address) => {
       admission.opened(address);

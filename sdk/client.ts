@@ -63,6 +63,15 @@ export interface ClientOptions {
   gatewayUrl?: string;
 }
 
+/**
+ * A `/nodes/` entry as a websocket URL: a gateway's host:port (ws:, or wss: when the API is
+ * https:), or the URL a gateway advertises as its address through a reverse proxy.
+ */
+function socketUrl(node: string, api: string): string {
+  if (/^wss?:\/\//.test(node)) return node;
+  return `${new URL(api).protocol === 'https:' ? 'wss' : 'ws'}://${node}/`;
+}
+
 /** What the optional settings default to. */
 const DEFAULTS = { limit: 100, pingIntervalMs: 15_000, pongTimeoutMs: 10_000, ackDelayMs: 100 };
 
@@ -181,7 +190,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
     }
     // stop() may have been called while the key or the node list was being read.
     if ((this.state as ClientState) === 'stopped') return;
-    const socket = new this.Socket(this.options.gatewayUrl ?? `${new URL(this.options.api).protocol === 'https:' ? 'wss' : 'ws'}://${node}/`);
+    const socket = new this.Socket(this.options.gatewayUrl ?? socketUrl(node, this.options.api));
     this.socket = socket;
     this.node = node;
     this.lastFrameAt = Date.now();

@@ -6,9 +6,13 @@ import { TEST_REDIS_URL } from './helpers/services.js';
 import { startEmbedded, startMultiprocess, type System } from './helpers/system.js';
 import { transportEnv, transportSkip } from './helpers/transports.js';
 
-/** Low per-address limits and no exempt addresses, so loopback clients are limited like any other. */
+/**
+ * Low per-address limits and no exempt addresses, so loopback clients are limited like any other;
+ * 127.0.0.30 is a trusted reverse proxy.
+ */
 const LIMITS = {
   PUSHWIRE_RATE_LIMIT_EXEMPT: '',
+  PUSHWIRE_TRUST_PROXY: '127.0.0.30',
   PUSHWIRE_MAX_CONNECTIONS_PER_ADDRESS: '5',
   PUSHWIRE_RATE_CONNECTS_PER_MINUTE: '12',
   PUSHWIRE_RATE_AUTH_FAILURES_PER_MINUTE: '3',
@@ -20,9 +24,9 @@ type Outcome =
   | { kind: 'refused'; status: number; retryAfter: string | undefined; body: { error: string; message: string } };
 
 /** A websocket from `from`, authenticated with `token`: open once the gateway says hello, or refused at the upgrade. */
-function connect(url: string, from: string, token: string): Promise<Outcome> {
+function connect(url: string, from: string, token: string, forwardedFor?: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { localAddress: from });
+    const socket = new WebSocket(url, { localAddress: from, ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}) });
     const closed = new Promise<number>((done) => socket.on('close', (code) => done(code)));
     socket.on('open', () => socket.send(JSON.stringify({ token })));
     socket.on('message', (data) => {
@@ -48,8 +52,8 @@ function gatewayLimitSuite(t: Test, name: string, start: () => Promise<System>, 
     const { token } = await api.user();
     const opened: WebSocket[] = [];
     t.teardown(() => opened.forEach((socket) => socket.terminate()));
-    const open = async (from: string, with_ = token) => {
-      const outcome = await connect(system.wsUrl, from, with_);
+    const open = async (from: string, with_ = token, forwardedFor?: string) => {
+      const outcome = await connect(system.wsUrl, from, with_, forwardedFor);
       if (outcome.kind === 'open') opened.push(outcome.socket);
       return outcome;
     };
@@ -70,6 +74,16 @@ function gatewayLimitSuite(t: Test, name: string, start: () => Promise<System>, 
         again = await open('127.0.0.5');
       }
       t.equal(again.kind, 'open', 'once one closed, the address connects again');
+    });
+
+    await t.test('behind a trusted proxy, each client X-Forwarded-For names has its own cap; from anyone else the header is not believed', async (t) => {
+      const proxied = await Promise.all(Array.from({ length: 5 }, () => open('127.0.0.30', token, '198.51.100.1')));
+      t.ok(proxied.every((outcome) => outcome.kind === 'open'), 'five open for one client through the proxy');
+      t.match(await open('127.0.0.30', token, '198.51.100.1'), { kind: 'refused', body: { error: 'too_many_connections' } }, 'its sixth is refused');
+      t.equal((await open('127.0.0.30', token, '198.51.100.2')).kind, 'open', 'another client through the same proxy connects');
+      const spoofed = await Promise.all(Array.from({ length: 5 }, (_, n) => open('127.0.0.31', token, `198.51.100.${10 + n}`)));
+      t.ok(spoofed.every((outcome) => outcome.kind === 'open'), 'five from an untrusted peer, each naming another client');
+      t.match(await open('127.0.0.31', token, '198.51.100.99'), { kind: 'refused', body: { error: 'too_many_connections' } }, 'counted as that peer\'s all the same');
     });
 
     await t.test('new websockets per address and minute: then 429 rate_limited with Retry-After', async (t) => {

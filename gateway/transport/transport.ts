@@ -24,7 +24,9 @@ export interface ClientSocket {
 }
 
 export interface SocketHandlers<S> {
-  /** An upgrade from `address` (the peer's IP): null lets it through, an answer refuses it (the connection then closes). */
+  /** Who is upgrading: the peer's IP, or from a trusted proxy, the client its X-Forwarded-For names. */
+  clientAddress(peer: string, forwardedFor: string | undefined): string;
+  /** An upgrade from `address` (as clientAddress answered): null lets it through, an answer refuses it (the connection then closes). */
   admit(address: string): HttpAnswer | null;
   /** A client connected from `address`; `query` is its upgrade request's query string. Returns the gateway's state for it. */
   open(socket: ClientSocket, query: string, address: string): S;

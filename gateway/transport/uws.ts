@@ -110,7 +110,7 @@ export class UwsTransport implements Transport {
       maxBackpressure: options.maxBufferedBytes,
       closeOnBackpressureLimit: 1,
       upgrade: (res, req, context) => {
-        const address = Buffer.from(res.getRemoteAddressAsText()).toString();
+        const address = handlers.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for') || undefined);
         const refusal = handlers.admit(address);
         if (refusal) return void res.cork(() => writeAnswer(res, refusal).end(refusal.body, true));
         res.upgrade<UserData<S>>({ query: req.getQuery() ?? '', address },

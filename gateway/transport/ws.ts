@@ -181,7 +181,8 @@ export class WsTransport implements Transport {
     server.on('clientError', clientError);
     server.on('upgrade', (request, raw: Duplex, head: Buffer) => {
       const query = (request.url ?? '').split('?')[1] ?? '';
-      const address = request.socket.remoteAddress ?? '';
+      const forwarded = request.headers['x-forwarded-for'];
+      const address = handlers.clientAddress(request.socket.remoteAddress ?? '', Array.isArray(forwarded) ? forwarded.join(',') : forwarded);
       const refusal = handlers.admit(address);
       if (refusal) {
         const headers = { 'content-type': refusal.contentType, 'content-length': String(Buffer.byteLength(refusal.body)), connection: 'close', ...refusal.headers };

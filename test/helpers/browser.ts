@@ -11,14 +11,17 @@ const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** Skipped without Chromium on a developer's machine; under CI (which installs it) a missing browser fails. */
 export const skipWithoutChromium: string | false = existsSync(CHROMIUM) || process.env.CI ? false : `no ${CHROMIUM}: apt-get install chromium`;
 
-/** A headless Chromium closed when the test ends, one context and page, and the page's script errors. */
-export async function launchChromium(t: Test, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+/**
+ * A headless Chromium closed when the test ends, one context and page, and the page's script
+ * errors. `ignoreHTTPSErrors` for pages served with the tests' throwaway certificate.
+ */
+export async function launchChromium(t: Test, viewport: { width: number; height: number }, { ignoreHTTPSErrors = false } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   t.teardown(() => browser.close());
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, ignoreHTTPSErrors });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
