@@ -11,10 +11,10 @@ export function tokenIn(request: FastifyRequest): string | undefined {
   return [header, query, body].find((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
-/** The token of a request; 401 missing_token without one. */
+/** The token of a request; 400 missing_token without one (as the original service answered a missing `token`). */
 export function tokenOf(request: FastifyRequest): string {
   const token = tokenIn(request);
-  if (token === undefined) throw new PushwireError('missing_token');
+  if (token === undefined) throw new PushwireError('missing_token', undefined, { location: 'body', name: 'token' });
   return token;
 }
 
@@ -32,13 +32,31 @@ export async function requireQueue(store: Store, name: string): Promise<Queue> {
   return queue;
 }
 
-/** The queue, provided the request's token owns it: 401 without a valid token, 403 for another user's queue. */
+/** The queue, provided the request's token owns it: 400 without a token, 401 with an unknown one, 404 for another user's queue. */
 export async function requireOwnQueue(store: Store, request: FastifyRequest, name: string): Promise<{ user: User; queue: Queue }> {
   tokenOf(request);
   const queue = await requireQueue(store, name);
   const user = await requireUser(store, request);
-  if (queue.userId !== user.id) throw new PushwireError('forbidden');
+  // Another user's queue is not found, as in the original service: its URL is a secret this token does not hold.
+  if (queue.userId !== user.id) throw new PushwireError('queue_not_found');
   return { user, queue };
+}
+
+/**
+ * The queue, for its owner: by the owner's token or, for a user's own queue, by its URL alone.
+ * Only the token's holder was given that URL (the original service named it after the token), so
+ * clients of the original read and mark their messages with the URL, as they did there.
+ */
+export async function requireQueueOwner(store: Store, request: FastifyRequest, name: string): Promise<{ userId: number; queue: Queue }> {
+  if (tokenIn(request) === undefined) {
+    const queue = await store.queueByName(name);
+    if (queue?.domain === null) {
+      request.activeUser = queue.userId;
+      return { userId: queue.userId, queue };
+    }
+  }
+  const { user, queue } = await requireOwnQueue(store, request, name);
+  return { userId: user.id, queue };
 }
 
 /** Application routes: `Authorization: Bearer <PUSHWIRE_ADMIN_TOKEN>`, compared in constant time. */

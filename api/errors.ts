@@ -1,15 +1,17 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { PushwireError, type ErrorCode } from '../core/errors.js';
+import { PushwireError, type ErrorCode, type ErrorField } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
-/** Maps a schema failure to the most specific code a client can act on. */
-function validationCode(error: FastifyError): ErrorCode {
+const LOCATIONS: Record<string, ErrorField['location']> = { body: 'body', querystring: 'querystring', params: 'path', headers: 'header' };
+
+/** Maps a schema failure to the most specific code a client can act on, and the field it is about. */
+function validationError(error: FastifyError): PushwireError {
   const first = error.validation?.[0];
   const field = String(first?.params?.missingProperty ?? first?.instancePath ?? '').replace(/^\//, '');
-  if (field === 'title') return 'missing_title';
-  if (field === 'limit') return 'bad_limit';
-  if (field === 'since') return 'bad_since';
-  return 'invalid_field';
+  const code: ErrorCode = field === 'title' ? 'missing_title' : field === 'limit' ? 'bad_limit' : field === 'since' ? 'bad_since' : 'invalid_field';
+  const location = LOCATIONS[error.validationContext ?? 'body'] ?? 'body';
+  const message = `${error.validationContext ?? 'request'} ${error.message.replace(/^(body|querystring|params)\/?/, '')}`.trim();
+  return new PushwireError(code, message, field ? { location, name: field.split('/')[0] } : undefined);
 }
 
 const frameworkCodes: Record<string, ErrorCode> = {
@@ -24,7 +26,7 @@ const frameworkCodes: Record<string, ErrorCode> = {
 export function typedError(error: unknown, log: Pick<Logger, 'error'>): PushwireError {
   if (error instanceof PushwireError) return error;
   const framework = error as FastifyError;
-  if (framework.validation) return new PushwireError(validationCode(framework), `${framework.validationContext ?? 'request'} ${framework.message.replace(/^(body|querystring|params)\/?/, '')}`.trim());
+  if (framework.validation) return validationError(framework);
   if (framework.code && frameworkCodes[framework.code]) return new PushwireError(frameworkCodes[framework.code], framework.message);
   if (framework.statusCode && framework.statusCode >= 400 && framework.statusCode < 500) return new PushwireError('bad_request', framework.message);
   log.error({ err: error }, 'unhandled error');

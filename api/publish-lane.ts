@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../core/config.js';
 import { PushwireError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { envelopeJson } from '../core/message.js';
+import { publishAnswerJson } from '../core/message.js';
 import type { ApiContext } from './context.js';
 import { errorHeaders, typedError } from './errors.js';
 import { publishValidator } from './publish-schema.js';
@@ -56,7 +56,7 @@ export function publishLane(context: ApiContext, log: Logger): (request: Incomin
       // The name needs no check: PUBLISH_PATH admits only characters any store holds.
       requireStorable(body, 'body');
       const stored = await publishToQueue(context, name, validate(body), request.socket.remoteAddress ?? '');
-      answer(request, response, started, 200, envelopeJson(stored, config.publicUrl));
+      answer(request, response, started, 200, publishAnswerJson(stored, config.publicUrl));
     } catch (error) {
       const typed = typedError(error, log);
       answer(request, response, started, typed.status, JSON.stringify(typed.toJSON()), errorHeaders(typed));

@@ -19,7 +19,7 @@ export function publishSchema(config: Config) {
       priority: { enum: ['high', 'normal'] },
     },
     required: ['title'],
-    additionalProperties: false,
+    description: 'Other fields are dropped, as the original service dropped them.',
   } as const;
 }
 
@@ -32,13 +32,14 @@ export type PublishFields = MessageFields;
  * also takes `?action=read` with no body, and a batch answers each message on its own.
  */
 export function publishValidator(config: Config): (fields: unknown) => PublishFields {
-  const validate = new Ajv({ coerceTypes: true, removeAdditional: true, allErrors: false }).compile(publishSchema(config));
+  const validate = new Ajv({ coerceTypes: true, removeAdditional: 'all', allErrors: false }).compile(publishSchema(config));
   return (fields) => {
     if (!validate(fields)) {
       const problem = validate.errors?.[0];
       const field = String(problem?.params?.missingProperty ?? problem?.instancePath.slice(1) ?? '');
-      if (field === 'title' && (problem?.keyword === 'required' || problem?.keyword === 'minLength')) throw new PushwireError('missing_title');
-      throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`);
+      const about = { location: 'body', name: field.split('/')[0] || 'body' } as const;
+      if (field === 'title' && (problem?.keyword === 'required' || problem?.keyword === 'minLength')) throw new PushwireError('missing_title', undefined, about);
+      throw new PushwireError('invalid_field', `${field || 'body'} ${problem?.message ?? 'is invalid'}`, about);
     }
     // Coercion happens here, after every route checked its raw input for what the store cannot
     // hold: ajv turns a form's `ttl=Infinity` into Infinity and lets it pass as an integer within

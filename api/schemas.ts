@@ -9,9 +9,21 @@ export const sharedSchemas = [
   {
     $id: 'Error',
     type: 'object',
-    description: 'Every error answer. `error` is a stable code a client can act on; `message` is for people.',
-    required: ['error', 'message'],
-    properties: { error: { type: 'string', enum: Object.keys(errorCatalogue) }, message: { type: 'string' } },
+    description: 'Every error answer. `error` is a stable code a client can act on; `message` is for people; `status` and `errors` are the original Mozilla service\'s.',
+    required: ['error', 'message', 'status', 'errors'],
+    properties: {
+      error: { type: 'string', enum: Object.keys(errorCatalogue) },
+      message: { type: 'string' },
+      status: { const: 'error', description: 'The original Mozilla service\'s (cornice\'s) error fields, for its clients.' },
+      errors: {
+        type: 'array', minItems: 1, maxItems: 1,
+        items: {
+          type: 'object', required: ['location', 'name', 'description'],
+          properties: { location: { enum: ['body', 'querystring', 'path', 'header'] }, name: { type: 'string', description: 'The field, or the error\'s code.' }, description: { type: 'string' } },
+        },
+      },
+    },
+    additionalProperties: false,
   },
   {
     $id: 'Envelope',
@@ -24,6 +36,24 @@ export const sharedSchemas = [
       queue: { type: 'string', description: 'The queue\'s URL.' },
       body: { type: 'object', description: 'What was published (or, for read marks and markers, what they say).' },
     },
+  },
+  {
+    $id: 'PublishAnswer',
+    description: 'The stored message\'s envelope, plus what the original Mozilla service answered (its clients read `messages[0].key`).',
+    allOf: [
+      { $ref: 'Envelope#' },
+      {
+        type: 'object',
+        required: ['messages', 'status'],
+        properties: {
+          messages: {
+            type: 'array', minItems: 1, maxItems: 1,
+            items: { type: 'object', required: ['key', 'timestamp'], properties: { key: { type: 'string' }, timestamp: { type: 'string' } } },
+          },
+          status: { const: 'ok' },
+        },
+      },
+    ],
   },
 ] as const;
 

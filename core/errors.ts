@@ -11,7 +11,7 @@ export const errorCatalogue = {
   bad_limit: [400, '`limit` must be a whole number within the documented range.'],
   bad_key: [400, 'Not a message key of this queue.'],
   bad_action: [400, 'Unknown action.'],
-  missing_token: [401, 'This request needs a token (X-Auth-Token header or `token`).'],
+  missing_token: [400, 'This request needs a token (X-Auth-Token header or `token`).'],
   invalid_token: [401, 'Unknown token.'],
   forbidden: [403, 'This token does not own this queue.'],
   not_found: [404, 'No such route.'],
@@ -58,17 +58,36 @@ export const errorCatalogue = {
 
 export type ErrorCode = keyof typeof errorCatalogue;
 
+/** The request value an error is about, where one is: for the original service's error list. */
+export interface ErrorField {
+  location: 'body' | 'querystring' | 'path' | 'header';
+  name: string;
+}
+
+/**
+ * An error as HTTP answers it: Pushwire's `error` and `message`, and the original Mozilla
+ * service's (cornice's) `status` and `errors`, so clients written for either read it.
+ */
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+  status: 'error';
+  errors: [{ location: ErrorField['location']; name: string; description: string }];
+}
+
 export class PushwireError extends Error {
   readonly status: number;
   /** Sent as Retry-After with the error: when a 429 or 503 is worth retrying. */
   retryAfterSeconds?: number;
-  constructor(readonly code: ErrorCode, message?: string) {
+  constructor(readonly code: ErrorCode, message?: string, readonly field?: ErrorField) {
     super(message ?? errorCatalogue[code][1]);
     this.name = 'PushwireError';
     this.status = errorCatalogue[code][0];
   }
 
-  toJSON(): { error: ErrorCode; message: string } {
-    return { error: this.code, message: this.message };
+  /** Without a field, the list names the error's code, in the body (cornice's default location). */
+  toJSON(): ErrorBody {
+    const { location, name } = this.field ?? { location: 'body', name: this.code };
+    return { error: this.code, message: this.message, status: 'error', errors: [{ location, name, description: this.message }] };
   }
 }

@@ -90,9 +90,25 @@ function envelopeMembers(message: StoredMessage, publicUrl: string): string {
     + `"queue":${JSON.stringify(queueUrl(publicUrl, message.queue))},"body":${message.bodyJson ?? JSON.stringify(message.body)}`;
 }
 
-/** `JSON.stringify(toEnvelope(message, publicUrl))`, without serialising the body again. */
-export function envelopeJson(message: StoredMessage, publicUrl: string): string {
-  return `{${envelopeMembers(message, publicUrl)}}`;
+/**
+ * What a publish (or a read mark) answers: the stored message's envelope, plus the fields the
+ * original Mozilla service answered (its store's `{"messages": [{key, timestamp}], "status": "ok"}`),
+ * which its clients read.
+ */
+export interface PublishAnswer extends Envelope {
+  messages: [{ key: string; timestamp: string }];
+  status: 'ok';
+}
+
+export function publishAnswer(message: StoredMessage, publicUrl: string): PublishAnswer {
+  const envelope = toEnvelope(message, publicUrl);
+  return { ...envelope, messages: [{ key: envelope.key, timestamp: envelope.timestamp }], status: 'ok' };
+}
+
+/** `JSON.stringify(publishAnswer(message, publicUrl))`, without serialising the body again. */
+export function publishAnswerJson(message: StoredMessage, publicUrl: string): string {
+  const key = encodeKey(message.userId, message.seq);
+  return `{${envelopeMembers(message, publicUrl)},"messages":[{"key":"${key}","timestamp":"${formatTimestamp(message.micros)}"}],"status":"ok"}`;
 }
 
 /** The websocket frame of a stored message: the envelope plus its type. */

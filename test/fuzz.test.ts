@@ -129,8 +129,9 @@ async function fuzzHttp(t: Test, system: System, routes: Route[]): Promise<strin
       } catch {
         throw new Error(`an error that is not JSON: ${where}`);
       }
-      const { error, message: said, ...rest } = parsed as Record<string, unknown>;
-      if (typeof error !== 'string' || typeof said !== 'string' || Object.keys(rest).length) throw new Error(`an error not in the documented shape: ${where}`);
+      // Its shape is the document's Error schema, checked above; here its code and status.
+      const { error } = parsed as Record<string, unknown>;
+      if (typeof error !== 'string') throw new Error(`an error not in the documented shape: ${where}`);
       if (documented.get(error) !== response.status) throw new Error(`an undocumented code or status: ${where}`);
     }
   }), { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, includeErrorInReport: true }).catch((error: Error) => failures.push(error.message));

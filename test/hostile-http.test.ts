@@ -53,16 +53,16 @@ function hostileHttpSuite(t: Test, name: string, start: () => Promise<System>): 
       t.equal(bodyOf(large.answer).error, 'headers_too_large');
       const garbage = await raw(system.apiUrl, 'HELLO THERE\r\n\r\n');
       t.match(garbage.answer, /^HTTP\/1\.1 400 /);
-      t.same(Object.keys(bodyOf(garbage.answer)), ['error', 'message']);
+      t.same(Object.keys(bodyOf(garbage.answer)), ['error', 'message', 'status', 'errors']);
       t.equal(bodyOf(garbage.answer).error, 'bad_request');
       t.equal((await api.request('GET', '/health')).status, 200, 'still serving');
     });
 
     await t.test('URLs the router refuses: bad percent-encoding 400 bad_request, a path segment over 128 characters 414 uri_too_long', async (t) => {
       const badEncoding = await api.request('GET', '/queue/%ZZ/');
-      t.same([badEncoding.status, Object.keys(badEncoding.body), badEncoding.body.error], [400, ['error', 'message'], 'bad_request']);
+      t.same([badEncoding.status, Object.keys(badEncoding.body), badEncoding.body.error], [400, ['error', 'message', 'status', 'errors'], 'bad_request']);
       const long = await api.request('POST', `/queue/${'a'.repeat(300)}/`, { json: { title: 'x' } });
-      t.same([long.status, Object.keys(long.body), long.body.error], [414, ['error', 'message'], 'uri_too_long']);
+      t.same([long.status, Object.keys(long.body), long.body.error], [414, ['error', 'message', 'status', 'errors'], 'uri_too_long']);
       const huge = await api.request('DELETE', '/devices/99999999999999999999999/', { headers: { 'x-auth-token': (await api.user()).token } });
       t.same([huge.status, huge.body.error], [400, 'invalid_field'], 'an id no column holds is a 400, not a database error');
     });

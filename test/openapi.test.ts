@@ -54,12 +54,14 @@ t.test('the judge accepts what the server does and catches what the document doe
   });
   t.same(exchange({}), [], 'a token answer as documented');
   t.match(exchange({ responseText: JSON.stringify({ token: 't' }) }), [/POST \/token\/ → 200: response: .*must have required property 'queue'/]);
-  t.match(exchange({ status: 404, responseText: JSON.stringify({ error: 'not_a_code', message: 'm' }) }), [/response: .*must be equal to one of the allowed values/]);
+  const errorBody = (error: string) => JSON.stringify({ error, message: 'm', status: 'error', errors: [{ location: 'body', name: error, description: 'm' }] });
+  t.match(exchange({ status: 404, responseText: errorBody('not_a_code') }), [/response: .*must be equal to one of the allowed values/]);
+  t.match(exchange({ status: 400, responseText: JSON.stringify({ error: 'bad_request', message: 'm' }) }), [/must have required property 'status'/], 'an error without the original service\'s fields');
   t.match(exchange({ url: new URL(`${system.apiUrl}/nowhere`), status: 200 }), [/a JSON answer from a route the document does not list/]);
-  t.same(exchange({ url: new URL(`${system.apiUrl}/nowhere`), status: 404, responseText: JSON.stringify({ error: 'not_found', message: 'No route.' }) }), [], 'a 404 there is fine');
+  t.same(exchange({ url: new URL(`${system.apiUrl}/nowhere`), status: 404, responseText: errorBody('not_found') }), [], 'a 404 there is fine');
   t.match(exchange({ url: new URL(`${system.apiUrl}/queue/q/?limit=0`), method: 'GET', responseText: JSON.stringify({ messages: [], more: false, truncated: false, timestamp: null }) }),
     [/query limit: data must be >= 1/], 'an accepted request the document forbids');
-  t.match(exchange({ url: new URL(`${system.apiUrl}/queue/q/`), requestType: 'text/plain', requestText: 'hi', responseText: '{"key":"k","timestamp":"1","queue":"q","body":{}}' }),
+  t.match(exchange({ url: new URL(`${system.apiUrl}/queue/q/`), requestType: 'text/plain', requestText: 'hi', responseText: '{"key":"k","timestamp":"1","queue":"q","body":{},"messages":[{"key":"k","timestamp":"1"}],"status":"ok"}' }),
     [/request text\/plain not documented/]);
 
   // And through the helper every suite uses: a real exchange the document describes passes.

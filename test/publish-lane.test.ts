@@ -26,8 +26,10 @@ function post(url: string, body: string, headers: Record<string, string> = {}): 
 /** What must be the same whichever way a publish was answered: all but the date and the new message's own key and time. */
 function comparable(answer: Answer): unknown {
   const { date: _date, ...headers } = answer.headers;
-  const { key, timestamp, ...body } = answer.body;
-  return { status: answer.status, headers, body, key: typeof key, timestamp: typeof timestamp };
+  const { key, timestamp, messages, ...body } = answer.body as { key?: string; timestamp?: string; messages?: { key: string; timestamp: string }[] };
+  // messages[0] repeats the answer's own key and timestamp (the original service's field).
+  const repeats = messages === undefined ? 'none' : messages.length === 1 && messages[0].key === key && messages[0].timestamp === timestamp;
+  return { status: answer.status, headers, body, key: typeof key, timestamp: typeof timestamp, repeats };
 }
 
 t.test('the publish lane answers exactly as the publish route, and takes only what it should', async (t) => {

@@ -69,7 +69,7 @@ t.test('GCM bulk: GCMResponse with successes, errors under pushjack names, canon
 
 t.test('validation and auth', async (t) => {
   const api = new Http(push.system().apiUrl);
-  t.match(await api.request('POST', '/pushjack/apns/send', { json: { ids: [token(1)] } }), { status: 401, body: { error: 'missing_token' } });
+  t.match(await api.request('POST', '/pushjack/apns/send', { json: { ids: [token(1)] } }), { status: 400, body: { error: 'missing_token' } });
   t.match(await api.request('POST', '/pushjack/apns/send', { headers: admin, json: { ids: ['short'] } }), { status: 400, body: { error: 'invalid_field' } });
   t.match(await api.request('POST', '/pushjack/apns/send', { headers: admin, json: { ids: [] } }), { status: 400 });
   t.match(await api.request('POST', '/pushjack/apns/send', { headers: admin, json: { ids: [token(1)], application_id: 'nobody' } }), { status: 404, body: { error: 'application_not_found' } });

@@ -51,7 +51,7 @@ function rateLimitSuite(t: Test, name: string, start: () => Promise<System>): vo
       const first = [];
       for (let n = 0; n < 7; n++) first.push(await post(api, '/token/', {}));
       t.same(statuses(first), [200, 200, 200, 200, 200, 429, 429]);
-      t.same(Object.keys(first[5].body), ['error', 'message']);
+      t.same(Object.keys(first[5].body), ['error', 'message', 'status', 'errors']);
       t.equal(first[5].body.error, 'rate_limited');
       t.ok(Number(first[5].retryAfter) >= 1 && Number(first[5].retryAfter) <= 60, `Retry-After: ${first[5].retryAfter} s`);
       t.equal((await post(api, '/token/', {}, { from: '127.0.0.2' })).status, 200, 'another address still gets tokens');

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envelopeJson, toEnvelope, toFrame } from '../core/message.js';
+import { publishAnswer, publishAnswerJson, toEnvelope, toFrame } from '../core/message.js';
 import { PgDb, type Db } from '../core/store/db.js';
 import { SqlDevices } from '../core/store/sql-devices.js';
 import { SqlOutbox } from '../core/store/sql-outbox.js';
@@ -84,7 +84,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.ok(stored.every(Boolean), 'append');
       // What the append answers goes on the bus and into live frames: the body's text it keeps makes the same bytes as serialising the body.
       t.same(stored.map((m) => toFrame(m!, 'http://h"ost')), stored.map((m) => JSON.stringify({ type: m!.kind, ...toEnvelope(m!, 'http://h"ost') })), 'frames of what was stored');
-      t.same(stored.map((m) => envelopeJson(m!, 'http://h"ost')), stored.map((m) => JSON.stringify(toEnvelope(m!, 'http://h"ost'))), 'publish answers of what was stored');
+      t.same(stored.map((m) => publishAnswerJson(m!, 'http://h"ost')), stored.map((m) => JSON.stringify(publishAnswer(m!, 'http://h"ost'))), 'publish answers of what was stored');
       const reads = await store.readMany(created.map(({ user }) => ({ userId: user.id, limit: 10, collapse: true, since: { seq: 0 } })));
       t.same(reads.map((read) => read.messages.map((m) => [m.body, m.replaceId])), awkward.map((text) => [[{ title: text, nested: { text, list: [text, null] } }, text]]), 'read back exactly');
       // A store that answers bodies as JSON text has them spliced into frames: the same bytes as serialising the body.

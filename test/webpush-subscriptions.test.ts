@@ -55,7 +55,7 @@ t.test("a subscription with a user's token joins that user's offline fallback, n
 
 t.test('broadcasting needs the admin token and a title', async (t) => {
   const api = new Http(push.system().apiUrl);
-  t.match(await api.request('POST', '/push/', { json: { title: 'x' } }), { status: 401, body: { error: 'missing_token' } });
+  t.match(await api.request('POST', '/push/', { json: { title: 'x' } }), { status: 400, body: { error: 'missing_token' } });
   t.match(await api.request('POST', '/push/', { json: { body: 'no title' }, headers: admin }), { status: 400 });
 });
 

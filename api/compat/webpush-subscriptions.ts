@@ -6,8 +6,8 @@ import { requireAdmin, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { PushServiceAddresses } from '../../providers/push-service-address.js';
 import { pushSubscriptionSchema, requirePushServiceEndpoint, type PushSubscriptionJson } from '../routes/devices.js';
-import { publishSchema } from '../publish-schema.js';
-import { integer, object, string } from '../schemas.js';
+import { publishSchema, publishValidator } from '../publish-schema.js';
+import { bodyCheckedByHandler, integer, object, string } from '../schemas.js';
 import { BroadcastAudience } from './broadcast.js';
 
 /**
@@ -58,16 +58,18 @@ export async function webPushSubscriptionsApi(app: FastifyInstance, { config, st
   });
 
   /** Broadcast to every anonymous subscription, through the durable outbox. */
+  const validate = publishValidator(config);
   app.post('/', {
+    // Checked as a queue's publish checks its body (missing_title, other fields dropped), once the admin token passed.
+    config: bodyCheckedByHandler(publishSchema(config)),
     schema: {
       tags: ['web-push-subscriptions'], summary: 'Broadcasts to every anonymous subscription', security: [{ admin: [] }],
-      body: publishSchema(config),
       response: { 202: object({ ok: { const: true }, key: string, count: integer }) },
     },
   }, async (request, reply) => {
     requireAdmin(request, config.adminToken);
     const { user, queue } = await audience.get();
-    const { ttl, ...body } = request.body as { title: string; replaceId?: string; ttl?: number };
+    const { ttl, ...body } = validate(request.body ?? {});
     const message = await publisher.publish({
       queueId: queue.id, queue: queue.name, userId: user.id, kind: 'message', replaceId: body.replaceId ?? null, body, ttlSeconds: ttl ?? config.messageTtlSeconds,
     });

@@ -58,7 +58,7 @@ export function batchPublishRoutes(app: FastifyInstance, context: ApiContext): v
       return { key: encodeKey(stored.userId, stored.seq), timestamp: formatTimestamp(stored.micros), queue: queueUrl(config.publicUrl, stored.queue) };
     } catch (error) {
       if (!(error instanceof PushwireError)) throw error;
-      return { ...error.toJSON(), message: `messages[${index}]: ${error.message}`, status: error.status };
+      return { error: error.code, message: `messages[${index}]: ${error.message}`, status: error.status };
     }
   }
 

@@ -53,7 +53,9 @@ export class Http {
   async publish(queue: string, fields: Record<string, unknown>): Promise<Envelope> {
     const result = await this.request<Envelope>('POST', queue, { json: fields });
     if (result.status !== 200) throw new Error(`publish failed: ${result.status} ${JSON.stringify(result.body)}`);
-    return result.body;
+    // The envelope, without the fields the answer adds for the original service's clients (messages, status).
+    const { key, timestamp, queue: url, body } = result.body;
+    return { key, timestamp, queue: url, body };
   }
 }
 

@@ -45,7 +45,11 @@ export function httpSuite(t: Test, system: () => System): void {
     t.same((form.body as { body: unknown }).body, { title: 'Form', body: 'posted' });
     const read = await api.request<{ messages: unknown[]; more: boolean; truncated: boolean }>('GET', path(queue), { headers: { 'x-auth-token': token } });
     t.equal(read.status, 200);
-    t.same(read.body.messages, [json.body, form.body], 'the same envelope over HTTP as the publish answered');
+    // The publish answer is the envelope plus the original service's `messages` and `status`.
+    const envelope = ({ messages: _messages, status: _status, ...rest }: Record<string, unknown>) => rest;
+    t.same(json.body.messages, [{ key: json.body.key, timestamp: json.body.timestamp }], 'messages[0] as the original service answered');
+    t.equal(json.body.status, 'ok');
+    t.same(read.body.messages, [envelope(json.body), envelope(form.body)], 'the same envelope over HTTP as the publish answered');
     t.equal(read.body.more, false);
     t.equal(read.body.truncated, false);
   });
@@ -89,6 +93,34 @@ export function httpSuite(t: Test, system: () => System): void {
     const listed = await api.request<{ messages: { body: Record<string, unknown> }[]; timestamp: string }>('GET', path(queue), { headers: { 'x-auth-token': token } });
     t.equal(listed.body.timestamp, defaulted.body.timestamp, 'the queue keeps its marker');
     t.same(listed.body.messages.map((m) => m.body), [{ title: 'unread' }, { timestamp: '1700000000.500000' }, { timestamp: defaulted.body.timestamp }, { read: message.key }]);
+  });
+
+  t.test('the user\'s own queue, as in the original service: every message of the user, read and marked by its URL alone', async (t) => {
+    const api = http();
+    const { token, own, queue } = await api.user();
+    const other = (await api.request<{ queue: string }>('POST', '/queue/', { json: { token, domain: 'other.example' } })).body.queue;
+    const first = await api.publish(queue, { title: 'from one site' });
+    const second = await api.publish(other, { title: 'from another' });
+    const direct = await api.publish(own, { title: 'to the own queue' });
+    const all = await api.request<{ messages: { key: string; queue: string }[] }>('GET', path(own));
+    t.equal(all.status, 200, 'no token needed: only the token\'s holder was given this URL');
+    t.same(all.body.messages.map((m) => [m.key, m.queue]), [[first.key, queue], [second.key, other], [direct.key, own]], 'all of the user\'s messages, each with the queue it was sent to');
+    const site = await api.request<{ messages: { key: string }[] }>('GET', path(queue), { headers: { 'x-auth-token': token } });
+    t.same(site.body.messages.map((m) => m.key), [first.key], 'a site\'s queue holds only its own');
+    t.match(await api.request('GET', path(queue)), { status: 400, body: { error: 'missing_token' } }, 'and needs the token: the site knows its URL');
+    const since = await api.request<{ messages: { key: string }[] }>('GET', `${path(own)}?since=${first.key}`);
+    t.same(since.body.messages.map((m) => m.key), [second.key, direct.key], 'since: after that key');
+
+    // Marked read the original way: action and key in a form body, on the own queue's URL.
+    const read = await api.request<{ key: string; body: unknown; messages: { key: string }[]; status: string }>('POST', path(own), { form: { action: 'read', key: first.key } });
+    t.equal(read.status, 200);
+    t.same([read.body.body, read.body.messages[0].key, read.body.status], [{ read: first.key }, read.body.key, 'ok']);
+    t.match(await api.request('POST', path(own), { form: { action: 'read' } }), { status: 404, body: { error: 'message_not_found' } }, 'no key: 404, as the original');
+    t.match(await api.request('POST', path(queue), { form: { action: 'read', key: first.key } }), { status: 400, body: { error: 'missing_token' } }, 'a site cannot mark its user\'s messages');
+    const json = await api.request<{ body: unknown }>('POST', path(queue), { json: { title: 'a JSON body is a message', action: 'read' } });
+    t.same(json.body.body, { title: 'a JSON body is a message' }, '`action` in a JSON body is no field of a message');
+    const after = await api.request<{ messages: { body: Record<string, unknown> }[] }>('GET', path(own));
+    t.same(after.body.messages.at(-2)?.body, { read: first.key }, 'the read mark is among the user\'s messages');
   });
 
   t.test('batch publish: many queues in one request, one answer per item, a bad item fails alone', async (t) => {
@@ -185,11 +217,11 @@ export function httpSuite(t: Test, system: () => System): void {
       ['oversized body', () => api.request('POST', q, { json: { title: 'x'.repeat(20_000) } }), 413, 'payload_too_large'],
       ['unknown queue', () => api.request('POST', '/queue/00000000000000000000000000000000/', { json: { title: 't' } }), 404, 'queue_not_found'],
       ['unknown queue on GET', () => api.request('GET', '/queue/nope/', { headers: auth }), 404, 'queue_not_found'],
-      ['missing token', () => api.request('GET', q), 401, 'missing_token'],
+      ['missing token (400, as the original service)', () => api.request('GET', q), 400, 'missing_token'],
       ['unknown token', () => api.request('GET', q, { headers: { 'x-auth-token': 'f'.repeat(32) } }), 401, 'invalid_token'],
-      ["another user's token", () => api.request('GET', q, { headers: { 'x-auth-token': stranger.token } }), 403, 'forbidden'],
-      ["marker with another user's token", () => api.request('PUT', q, { headers: { 'x-auth-token': stranger.token } }), 403, 'forbidden'],
-      ["delete with another user's token", () => api.request('DELETE', `${q}?token=${stranger.token}`), 403, 'forbidden'],
+      ["another user's token: not found (as the original service)", () => api.request('GET', q, { headers: { 'x-auth-token': stranger.token } }), 404, 'queue_not_found'],
+      ["marker with another user's token", () => api.request('PUT', q, { headers: { 'x-auth-token': stranger.token } }), 404, 'queue_not_found'],
+      ["delete with another user's token", () => api.request('DELETE', `${q}?token=${stranger.token}`), 404, 'queue_not_found'],
       ['bad since', () => api.request('GET', `${q}?since=yesterday`, { headers: auth }), 400, 'bad_since'],
       ["since: another user's key", () => api.request('GET', `${q}?since=${'0'.repeat(11)}f${'0'.repeat(11)}1`, { headers: auth }), 400, 'bad_since'],
       ['limit zero', () => api.request('GET', `${q}?limit=0`, { headers: auth }), 400, 'bad_limit'],
@@ -197,12 +229,12 @@ export function httpSuite(t: Test, system: () => System): void {
       ['limit not a number', () => api.request('GET', `${q}?limit=ten`, { headers: auth }), 400, 'bad_limit'],
       ['bad marker timestamp', () => api.request('PUT', q, { json: { timestamp: 'noon' }, headers: auth }), 400, 'invalid_field'],
       ['unknown action', () => api.request('POST', `${q}?action=star`, { headers: auth }), 400, 'bad_action'],
-      ['read without key', () => api.request('POST', `${q}?action=read`, { headers: auth }), 400, 'bad_key'],
+      ['read without key (404, as the original service)', () => api.request('POST', `${q}?action=read`, { headers: auth }), 404, 'message_not_found'],
       ['read of an unknown key', () => api.request('POST', `${q}?action=read&key=${'0'.repeat(24)}`, { headers: auth }), 400, 'bad_key'],
-      ['read without token', () => api.request('POST', `${q}?action=read&key=${'0'.repeat(24)}`), 401, 'missing_token'],
+      ['read without token', () => api.request('POST', `${q}?action=read&key=${'0'.repeat(24)}`), 400, 'missing_token'],
       ['queue without domain', () => api.request('POST', '/queue/', { json: { token } }), 400, 'invalid_field'],
       ['queue with unknown token', () => api.request('POST', '/queue/', { json: { token: 'nope', domain: 'a.example' } }), 401, 'invalid_token'],
-      ['list queues without token', () => api.request('GET', '/queue/'), 401, 'missing_token'],
+      ['list queues without token', () => api.request('GET', '/queue/'), 400, 'missing_token'],
       ['unknown route', () => api.request('GET', '/nothing/here'), 404, 'not_found'],
     ];
     for (const [name, call, status, code] of cases) {
@@ -211,5 +243,9 @@ export function httpSuite(t: Test, system: () => System): void {
       t.equal(result.body?.error, code, `${name}: code`);
       t.type(result.body?.message, 'string', `${name}: message`);
     }
+    const missing = await api.request('GET', '/queue/');
+    t.match(missing.body, { status: 'error', errors: [{ location: 'body', name: 'token', description: missing.body.message }] }, 'the original service\'s error fields too');
+    const untitled = await api.request('POST', q, { json: { body: 'no title' } });
+    t.match(untitled.body, { error: 'missing_title', errors: [{ location: 'body', name: 'title' }] }, 'naming the field');
   });
 }

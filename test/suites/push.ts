@@ -257,7 +257,7 @@ export function pushSuite(t: Test, system: () => System, servers: () => PushServ
     const vapid = await api.request<{ publicKey: string }>('GET', '/devices/vapid-key');
     t.equal(Buffer.from(vapid.body.publicKey, 'base64url').length, 65, 'an uncompressed P-256 point');
     t.equal((await api.request<{ publicKey: string }>('GET', '/devices/vapid-key')).body.publicKey, vapid.body.publicKey, 'kept, not regenerated');
-    t.match(await api.request('GET', '/applications/default/expired-devices'), { status: 401, body: { error: 'missing_token' } });
+    t.match(await api.request('GET', '/applications/default/expired-devices'), { status: 400, body: { error: 'missing_token' } });
     t.match(await api.request('GET', '/applications/default/expired-devices', { headers: { authorization: 'Bearer wrong' } }), { status: 401, body: { error: 'invalid_token' } });
     t.match(await api.request('GET', '/applications/default/expired-devices', { headers: { authorization: 'admin-token-for-tests-only' } }), { status: 401, body: { error: 'invalid_token' } }, 'the right token without `Bearer ` is refused');
     t.equal((await api.request('GET', '/applications/default/expired-devices', { headers: { authorization: 'Bearer admin-token-for-tests-only' } })).status, 200, 'with it, accepted');
