@@ -2,7 +2,7 @@ import { encodeKey, type Since } from '../core/ids.js';
 import { toFrame, type StoredMessage } from '../core/message.js';
 import { metrics } from '../core/metrics.js';
 import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
-import { CloseCode } from './protocol.js';
+import { CloseCode, type ControlFrame } from '../sdk/wire.js';
 
 /** What a connection needs of a websocket; uWS in production, a fake in unit tests. */
 export interface Socket {
@@ -315,7 +315,7 @@ export class Connection {
     this.enqueue(path === 'live' ? frameOf(message, this.options.publicUrl) : toFrame(message, this.options.publicUrl), message);
   }
 
-  sendControl(frame: Record<string, unknown>): void {
+  sendControl(frame: ControlFrame): void {
     this.enqueue(JSON.stringify(frame), null);
   }
 

@@ -1,19 +1,6 @@
 import { z } from 'zod';
 import { PushwireError } from '../core/errors.js';
-
-/**
- * Websocket close codes. 1001, 1011, 4002 and 4008 mean "reconnect (to any node) and resume
- * with `since`"; 4001 and 4003 mean "do not retry as is: fix the token or the client".
- */
-export const CloseCode = {
-  goingAway: 1001,
-  tooLarge: 1009,
-  internal: 1011,
-  authFailed: 4001,
-  authTimeout: 4002,
-  protocolError: 4003,
-  slowConsumer: 4008,
-} as const;
+import type { ClientFrame, ErrorFrame } from '../sdk/wire.js';
 
 const position = z.string().min(1).max(64);
 
@@ -31,8 +18,6 @@ const clientFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }),
 ]);
 
-/** Everything a client may send. Before authentication only `auth` is accepted. */
-export type ClientFrame = z.output<typeof clientFrame>;
 
 const TEXT_AUTH = /^token:\s*(\S+)\s*$/;
 
@@ -58,4 +43,4 @@ export function parseClientFrame(text: string): ClientFrame {
 }
 
 export const errorFrame = (error: PushwireError): string =>
-  JSON.stringify({ type: 'error', error: error.code, message: error.message });
+  JSON.stringify({ type: 'error', error: error.code, message: error.message } satisfies ErrorFrame);

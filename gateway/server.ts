@@ -12,7 +12,8 @@ import { Activity } from '../core/activity.js';
 import { Admission } from './admission.js';
 import { Connection } from './connection.js';
 import { Hub } from './hub.js';
-import { CloseCode, errorFrame, parseClientFrame, type ClientFrame } from './protocol.js';
+import { CloseCode, type ClientFrame, type ReconnectFrame } from '../sdk/wire.js';
+import { errorFrame, parseClientFrame } from './protocol.js';
 import { selectTransport } from './transport/select.js';
 import type { ClientSocket } from './transport/transport.js';
 
@@ -232,7 +233,7 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
       clearInterval(heartbeat);
       beat(true);
       server.stopListening();
-      for (const { socket } of sessions) socket.send(JSON.stringify({ type: 'reconnect', reason: 'draining' }));
+      for (const { socket } of sessions) socket.send(JSON.stringify({ type: 'reconnect', reason: 'draining' } satisfies ReconnectFrame));
       const deadline = Date.now() + config.gatewayDrainMs;
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       for (const { socket } of [...sessions]) socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');

@@ -2,6 +2,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { Emitter } from './events.js';
 import { call, defaultFetch, PushwireError, type Envelope, type Fetch } from './http.js';
 import { memoryKeyStore, type KeyStore } from './storage.js';
+import { CloseCode, FATAL_CLOSE_CODES, type AckFrame, type AuthFrame, type FetchFrame, type MessageFrame, type ServerFrame } from './wire.js';
 
 /** What the client needs of a WebSocket: the browser's own, or the `ws` package in Node. */
 export interface SocketLike {
@@ -75,10 +76,6 @@ function socketUrl(node: string, api: string): string {
 /** What the optional settings default to. */
 const DEFAULTS = { limit: 100, pingIntervalMs: 15_000, pongTimeoutMs: 10_000, ackDelayMs: 100 };
 
-/** The gateway's close code for a refused token. */
-const INVALID_TOKEN_CLOSE = 4001;
-/** Close codes after which retrying as is cannot help (see the protocol's close codes). */
-const FATAL_CLOSE_CODES = new Set([4001, 4003, 1009]);
 /** After a `reconnect` frame, clients spread their reconnects over this long. */
 const DRAIN_SPREAD_MS = 250;
 
@@ -196,7 +193,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
     this.lastFrameAt = Date.now();
     socket.onopen = () => {
       const since = this.lastKey === null ? {} : { since: this.lastKey };
-      socket.send(JSON.stringify({ token: this.token, ...since, limit: this.settings.limit }));
+      socket.send(JSON.stringify({ type: 'auth', token: this.token, ...since, limit: this.settings.limit } satisfies AuthFrame));
     };
     socket.onmessage = (event) => {
       if (socket === this.socket) this.onFrame(socket, String(event.data));
@@ -221,9 +218,9 @@ export class PushwireClient extends Emitter<ClientEvents> {
 
   private onFrame(socket: SocketLike, text: string): void {
     this.lastFrameAt = Date.now();
-    let frame: { type: string; [field: string]: unknown };
+    let frame: ServerFrame;
     try {
-      frame = JSON.parse(text);
+      frame = JSON.parse(text) as ServerFrame;
     } catch {
       return this.emit('error', new PushwireError('bad_frame', 'The gateway sent a frame that is not JSON.'));
     }
@@ -231,15 +228,15 @@ export class PushwireClient extends Emitter<ClientEvents> {
       case 'hello':
         this.state = 'connected';
         this.backoff.reset();
-        if (this.lastKey === null && typeof frame.position === 'string') this.remember(frame.position);
-        return this.emit('connected', { gateway: String(frame.gateway), node: this.node! });
+        if (this.lastKey === null && frame.position !== null) this.remember(frame.position);
+        return this.emit('connected', { gateway: frame.gateway, node: this.node! });
       case 'message':
       case 'read':
       case 'marker':
-        return this.deliver(frame as unknown as Envelope & { type: string });
+        return this.deliver(frame);
       case 'catchup':
-        if (frame.more) socket.send(JSON.stringify({ type: 'fetch', limit: this.settings.limit }));
-        return this.emit('catchup', { count: Number(frame.count), truncated: Boolean(frame.truncated) });
+        if (frame.more) socket.send(JSON.stringify({ type: 'fetch', limit: this.settings.limit } satisfies FetchFrame));
+        return this.emit('catchup', { count: frame.count, truncated: frame.truncated });
       case 'reconnect':
         // This gateway is draining and has left /nodes/: go elsewhere now, fetching a fresh list.
         this.draining = true;
@@ -249,11 +246,11 @@ export class PushwireClient extends Emitter<ClientEvents> {
       case 'error':
         // A refused token with a refreshToken hook is handled by the close that follows.
         if (frame.error === 'invalid_token' && this.options.refreshToken) return;
-        return this.emit('error', new PushwireError(String(frame.error), String(frame.message)));
+        return this.emit('error', new PushwireError(frame.error, frame.message));
     }
   }
 
-  private deliver(frame: Envelope & { type: string }): void {
+  private deliver(frame: MessageFrame): void {
     // Keys of one user sort in sequence order: anything at or before the last key was seen.
     if (this.lastKey !== null && frame.key <= this.lastKey) return;
     this.remember(frame.key);
@@ -270,7 +267,7 @@ export class PushwireClient extends Emitter<ClientEvents> {
   private flushAck(): void {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
-    if (this.socket && this.state === 'connected' && this.lastKey !== null) this.socket.send(JSON.stringify({ type: 'ack', key: this.lastKey }));
+    if (this.socket && this.state === 'connected' && this.lastKey !== null) this.socket.send(JSON.stringify({ type: 'ack', key: this.lastKey } satisfies AckFrame));
   }
 
   /** Sends a ping; a socket that said nothing since well before the last ping is dead (a lost network, a frozen gateway). */
@@ -289,9 +286,9 @@ export class PushwireClient extends Emitter<ClientEvents> {
     this.socket = null;
     this.flushAck();
     if (this.state === 'stopped') return;
-    if (code === INVALID_TOKEN_CLOSE && this.options.refreshToken) return void this.refresh(code, reason);
+    if (code === CloseCode.authFailed && this.options.refreshToken) return void this.refresh(code, reason);
     if (FATAL_CLOSE_CODES.has(code)) {
-      return this.giveUp(code, reason, new PushwireError(code === INVALID_TOKEN_CLOSE ? 'invalid_token' : 'protocol_error', reason || `closed with ${code}`));
+      return this.giveUp(code, reason, new PushwireError(code === CloseCode.authFailed ? 'invalid_token' : 'protocol_error', reason || `closed with ${code}`));
     }
     if (this.draining) {
       this.draining = false;

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { CloseCode } from '../protocol.js';
+import { CloseCode } from '../../sdk/wire.js';
 import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer, type HttpAnswer } from './transport.js';
 import type { HttpResponse, ListenSocket, Uws, WebSocket } from './uws-loader.js';
 
