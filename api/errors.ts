@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { PushwireError, type ErrorCode, type ErrorField } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { AllowedMethods } from './method-not-allowed.js';
 
 const LOCATIONS: Record<string, ErrorField['location']> = { body: 'body', querystring: 'querystring', params: 'path', headers: 'header' };
 
@@ -38,14 +39,24 @@ export function errorHeaders(typed: PushwireError): Record<string, string> {
   return typed.retryAfterSeconds === undefined ? {} : { 'retry-after': String(typed.retryAfterSeconds) };
 }
 
-/** The one place errors become responses: `{"error": code, "message": ...}`; anything unknown is a logged 500. */
+/**
+ * The one place errors become responses: `{"error": code, "message": ...}`; anything unknown is a
+ * logged 500. Before any route is added: it learns every route's methods, for 405s.
+ */
 export function installErrorHandling(app: FastifyInstance): void {
+  const allowed = new AllowedMethods(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const typed = typedError(error, request.log);
     void reply.headers(errorHeaders(typed)).status(typed.status).send(typed.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new PushwireError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);
+    const path = request.url.split('?')[0];
+    const methods = allowed.of(path);
+    if (methods.length > 0) {
+      const error = new PushwireError('method_not_allowed', `${path} takes ${methods.join(', ')}.`);
+      return void reply.status(error.status).header('allow', methods.join(', ')).send(error.toJSON());
+    }
+    const error = new PushwireError('not_found', `No route ${request.method} ${path}.`);
     void reply.status(error.status).send(error.toJSON());
   });
 }

@@ -236,6 +236,7 @@ export function httpSuite(t: Test, system: () => System): void {
       ['queue with unknown token', () => api.request('POST', '/queue/', { json: { token: 'nope', domain: 'a.example' } }), 401, 'invalid_token'],
       ['list queues without token', () => api.request('GET', '/queue/'), 400, 'missing_token'],
       ['unknown route', () => api.request('GET', '/nothing/here'), 404, 'not_found'],
+      ['a known path with another method (405, as the original service)', () => api.request('GET', '/token/'), 405, 'method_not_allowed'],
     ];
     for (const [name, call, status, code] of cases) {
       const result = await call();
@@ -243,6 +244,8 @@ export function httpSuite(t: Test, system: () => System): void {
       t.equal(result.body?.error, code, `${name}: code`);
       t.type(result.body?.message, 'string', `${name}: message`);
     }
+    const wrongMethod = await fetch(`${system().apiUrl}/nodes/`, { method: 'DELETE' });
+    t.equal(wrongMethod.headers.get('allow'), 'GET, HEAD', '405 says which methods the path takes');
     const missing = await api.request('GET', '/queue/');
     t.match(missing.body, { status: 'error', errors: [{ location: 'body', name: 'token', description: missing.body.message }] }, 'the original service\'s error fields too');
     const untitled = await api.request('POST', q, { json: { body: 'no title' } });
