@@ -54,3 +54,6 @@ export function batchedStore(store: Store) {
     history,
   };
 }
+
+/** The store as a gateway reads it, batched. */
+export type BatchedStore = ReturnType<typeof batchedStore>;

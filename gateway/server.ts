@@ -3,19 +3,15 @@ import { randomBytes } from 'node:crypto';
 import type { Backends } from '../core/backends.js';
 import type { Config } from '../core/config.js';
 import type { Role } from '../core/daemon.js';
-import { PushwireError } from '../core/errors.js';
-import { encodeKey, parseSince, type Since } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
-import { metrics, registry } from '../core/metrics.js';
+import { registry } from '../core/metrics.js';
 import { batchedStore } from './batched-store.js';
 import { Activity } from '../core/activity.js';
 import { Admission } from './admission.js';
-import { Connection } from './connection.js';
 import { Hub } from './hub.js';
-import { CloseCode, type ClientFrame, type ReconnectFrame } from '../sdk/wire.js';
-import { errorFrame, parseClientFrame } from './protocol.js';
+import { CloseCode, type ReconnectFrame } from '../sdk/wire.js';
+import { Session, type SessionContext } from './session.js';
 import { selectTransport } from './transport/select.js';
-import type { ClientSocket } from './transport/transport.js';
 
 
 /**
@@ -26,16 +22,6 @@ const SETTLE_CHECKS_MS = [250, 1000] as const;
 const FILL_BATCH = 500;
 /** A message committed just before a store check reaches the gateway over the bus within a millisecond or two. */
 const VERIFY_GRACE_MS = 200;
-
-/** The gateway's state for one client socket, whatever transport serves it. */
-interface Session {
-  readonly socket: ClientSocket;
-  /** The client's IP address (per-address limits). */
-  address: string;
-  authenticating: boolean;
-  authTimer?: NodeJS.Timeout;
-  connection?: Connection;
-}
 
 const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
 
@@ -63,91 +49,8 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
     for (const session of sessions) if (session.connection) activity.seen(session.connection.userId);
   }, activity.periodMs);
   stillConnected.unref();
-  const reject = (session: Session, error: PushwireError, code: number) => {
-    const { socket } = session;
-    if (socket.closed) return;
-    if (!session.connection) metrics.authFailures.inc({ reason: error.code });
-    if (error.code === 'invalid_token') admission.authFailed(session.address);
-    socket.send(errorFrame(error));
-    socket.close(code, error.message.slice(0, 120));
-  };
-
-  async function authenticate(session: Session, frame: Extract<ClientFrame, { type: 'auth' }>): Promise<void> {
-    const { socket } = session;
-    session.authenticating = true;
-    const user = await batched.userByToken(frame.token);
-    if (socket.closed) return;
-    if (!user) return reject(session, new PushwireError('invalid_token'), CloseCode.authFailed);
-    let since: Since | undefined;
-    if (frame.since !== undefined) {
-      const parsed = parseSince(frame.since, user.id);
-      if (!parsed) return reject(session, new PushwireError('bad_since'), CloseCode.protocolError);
-      since = parsed;
-    }
-    const limit = frame.limit ?? config.defaultLimit;
-    if (limit > config.maxLimit) return reject(session, new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
-    clearTimeout(session.authTimer);
-    session.authTimer = undefined;
-    const connection = new Connection(user.id, socket, batched.history, delivery);
-    session.connection = connection;
-    activity.seen(user.id);
-    // Subscribe first, then read the store: nothing committed in between can be missed.
-    hub.attach(connection);
-    // Resuming after a key needs no fresh sequence read: catch-up starts at that key, and the
-    // settle check covers what commits meanwhile. Without `since` (or after a time) it does.
-    const resumesAfterKey = since !== undefined && 'seq' in since;
-    const [stored, acked] = await Promise.all([
-      resumesAfterKey ? Promise.resolve(undefined) : batched.lastSeq(user.id),
-      presence.acked(user.id).catch((error) => {
-        log.warn({ err: error }, 'acked position unavailable');
-        return 0;
-      }),
-    ]);
-    if (socket.closed) return;
-    const storedLastSeq = resumesAfterKey ? (since as { seq: number }).seq : stored ?? user.lastSeq;
-    // `position`: without `since`, live delivery starts after this key, so a client that loses the
-    // socket before its first message resumes from here. `acked`: what the user last acknowledged.
-    connection.sendControl({
-      type: 'hello', gateway: id,
-      position: since === undefined ? encodeKey(user.id, storedLastSeq) : null,
-      acked: acked > 0 ? encodeKey(user.id, acked) : null,
-    });
-    await connection.start(storedLastSeq, since, limit);
-  }
-
-  function handle(session: Session, frame: ClientFrame): void {
-    const connection = session.connection;
-    if (!connection) {
-      if (frame.type !== 'auth' || session.authenticating) return reject(session, new PushwireError('bad_request', 'Authenticate first: `token: TOKEN` or {"token": ...}.'), CloseCode.protocolError);
-      void authenticate(session, frame).catch((error) => {
-        log.error({ err: error }, 'authentication failed');
-        reject(session, new PushwireError('unavailable'), CloseCode.internal);
-      });
-      return;
-    }
-    switch (frame.type) {
-      case 'auth':
-        throw new PushwireError('bad_request', 'Already authenticated.');
-      case 'ping':
-        return connection.sendControl({ type: 'pong' });
-      case 'ack': {
-        const position = parseSince(frame.key, connection.userId);
-        if (!position || !('seq' in position) || position.seq > connection.lastSeq) throw new PushwireError('bad_key', 'Ack a key this socket received.');
-        return hub.ack(connection.userId, position.seq);
-      }
-      case 'fetch': {
-        if (!connection.paging) throw new PushwireError('bad_request', 'Nothing more to fetch: send fetch only after a catchup frame with more: true.');
-        const since = frame.since === undefined ? { seq: connection.lastSeq } : parseSince(frame.since, connection.userId);
-        if (!since) throw new PushwireError('bad_since');
-        const limit = frame.limit ?? config.defaultLimit;
-        if (limit > config.maxLimit) throw new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`);
-        void connection.fetch(since, limit);
-        return;
-      }
-    }
-  }
-
   const sessions = new Set<Session>();
+  const sessionContext: SessionContext = { gatewayId: id, config, store: batched, presence, hub, admission, activity, delivery, log };
   let draining = false;
   const server = await transport.listen<Session>({
     host: config.host, port: config.gatewayPort, maxFrameBytes: config.maxFrameBytes, idleTimeoutSeconds: config.idleTimeoutSeconds,
@@ -160,33 +63,16 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
     admit: (address) => admission.admit(address),
     open: (socket, query, address) => {
       admission.opened(address);
-      const session: Session = { socket, address, authenticating: false };
+      const session = new Session(socket, address, sessionContext);
       sessions.add(session);
-      session.authTimer = setTimeout(() => reject(session, new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), config.authTimeoutMs);
-      const queryToken = new URLSearchParams(query).get('token');
-      if (queryToken) handle(session, { type: 'auth', token: queryToken });
+      session.authenticateFromUrl(query);
       return session;
     },
-    message: (session, text) => {
-      try {
-        if (text === null) throw new PushwireError('bad_request', 'Frames are text.');
-        handle(session, parseClientFrame(text));
-      } catch (error) {
-        const typed = error instanceof PushwireError ? error : new PushwireError('internal');
-        if (!(error instanceof PushwireError)) log.error({ err: error }, 'frame handling failed');
-        if (!session.connection) reject(session, typed, CloseCode.protocolError);
-        else session.connection.sendControl({ type: 'error', error: typed.code, message: typed.message });
-      }
-    },
+    message: (session, text) => session.receive(text),
     drain: (session) => session.connection?.drain(),
     close: (session) => {
       sessions.delete(session);
-      admission.closed(session.address);
-      clearTimeout(session.authTimer);
-      if (session.connection) {
-        session.connection.closed = true;
-        hub.detach(session.connection);
-      }
+      session.closed();
     },
   }, {
     '/health': () => json(200, { status: 'ok', pid: process.pid, id, connections: hub.connections, transport: transport.name, transportDetail: transport.description, node: process.version }),

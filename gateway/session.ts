@@ -1,0 +1,188 @@
+import type { Activity } from '../core/activity.js';
+import type { Config } from '../core/config.js';
+import { PushwireError } from '../core/errors.js';
+import { encodeKey, parseSince, type Since } from '../core/ids.js';
+import type { Logger } from '../core/log.js';
+import { metrics } from '../core/metrics.js';
+import type { Presence } from '../core/presence/presence.js';
+import { CloseCode, type AuthFrame, type ClientFrame } from '../sdk/wire.js';
+import type { Admission } from './admission.js';
+import type { BatchedStore } from './batched-store.js';
+import { Connection, type DeliveryOptions } from './connection.js';
+import type { Hub } from './hub.js';
+import { errorFrame, parseClientFrame } from './protocol.js';
+import type { ClientSocket } from './transport/transport.js';
+
+/** What every session of a gateway shares. */
+export interface SessionContext {
+  gatewayId: string;
+  config: Pick<Config, 'authTimeoutMs' | 'defaultLimit' | 'maxLimit'>;
+  store: BatchedStore;
+  presence: Pick<Presence, 'acked'>;
+  hub: Hub;
+  admission: Admission;
+  activity: Activity;
+  delivery: DeliveryOptions;
+  log: Logger;
+}
+
+/**
+ * Where a client socket is. Each state holds what exists in it, and only it: a connection exists
+ * once authenticated, the authentication deadline only until then.
+ */
+export type SessionState =
+  | { kind: 'unauthenticated'; authTimer: NodeJS.Timeout }
+  | { kind: 'authenticating'; authTimer: NodeJS.Timeout }
+  | { kind: 'authenticated'; connection: Connection }
+  | { kind: 'closed' };
+
+/**
+ * One client socket's life: unauthenticated → authenticating → authenticated → closed. Frames
+ * arrive through `receive`, which hands each to its state's handler; whatever ends the socket
+ * (the client, a refusal, the gateway draining, the transport), `closed` is the one way out.
+ */
+export class Session {
+  state: SessionState;
+
+  constructor(readonly socket: ClientSocket, readonly address: string, private readonly context: SessionContext) {
+    const authTimer = setTimeout(() => this.refuse(new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), context.config.authTimeoutMs);
+    this.state = { kind: 'unauthenticated', authTimer };
+  }
+
+  /** Read after every wait: the socket may have closed meanwhile. */
+  private get ended(): boolean {
+    return this.state.kind === 'closed';
+  }
+
+  /** The connection delivering to this socket, once authenticated. */
+  get connection(): Connection | undefined {
+    return this.state.kind === 'authenticated' ? this.state.connection : undefined;
+  }
+
+  /** A token in the upgrade URL (`?token=T`) authenticates as a first frame would. */
+  authenticateFromUrl(query: string): void {
+    const token = new URLSearchParams(query).get('token');
+    if (token) this.handle({ type: 'auth', token });
+  }
+
+  /** A frame's text (null: a binary frame). A bad frame is refused before authentication, answered with an error frame after. */
+  receive(text: string | null): void {
+    try {
+      if (text === null) throw new PushwireError('bad_request', 'Frames are text.');
+      this.handle(parseClientFrame(text));
+    } catch (error) {
+      const typed = error instanceof PushwireError ? error : new PushwireError('internal');
+      if (!(error instanceof PushwireError)) this.context.log.error({ err: error }, 'frame handling failed');
+      if (this.state.kind === 'authenticated') this.state.connection.sendControl({ type: 'error', error: typed.code, message: typed.message });
+      else this.refuse(typed, CloseCode.protocolError);
+    }
+  }
+
+  private handle(frame: ClientFrame): void {
+    switch (this.state.kind) {
+      case 'unauthenticated':
+        if (frame.type !== 'auth') return this.refuse(new PushwireError('bad_request', 'Authenticate first: `token: TOKEN` or {"token": ...}.'), CloseCode.protocolError);
+        return this.startAuthentication(this.state.authTimer, frame);
+      case 'authenticating':
+        return this.refuse(new PushwireError('bad_request', 'Authenticate first: `token: TOKEN` or {"token": ...}.'), CloseCode.protocolError);
+      case 'authenticated':
+        return this.handleAuthenticated(this.state.connection, frame);
+      case 'closed':
+        return;
+    }
+  }
+
+  private startAuthentication(authTimer: NodeJS.Timeout, frame: AuthFrame): void {
+    this.state = { kind: 'authenticating', authTimer };
+    void this.authenticate(authTimer, frame).catch((error) => {
+      this.context.log.error({ err: error }, 'authentication failed');
+      this.refuse(new PushwireError('unavailable'), CloseCode.internal);
+    });
+  }
+
+  private async authenticate(authTimer: NodeJS.Timeout, frame: AuthFrame): Promise<void> {
+    const { store, config, hub, presence, activity, log } = this.context;
+    const user = await store.userByToken(frame.token);
+    if (this.ended) return;
+    if (!user) return this.refuse(new PushwireError('invalid_token'), CloseCode.authFailed);
+    let since: Since | undefined;
+    if (frame.since !== undefined) {
+      const parsed = parseSince(frame.since, user.id);
+      if (!parsed) return this.refuse(new PushwireError('bad_since'), CloseCode.protocolError);
+      since = parsed;
+    }
+    const limit = frame.limit ?? config.defaultLimit;
+    if (limit > config.maxLimit) return this.refuse(new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
+    clearTimeout(authTimer);
+    const connection = new Connection(user.id, this.socket, store.history, this.context.delivery);
+    this.state = { kind: 'authenticated', connection };
+    activity.seen(user.id);
+    // Subscribe first, then read the store: nothing committed in between can be missed.
+    hub.attach(connection);
+    // Resuming after a key needs no fresh sequence read: catch-up starts at that key, and the
+    // settle check covers what commits meanwhile. Without `since` (or after a time) it does.
+    const resumesAfterKey = since !== undefined && 'seq' in since;
+    const [stored, acked] = await Promise.all([
+      resumesAfterKey ? Promise.resolve(undefined) : store.lastSeq(user.id),
+      presence.acked(user.id).catch((error) => {
+        log.warn({ err: error }, 'acked position unavailable');
+        return 0;
+      }),
+    ]);
+    if (this.ended) return;
+    const storedLastSeq = resumesAfterKey ? (since as { seq: number }).seq : stored ?? user.lastSeq;
+    // `position`: without `since`, live delivery starts after this key, so a client that loses the
+    // socket before its first message resumes from here. `acked`: what the user last acknowledged.
+    connection.sendControl({
+      type: 'hello', gateway: this.context.gatewayId,
+      position: since === undefined ? encodeKey(user.id, storedLastSeq) : null,
+      acked: acked > 0 ? encodeKey(user.id, acked) : null,
+    });
+    await connection.start(storedLastSeq, since, limit);
+  }
+
+  private handleAuthenticated(connection: Connection, frame: ClientFrame): void {
+    const { config, hub } = this.context;
+    switch (frame.type) {
+      case 'auth':
+        throw new PushwireError('bad_request', 'Already authenticated.');
+      case 'ping':
+        return connection.sendControl({ type: 'pong' });
+      case 'ack': {
+        const position = parseSince(frame.key, connection.userId);
+        if (!position || !('seq' in position) || position.seq > connection.lastSeq) throw new PushwireError('bad_key', 'Ack a key this socket received.');
+        return hub.ack(connection.userId, position.seq);
+      }
+      case 'fetch': {
+        if (!connection.paging) throw new PushwireError('bad_request', 'Nothing more to fetch: send fetch only after a catchup frame with more: true.');
+        const since = frame.since === undefined ? { seq: connection.lastSeq } : parseSince(frame.since, connection.userId);
+        if (!since) throw new PushwireError('bad_since');
+        const limit = frame.limit ?? config.defaultLimit;
+        if (limit > config.maxLimit) throw new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`);
+        void connection.fetch(since, limit);
+        return;
+      }
+    }
+  }
+
+  /** Refuses the client: an error frame, then the close (which comes back through `closed`). */
+  private refuse(error: PushwireError, code: number): void {
+    if (this.socket.closed) return;
+    if (this.state.kind !== 'authenticated') metrics.authFailures.inc({ reason: error.code });
+    if (error.code === 'invalid_token') this.context.admission.authFailed(this.address);
+    this.socket.send(errorFrame(error));
+    this.socket.close(code, error.message.slice(0, 120));
+  }
+
+  /** The socket is gone, whoever closed it: the one place a session ends. */
+  closed(): void {
+    const state = this.state;
+    this.state = { kind: 'closed' };
+    this.context.admission.closed(this.address);
+    if (state.kind === 'unauthenticated' || state.kind === 'authenticating') clearTimeout(state.authTimer);
+    if (state.kind === 'authenticated') {
+      state.connection.closed = true;
+      this.context.hub.detach(state.connection);
+    }
+  }
+}
