@@ -5,6 +5,9 @@ import type { StoredMessage } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
 import type { Store } from '../core/store/store.js';
 import { Connection, type DeliveryOptions, type History } from './connection.js';
+import { AckBuffer } from './ack-buffer.js';
+import { LatencyWindow } from './latency-window.js';
+import { SettleSchedule } from './settle-schedule.js';
 import { TopicSocket } from './topic-socket.js';
 
 export interface HubOptions {
@@ -19,7 +22,6 @@ export interface HubOptions {
 
 const VERIFY_CHUNK = 5000;
 const ACK_FLUSH_MS = 250;
-const MAX_LATENCY_SAMPLES = 20_000;
 /** How often sockets that just got group sends are checked for backpressure. */
 const BACKPRESSURE_CHECK_MS = 50;
 
@@ -46,14 +48,11 @@ export class Hub {
   private readonly users = new Map<number, UserSockets>();
   /** Users whose group got a publish since the last backpressure check. */
   private readonly published = new Set<UserSockets>();
-  /** Users subscribed recently: since when, and how many of the settle checks they had. */
-  private readonly unsettled = new Map<number, { since: number; checks: number }>();
-  private readonly acks = new Map<number, number>();
+  private readonly settling: SettleSchedule;
+  private readonly acks = new AckBuffer();
   private readonly timers: NodeJS.Timeout[] = [];
-  private settleTimer: NodeJS.Timeout | null = null;
   delivered = 0;
-  /** Commit → delivery latencies (ms) since the last heartbeat. */
-  private latencies: number[] = [];
+  private readonly latencies = new LatencyWindow();
 
   constructor(
     private readonly bus: BusSubscriber,
@@ -63,10 +62,11 @@ export class Hub {
     private readonly options: HubOptions,
     private readonly log: Logger,
   ) {
+    this.settling = new SettleSchedule(options.settleChecksMs, (userIds) => void this.verify(userIds));
     bus.onReconnect = () => {
       log.warn('bus reconnected: re-reading connected users from the store');
       void this.verify([...this.users.keys()]);
-      this.settle([...this.users.keys()]);
+      this.settling.add([...this.users.keys()]);
     };
     this.timers.push(setInterval(() => void this.verify([...this.users.keys()]), options.resyncMs));
     this.timers.push(setInterval(() => void this.flushAcks(), ACK_FLUSH_MS));
@@ -87,7 +87,7 @@ export class Hub {
     user.solo.add(connection);
     this.connections++;
     metrics.connections.inc();
-    this.settle([connection.userId]);
+    this.settling.add([connection.userId]);
     this.presence.add(connection.userId, this.options.gatewayId).catch((error) => this.log.warn({ err: error }, 'presence add failed'));
   }
 
@@ -109,7 +109,7 @@ export class Hub {
     if (!user) return;
     const lagSeconds = Math.max(0, Date.now() / 1000 - message.micros / 1e6);
     metrics.busLag.observe(lagSeconds);
-    if (this.latencies.length < MAX_LATENCY_SAMPLES) this.latencies.push(lagSeconds * 1000);
+    this.latencies.add(lagSeconds * 1000);
     this.delivered += user.members.size + user.solo.size;
     user.group?.offer(message);
     for (const connection of user.solo) {
@@ -159,47 +159,13 @@ export class Hub {
     this.published.clear();
   }
 
-  /** p99 of the latencies since the last call, then starts a new period. */
+  /** p99 of the commit → delivery latencies since the last call (a heartbeat's period). */
   takeP99LatencyMs(): number | null {
-    const sorted = this.latencies.sort((a, b) => a - b);
-    this.latencies = [];
-    return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] * 100) / 100 : null;
+    return this.latencies.takeP99();
   }
 
   ack(userId: number, seq: number): void {
-    if (seq > (this.acks.get(userId) ?? 0)) this.acks.set(userId, seq);
-  }
-
-  /**
-   * Checks the store for each user at each of `settleChecksMs` after its own subscription (not
-   * after the first of a burst). A subscription has to travel to the broker and on to the
-   * publishers; under a burst of thousands that can take longer than the first check, and a
-   * message the bus dropped meanwhile would otherwise wait for the user's next one.
-   */
-  private settle(userIds: number[]): void {
-    const now = Date.now();
-    for (const id of userIds) this.unsettled.set(id, { since: now, checks: 0 });
-    this.armSettle();
-  }
-
-  private armSettle(): void {
-    if (this.settleTimer) return;
-    const delays = this.options.settleChecksMs;
-    let next = Infinity;
-    for (const { since, checks } of this.unsettled.values()) next = Math.min(next, since + delays[checks]);
-    if (next === Infinity) return;
-    this.settleTimer = setTimeout(() => {
-      this.settleTimer = null;
-      const now = Date.now();
-      const ids: number[] = [];
-      for (const [id, entry] of this.unsettled) {
-        if (entry.since + delays[entry.checks] > now) continue;
-        ids.push(id);
-        if (++entry.checks === delays.length) this.unsettled.delete(id);
-      }
-      void this.verify(ids);
-      this.armSettle();
-    }, Math.max(0, next - Date.now()));
+    this.acks.record(userId, seq);
   }
 
   /** Compares each user's stored sequence with what their sockets got, and repairs. */
@@ -219,17 +185,13 @@ export class Hub {
     }
   }
 
-  private async flushAcks(): Promise<void> {
-    const acks = [...this.acks];
-    this.acks.clear();
-    for (const [userId, seq] of acks) {
-      await this.presence.ack(userId, seq).catch((error) => this.log.warn({ err: error }, 'ack not recorded'));
-    }
+  private flushAcks(): Promise<void> {
+    return this.acks.flush((userId, seq) => this.presence.ack(userId, seq).catch((error) => this.log.warn({ err: error }, 'ack not recorded')));
   }
 
   async close(): Promise<void> {
     this.timers.forEach(clearInterval);
-    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settling.close();
     await this.flushAcks();
     await this.presence.dropGateway(this.options.gatewayId).catch((error) => this.log.warn({ err: error }, 'presence not cleared'));
   }
