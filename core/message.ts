@@ -111,6 +111,11 @@ export function publishAnswerJson(message: StoredMessage, publicUrl: string): st
   return `{${envelopeMembers(message, publicUrl)},"messages":[{"key":"${key}","timestamp":"${formatTimestamp(message.micros)}"}],"status":"ok"}`;
 }
 
+/** The envelope as JSON text: what a client of the original protocol receives for a message. */
+export function envelopeJson(message: StoredMessage, publicUrl: string): string {
+  return `{${envelopeMembers(message, publicUrl)}}`;
+}
+
 /** The websocket frame of a stored message: the envelope plus its type. */
 export function toFrame(message: StoredMessage, publicUrl: string): string {
   return `{"type":"${message.kind}",${envelopeMembers(message, publicUrl)}}`;

@@ -1,8 +1,9 @@
 import { encodeKey, type Since } from '../core/ids.js';
-import { toFrame, type StoredMessage } from '../core/message.js';
+import type { StoredMessage } from '../core/message.js';
 import { metrics } from '../core/metrics.js';
 import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
 import { CloseCode, type ControlFrame } from '../sdk/wire.js';
+import { pushwireFrames, type FrameFormat } from './frames.js';
 
 /** What a connection needs of a websocket; uWS in production, a fake in unit tests. */
 export interface Socket {
@@ -57,21 +58,6 @@ const deliveredBy = {
 };
 
 /**
- * A bus message reaches every socket of its user as the same object, one socket after another in
- * the hub's one loop: serialise it once. The last one only (a WeakMap of every message cost the
- * garbage collector an ephemeron per message).
- */
-let lastFramed: StoredMessage | null = null;
-let lastFrame = '';
-function frameOf(message: StoredMessage, publicUrl: string): string {
-  if (lastFramed !== message) {
-    lastFrame = toFrame(message, publicUrl);
-    lastFramed = message;
-  }
-  return lastFrame;
-}
-
-/**
  * Delivery to one socket of one user, exactly once and in sequence order.
  *
  * Invariant: every message of the user with seq <= `lastSeq` has been sent to the socket,
@@ -98,7 +84,14 @@ export class Connection {
   /** Set while live messages wait, out of order, for the ones the bus has not brought yet. */
   private gapTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly userId: number, private readonly socket: Socket, private readonly history: History, private readonly options: DeliveryOptions) {}
+  constructor(
+    readonly userId: number,
+    private readonly socket: Socket,
+    private readonly history: History,
+    private readonly options: DeliveryOptions,
+    /** The socket's dialect writes its frames. */
+    readonly frames: FrameFormat = pushwireFrames,
+  ) {}
 
   /**
    * Starts delivery. The caller has subscribed this user on the bus and then read
@@ -177,7 +170,7 @@ export class Connection {
     const last = result.messages.at(-1);
     // The page and its summary in one write to the socket (one syscall, not two, per catch-up).
     this.socket.batch(() => {
-      for (const message of result.messages) this.enqueue(toFrame(message, this.options.publicUrl), message);
+      for (const message of result.messages) this.enqueue(this.frames.message(message, this.options.publicUrl, false), message);
       this.sendControl({
         type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
         last: last ? encodeKey(last.userId, last.seq) : null,
@@ -188,6 +181,7 @@ export class Connection {
     if (result.more) this.lastSeq = last!.seq;
     // Everything up to the newest row read, or up to what was stored before the read, is now covered.
     else this.lastSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.lastSeq);
+    if (result.more && !this.frames.clientPages) return this.catchUp({ seq: last!.seq }, limit, storedLastSeq);
     if (result.more) {
       this.phase = 'paging';
       this.held = [];
@@ -312,11 +306,12 @@ export class Connection {
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
     deliveredBy[path].inc(this.socket.receivers);
     // Only a live message is shared by several sockets; one read from the store is this socket's own.
-    this.enqueue(path === 'live' ? frameOf(message, this.options.publicUrl) : toFrame(message, this.options.publicUrl), message);
+    this.enqueue(this.frames.message(message, this.options.publicUrl, path === 'live'), message);
   }
 
   sendControl(frame: ControlFrame): void {
-    this.enqueue(JSON.stringify(frame), null);
+    const text = this.frames.control(frame);
+    if (text !== null) this.enqueue(text, null);
   }
 
   /** Sends `frame` (of `message`, or a control frame), or queues it while the socket is behind. */

@@ -9,6 +9,7 @@ import { AckBuffer } from './ack-buffer.js';
 import { LatencyWindow } from './latency-window.js';
 import { SettleSchedule } from './settle-schedule.js';
 import { TopicSocket } from './topic-socket.js';
+import type { Dialect } from '../sdk/wire.js';
 
 export interface HubOptions {
   gatewayId: string;
@@ -26,17 +27,24 @@ const ACK_FLUSH_MS = 250;
 const BACKPRESSURE_CHECK_MS = 50;
 
 /**
- * A user's sockets here. Those in step are `members` of one group delivery that sends each
- * message once to the user's uWS topic; the rest (catching up, repairing, slow) are `solo`,
- * each with its own delivery. A group is a Connection too, so it orders, holds and repairs
- * gaps from the store once for all its members.
+ * A user's in-step sockets of one dialect: `members` of one group delivery that sends each
+ * message once, in that dialect's frames, to their uWS topic. A group is a Connection too, so it
+ * orders, holds and repairs gaps from the store once for all its members.
  */
-interface UserSockets {
+interface Group {
+  userId: number;
   topic: string;
-  group: Connection | null;
+  delivery: Connection | null;
   members: Set<Connection>;
+}
+
+/** A user's sockets here: a group per dialect, and the rest (catching up, repairing, slow) `solo`, each with its own delivery. */
+interface UserSockets {
+  groups: Record<Dialect, Group>;
   solo: Set<Connection>;
 }
+
+const TOPIC_PREFIX: Record<Dialect, string> = { pushwire: 'u', original: 'o' };
 
 /**
  * The connections of one gateway, by user. Subscribes the bus to exactly the users held here,
@@ -46,8 +54,8 @@ interface UserSockets {
  */
 export class Hub {
   private readonly users = new Map<number, UserSockets>();
-  /** Users whose group got a publish since the last backpressure check. */
-  private readonly published = new Set<UserSockets>();
+  /** Groups that got a publish since the last backpressure check. */
+  private readonly published = new Set<Group>();
   private readonly settling: SettleSchedule;
   private readonly acks = new AckBuffer();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -80,7 +88,8 @@ export class Hub {
   attach(connection: Connection): void {
     let user = this.users.get(connection.userId);
     if (!user) {
-      user = { topic: `u${connection.userId}`, group: null, members: new Set(), solo: new Set() };
+      const group = (dialect: Dialect): Group => ({ userId: connection.userId, topic: `${TOPIC_PREFIX[dialect]}${connection.userId}`, delivery: null, members: new Set() });
+      user = { groups: { pushwire: group('pushwire'), original: group('original') }, solo: new Set() };
       this.users.set(connection.userId, user);
       this.bus.subscribe(userTopic(connection.userId));
     }
@@ -93,11 +102,12 @@ export class Hub {
 
   detach(connection: Connection): void {
     const user = this.users.get(connection.userId);
-    if (!user || !(user.solo.delete(connection) || user.members.delete(connection))) return;
+    const group = user?.groups[connection.frames.dialect];
+    if (!user || !group || !(user.solo.delete(connection) || group.members.delete(connection))) return;
     this.connections--;
     metrics.connections.dec();
-    if (user.members.size === 0) this.dropGroup(user);
-    if (user.solo.size === 0 && user.members.size === 0) {
+    if (group.members.size === 0) this.dropGroup(group);
+    if (user.solo.size === 0 && user.groups.pushwire.members.size === 0 && user.groups.original.members.size === 0) {
       this.users.delete(connection.userId);
       this.bus.unsubscribe(userTopic(connection.userId));
     }
@@ -110,51 +120,54 @@ export class Hub {
     const lagSeconds = Math.max(0, Date.now() / 1000 - message.micros / 1e6);
     metrics.busLag.observe(lagSeconds);
     this.latencies.add(lagSeconds * 1000);
-    this.delivered += user.members.size + user.solo.size;
-    user.group?.offer(message);
+    this.delivered += user.groups.pushwire.members.size + user.groups.original.members.size + user.solo.size;
+    user.groups.pushwire.delivery?.offer(message);
+    user.groups.original.delivery?.offer(message);
     for (const connection of user.solo) {
       connection.offer(message);
       if (connection.inSync) this.join(user, connection);
     }
   }
 
-  /** Moves an in-step socket into the user's group, starting the group at its position if there is none. */
+  /** Moves an in-step socket into its dialect's group, starting the group at its position if there is none. */
   private join(user: UserSockets, connection: Connection): void {
-    if (!user.group) {
-      const group = new Connection(connection.userId, new TopicSocket(user.topic, user.members, (topic, frame) => {
+    const group = user.groups[connection.frames.dialect];
+    if (!group.delivery) {
+      group.delivery = new Connection(connection.userId, new TopicSocket(group.topic, group.members, (topic, frame) => {
         this.options.publish(topic, frame);
-        this.published.add(user);
-      }, () => this.dissolve(user)), this.store.history, this.options.delivery);
-      void group.start(connection.lastSeq, undefined, 0);
-      user.group = group;
+        this.published.add(group);
+      }, () => this.dissolve(user, group)), this.store.history, this.options.delivery, connection.frames);
+      void group.delivery.start(connection.lastSeq, undefined, 0);
     }
-    if (!user.group.inSync || user.group.lastSeq !== connection.lastSeq) return;
+    if (!group.delivery.inSync || group.delivery.lastSeq !== connection.lastSeq) return;
     user.solo.delete(connection);
-    user.members.add(connection);
-    connection.joinGroup(user.group, user.topic);
+    group.members.add(connection);
+    connection.joinGroup(group.delivery, group.topic);
   }
 
-  private leave(user: UserSockets, connection: Connection): void {
-    user.members.delete(connection);
+  private leave(user: UserSockets, group: Group, connection: Connection): void {
+    group.members.delete(connection);
     user.solo.add(connection);
     connection.leaveGroup();
-    if (user.members.size === 0) this.dropGroup(user);
+    if (group.members.size === 0) this.dropGroup(group);
   }
 
   /** A group without members stops, so a repair still reading cannot send into a later group's topic. */
-  private dropGroup(user: UserSockets): void {
-    if (user.group) user.group.closed = true;
-    user.group = null;
+  private dropGroup(group: Group): void {
+    if (group.delivery) group.delivery.closed = true;
+    group.delivery = null;
   }
 
-  private dissolve(user: UserSockets): void {
-    for (const connection of user.members) this.leave(user, connection);
+  private dissolve(user: UserSockets, group: Group): void {
+    for (const connection of group.members) this.leave(user, group, connection);
   }
 
   /** A member whose socket buffer grew past the soft limit goes back to its own collapsing queue. */
   private checkBackpressure(): void {
-    for (const user of this.published) {
-      for (const connection of user.members) if (connection.behind) this.leave(user, connection);
+    for (const group of this.published) {
+      const user = this.users.get(group.userId);
+      if (!user) continue;
+      for (const connection of group.members) if (connection.behind) this.leave(user, group, connection);
     }
     this.published.clear();
   }
@@ -176,7 +189,8 @@ export class Hub {
         const stored = await this.store.lastSeqs(chunk);
         for (const [userId, seq] of stored) {
           const user = this.users.get(userId);
-          user?.group?.verify(seq);
+          user?.groups.pushwire.delivery?.verify(seq);
+          user?.groups.original.delivery?.verify(seq);
           for (const connection of user?.solo ?? []) connection.verify(seq);
         }
       } catch (error) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PushwireError } from '../core/errors.js';
-import type { ClientFrame, ErrorFrame } from '../sdk/wire.js';
+import type { AuthFrame, ClientFrame, ErrorFrame } from '../sdk/wire.js';
 
 const position = z.string().min(1).max(64);
 
@@ -21,15 +21,21 @@ const clientFrame = z.discriminatedUnion('type', [
 
 const TEXT_AUTH = /^token:\s*(\S+)\s*$/;
 
-/** Parses one client frame: the seed's `token: T` text form, or a JSON object (`type` defaults to auth). */
-export function parseClientFrame(text: string): ClientFrame {
-  const seedAuth = TEXT_AUTH.exec(text);
-  if (seedAuth) return { type: 'auth', token: seedAuth[1] };
+/**
+ * One client frame as a session first sees it: the original protocol's `token: T`, a JSON frame
+ * (`type` defaults to auth; a bad one throws the code to answer), or text that is neither, which
+ * a client of the original may send and which it ignored.
+ */
+export type IncomingFrame = { kind: 'text-auth'; frame: AuthFrame } | { kind: 'json'; frame: ClientFrame } | { kind: 'unknown' };
+
+export function readClientFrame(text: string): IncomingFrame {
+  const textAuth = TEXT_AUTH.exec(text);
+  if (textAuth) return { kind: 'text-auth', frame: { type: 'auth', token: textAuth[1] } };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new PushwireError('bad_request', 'A frame is JSON or `token: TOKEN`.');
+    return { kind: 'unknown' };
   }
   if (json && typeof json === 'object' && !('type' in json)) json = { ...json, type: 'auth' };
   const parsed = clientFrame.safeParse(json);
@@ -39,7 +45,7 @@ export function parseClientFrame(text: string): ClientFrame {
     const code = field === 'limit' ? 'bad_limit' : field === 'since' ? 'bad_since' : 'bad_request';
     throw new PushwireError(code, `${field || 'frame'}: ${issue.message}`);
   }
-  return parsed.data;
+  return { kind: 'json', frame: parsed.data };
 }
 
 export const errorFrame = (error: PushwireError): string =>

@@ -9,7 +9,7 @@ import { batchedStore } from './batched-store.js';
 import { Activity } from '../core/activity.js';
 import { Admission } from './admission.js';
 import { Hub } from './hub.js';
-import { CloseCode, type ReconnectFrame } from '../sdk/wire.js';
+import { CloseCode } from '../sdk/wire.js';
 import { Session, type SessionContext } from './session.js';
 import { selectTransport } from './transport/select.js';
 
@@ -61,11 +61,11 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
   }, {
     clientAddress: (peer, forwardedFor) => admission.clientAddress(peer, forwardedFor),
     admit: (address) => admission.admit(address),
-    open: (socket, query, address) => {
-      admission.opened(address);
-      const session = new Session(socket, address, sessionContext);
+    open: (socket, upgrade) => {
+      admission.opened(upgrade.address);
+      const session = new Session(socket, upgrade, sessionContext);
       sessions.add(session);
-      session.authenticateFromUrl(query);
+      session.authenticateFromUrl();
       return session;
     },
     message: (session, text) => session.receive(text),
@@ -119,7 +119,7 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
       clearInterval(heartbeat);
       beat(true);
       server.stopListening();
-      for (const { socket } of sessions) socket.send(JSON.stringify({ type: 'reconnect', reason: 'draining' } satisfies ReconnectFrame));
+      for (const session of [...sessions]) session.drain();
       const deadline = Date.now() + config.gatewayDrainMs;
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       for (const { socket } of [...sessions]) socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');

@@ -5,13 +5,14 @@ import { encodeKey, parseSince, type Since } from '../core/ids.js';
 import type { Logger } from '../core/log.js';
 import { metrics } from '../core/metrics.js';
 import type { Presence } from '../core/presence/presence.js';
-import { CloseCode, type AuthFrame, type ClientFrame } from '../sdk/wire.js';
+import { CloseCode, PUSHWIRE_SUBPROTOCOL, type AuthFrame, type ClientFrame, type Dialect, type ReconnectFrame } from '../sdk/wire.js';
 import type { Admission } from './admission.js';
 import type { BatchedStore } from './batched-store.js';
 import { Connection, type DeliveryOptions } from './connection.js';
 import type { Hub } from './hub.js';
-import { errorFrame, parseClientFrame } from './protocol.js';
-import type { ClientSocket } from './transport/transport.js';
+import { framesOf } from './frames.js';
+import { errorFrame, readClientFrame, type IncomingFrame } from './protocol.js';
+import type { ClientSocket, Upgrade } from './transport/transport.js';
 
 /** What every session of a gateway shares. */
 export interface SessionContext {
@@ -28,23 +29,31 @@ export interface SessionContext {
 
 /**
  * Where a client socket is. Each state holds what exists in it, and only it: a connection exists
- * once authenticated, the authentication deadline only until then.
+ * once authenticated, the authentication deadline only until then, the dialect from the auth on.
  */
 export type SessionState =
   | { kind: 'unauthenticated'; authTimer: NodeJS.Timeout }
-  | { kind: 'authenticating'; authTimer: NodeJS.Timeout }
+  | { kind: 'authenticating'; authTimer: NodeJS.Timeout; dialect: Dialect }
   | { kind: 'authenticated'; connection: Connection }
   | { kind: 'closed' };
+
+const AUTHENTICATE_FIRST = 'Authenticate first: `token: TOKEN` or {"token": ...}.';
 
 /**
  * One client socket's life: unauthenticated → authenticating → authenticated → closed. Frames
  * arrive through `receive`, which hands each to its state's handler; whatever ends the socket
  * (the client, a refusal, the gateway draining, the transport), `closed` is the one way out.
+ * The auth picks the dialect (see `Dialect`): `token: T` (text or URL) the original's, unless
+ * the upgrade asked for the pushwire subprotocol; a JSON auth frame pushwire's.
  */
 export class Session {
   state: SessionState;
+  readonly address: string;
+  private readonly asksPushwire: boolean;
 
-  constructor(readonly socket: ClientSocket, readonly address: string, private readonly context: SessionContext) {
+  constructor(readonly socket: ClientSocket, private readonly upgrade: Upgrade, private readonly context: SessionContext) {
+    this.address = upgrade.address;
+    this.asksPushwire = upgrade.protocol === PUSHWIRE_SUBPROTOCOL;
     const authTimer = setTimeout(() => this.refuse(new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), context.config.authTimeoutMs);
     this.state = { kind: 'unauthenticated', authTimer };
   }
@@ -59,48 +68,68 @@ export class Session {
     return this.state.kind === 'authenticated' ? this.state.connection : undefined;
   }
 
-  /** A token in the upgrade URL (`?token=T`) authenticates as a first frame would. */
-  authenticateFromUrl(query: string): void {
-    const token = new URLSearchParams(query).get('token');
-    if (token) this.handle({ type: 'auth', token });
+  /** A token in the upgrade URL (`?token=T`) authenticates as the original's `token: T` frame would. */
+  authenticateFromUrl(): void {
+    const token = new URLSearchParams(this.upgrade.query).get('token');
+    if (token) this.handle({ kind: 'text-auth', frame: { type: 'auth', token } });
   }
 
-  /** A frame's text (null: a binary frame). A bad frame is refused before authentication, answered with an error frame after. */
+  /** The dialect this socket speaks, once its auth said (null before). */
+  private get dialect(): Dialect | null {
+    if (this.state.kind === 'authenticating') return this.state.dialect;
+    if (this.state.kind === 'authenticated') return this.state.connection.frames.dialect;
+    return null;
+  }
+
+  /**
+   * A frame's text (null: a binary frame). In the original dialect whatever the gateway does not
+   * understand is ignored, as the original did. Otherwise a bad frame is refused before
+   * authentication and answered with an error frame after.
+   */
   receive(text: string | null): void {
     try {
       if (text === null) throw new PushwireError('bad_request', 'Frames are text.');
-      this.handle(parseClientFrame(text));
+      this.handle(readClientFrame(text));
     } catch (error) {
       const typed = error instanceof PushwireError ? error : new PushwireError('internal');
       if (!(error instanceof PushwireError)) this.context.log.error({ err: error }, 'frame handling failed');
+      if (this.dialect === 'original') return;
       if (this.state.kind === 'authenticated') this.state.connection.sendControl({ type: 'error', error: typed.code, message: typed.message });
       else this.refuse(typed, CloseCode.protocolError);
     }
   }
 
-  private handle(frame: ClientFrame): void {
+  private handle(incoming: IncomingFrame): void {
     switch (this.state.kind) {
       case 'unauthenticated':
-        if (frame.type !== 'auth') return this.refuse(new PushwireError('bad_request', 'Authenticate first: `token: TOKEN` or {"token": ...}.'), CloseCode.protocolError);
-        return this.startAuthentication(this.state.authTimer, frame);
+        // Text that is no frame at all may come from a client of the original: it waits for its token.
+        if (incoming.kind === 'unknown') return;
+        if (incoming.frame.type !== 'auth') return this.refuse(new PushwireError('bad_request', AUTHENTICATE_FIRST), CloseCode.protocolError);
+        return this.startAuthentication(this.state.authTimer, incoming.frame, incoming.kind === 'text-auth' && !this.asksPushwire ? 'original' : 'pushwire');
       case 'authenticating':
-        return this.refuse(new PushwireError('bad_request', 'Authenticate first: `token: TOKEN` or {"token": ...}.'), CloseCode.protocolError);
+        if (this.state.dialect === 'original') return;
+        return this.refuse(new PushwireError('bad_request', AUTHENTICATE_FIRST), CloseCode.protocolError);
       case 'authenticated':
-        return this.handleAuthenticated(this.state.connection, frame);
+        if (this.state.connection.frames.dialect === 'original') return;
+        if (incoming.kind === 'unknown') throw new PushwireError('bad_request', 'A frame is JSON or `token: TOKEN`.');
+        return this.handleAuthenticated(this.state.connection, incoming.frame);
       case 'closed':
         return;
     }
   }
 
-  private startAuthentication(authTimer: NodeJS.Timeout, frame: AuthFrame): void {
-    this.state = { kind: 'authenticating', authTimer };
-    void this.authenticate(authTimer, frame).catch((error) => {
+  private startAuthentication(authTimer: NodeJS.Timeout, frame: AuthFrame, dialect: Dialect): void {
+    this.state = { kind: 'authenticating', authTimer, dialect };
+    // An original client expects every message published once its token is sent, and has no
+    // `since` to ask for them: whatever commits while the token is looked up is caught up from now.
+    const original = dialect === 'original' ? { since: String(Date.now() / 1000), limit: this.context.config.maxLimit } : {};
+    void this.authenticate(authTimer, { ...frame, ...original }, dialect).catch((error) => {
       this.context.log.error({ err: error }, 'authentication failed');
       this.refuse(new PushwireError('unavailable'), CloseCode.internal);
     });
   }
 
-  private async authenticate(authTimer: NodeJS.Timeout, frame: AuthFrame): Promise<void> {
+  private async authenticate(authTimer: NodeJS.Timeout, frame: AuthFrame, dialect: Dialect): Promise<void> {
     const { store, config, hub, presence, activity, log } = this.context;
     const user = await store.userByToken(frame.token);
     if (this.ended) return;
@@ -114,7 +143,7 @@ export class Session {
     const limit = frame.limit ?? config.defaultLimit;
     if (limit > config.maxLimit) return this.refuse(new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
     clearTimeout(authTimer);
-    const connection = new Connection(user.id, this.socket, store.history, this.context.delivery);
+    const connection = new Connection(user.id, this.socket, store.history, this.context.delivery, framesOf[dialect]);
     this.state = { kind: 'authenticated', connection };
     activity.seen(user.id);
     // Subscribe first, then read the store: nothing committed in between can be missed.
@@ -165,13 +194,19 @@ export class Session {
     }
   }
 
-  /** Refuses the client: an error frame, then the close (which comes back through `closed`). */
+  /** Refuses the client: an error frame (the original dialect has none: the close's reason says it), then the close (which comes back through `closed`). */
   private refuse(error: PushwireError, code: number): void {
     if (this.socket.closed) return;
     if (this.state.kind !== 'authenticated') metrics.authFailures.inc({ reason: error.code });
     if (error.code === 'invalid_token') this.context.admission.authFailed(this.address);
-    this.socket.send(errorFrame(error));
+    if (this.dialect !== 'original') this.socket.send(errorFrame(error));
     this.socket.close(code, error.message.slice(0, 120));
+  }
+
+  /** The gateway is draining: a pushwire client is asked to reconnect elsewhere; an original one has no such frame and is closed at once (1001), so it reconnects now. */
+  drain(): void {
+    if (this.dialect === 'original') return this.socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
+    this.socket.send(JSON.stringify({ type: 'reconnect', reason: 'draining' } satisfies ReconnectFrame));
   }
 
   /** The socket is gone, whoever closed it: the one place a session ends. */

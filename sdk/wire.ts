@@ -6,6 +6,21 @@ import type { Envelope } from './http.js';
  * types; the SDK receives them without casting.
  */
 
+/**
+ * Two dialects on one gateway. `original`: the protocol of Mozilla's original service, for its
+ * clients. The text frame `token: T` (or `?token=T` in the URL) authenticates; then each message
+ * arrives as its bare envelope and nothing else is sent; frames the gateway does not understand
+ * are ignored. `pushwire`: the JSON auth frame (what this SDK sends), or any auth with the
+ * `pushwire` websocket subprotocol. It has hello, typed frames, catch-up pages, acks and drain.
+ */
+export type Dialect = 'pushwire' | 'original';
+
+/** The websocket subprotocol that asks for the `pushwire` dialect whatever the auth frame. */
+export const PUSHWIRE_SUBPROTOCOL = 'pushwire';
+
+/** What an `original` client receives for each message: the envelope alone. */
+export type OriginalMessageFrame = Envelope;
+
 /** Websocket close codes. */
 export const CloseCode = {
   /** The gateway is stopping (after a `reconnect` frame): reconnect elsewhere, resume with `since`. */

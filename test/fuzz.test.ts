@@ -5,7 +5,7 @@ import { buildApi } from '../api/app.js';
 import { loadConfig } from '../core/config.js';
 import { errorCatalogue } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { Http } from './helpers/client.js';
+import { Http, sleep } from './helpers/client.js';
 import { Contract } from './helpers/contract.js';
 import { startEmbedded, type System } from './helpers/system.js';
 
@@ -165,10 +165,22 @@ async function fuzzWebsocket(t: Test, system: System): Promise<void> {
     await new Promise((resolve) => socket.on('open', resolve));
     if (authenticate) socket.send(JSON.stringify({ token: user.token }));
     for (const text of frames) socket.send(text);
-    // The sentinel: a ping answered, or the close that ended the session.
+    // The sentinel: a ping answered, a message (a socket in the original dialect answers nothing
+    // else: its user is sent messages until one arrives), or the close that ended the session.
     socket.send('{"type":"ping"}');
-    const code = await Promise.race([closed, new Promise<number>((resolve) => socket.on('message', (data) => String(data).includes('"pong"') && resolve(0)))]);
+    const answered = new Promise<number>((resolve) => socket.on('message', (data) => /"pong"|"key"/.test(String(data)) && resolve(0)));
+    let settled = false;
+    const sentinels = (async () => {
+      for (let tries = 0; tries < 50 && !settled; tries++) {
+        await sleep(200);
+        if (!settled) await api.publish(user.queue, { title: 'sentinel' });
+      }
+    })();
+    const code = await Promise.race([closed, answered, sleep(15_000).then(() => -1)]);
+    settled = true;
+    await sentinels;
     socket.terminate();
+    if (code === -1) throw new Error(`no answer, message or close within 15 s after ${JSON.stringify(frames)}`);
     if (code !== 0 && !CLOSE_CODES.has(code)) throw new Error(`closed with ${code} after ${JSON.stringify(frames)}`);
     if (errors.length) throw new Error(errors.join('; '));
   }), { numRuns: 150, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false, includeErrorInReport: true }).catch((error: Error) => failures.push(error.message));

@@ -26,7 +26,7 @@ t.test(`auto: ${expected.detail} on Node ${process.version}, said in the banner,
 
   const api = new Http(system.apiUrl);
   const { token, queue } = await api.user();
-  const client = await WsClient.connect(system.wsUrl, `token: ${token}`);
+  const client = await WsClient.connect(system.wsUrl, { token });
   await client.waitFor((frame) => frame.type === 'hello');
   const published = await api.publish(queue, { title: 'on this transport' });
   t.equal((await client.waitForMessages(1))[0].key, published.key, 'a published message reaches a websocket client');

@@ -1,3 +1,4 @@
+import { PUSHWIRE_SUBPROTOCOL } from '../../sdk/wire.js';
 /**
  * What serves the gateway's websockets and its few HTTP routes. Two implementations: native
  * uWebSockets.js where a build of it loads (the fast path), and `ws` on node:http everywhere
@@ -23,13 +24,29 @@ export interface ClientSocket {
   close(code: number, reason: string): void;
 }
 
+/** What a client's upgrade request asked for. */
+export interface Upgrade {
+  /** The request's query string. */
+  query: string;
+  /** The client's address, as `clientAddress` answered. */
+  address: string;
+  /** The websocket subprotocol agreed on ('' for none). */
+  protocol: string;
+}
+
+/** The subprotocol to agree on from a Sec-WebSocket-Protocol list: ours when offered, else the client's first ('' for none). */
+export function chooseProtocol(requested: string): string {
+  const offered = requested.split(',').map((protocol) => protocol.trim()).filter(Boolean);
+  return offered.includes(PUSHWIRE_SUBPROTOCOL) ? PUSHWIRE_SUBPROTOCOL : offered[0] ?? '';
+}
+
 export interface SocketHandlers<S> {
   /** Who is upgrading: the peer's IP, or from a trusted proxy, the client its X-Forwarded-For names. */
   clientAddress(peer: string, forwardedFor: string | undefined): string;
   /** An upgrade from `address` (as clientAddress answered): null lets it through, an answer refuses it (the connection then closes). */
   admit(address: string): HttpAnswer | null;
-  /** A client connected from `address`; `query` is its upgrade request's query string. Returns the gateway's state for it. */
-  open(socket: ClientSocket, query: string, address: string): S;
+  /** A client connected, as its upgrade asked. Returns the gateway's state for it. */
+  open(socket: ClientSocket, upgrade: Upgrade): S;
   /** A frame arrived: its text, or null for a binary frame. */
   message(state: S, text: string | null): void;
   /** The socket's send buffer drained. */

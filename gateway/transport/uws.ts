@@ -1,12 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import { CloseCode } from '../../sdk/wire.js';
-import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer, type HttpAnswer } from './transport.js';
+import { answerOf, chooseProtocol, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer, type HttpAnswer, type Upgrade } from './transport.js';
 import type { HttpResponse, ListenSocket, Uws, WebSocket } from './uws-loader.js';
 
 /** uWS user data: uWS copies its properties at upgrade, so it carries data, not methods. */
-interface UserData<S> {
-  query: string;
-  address: string;
+interface UserData<S> extends Upgrade {
   socket?: UwsClientSocket<S>;
 }
 
@@ -66,8 +64,8 @@ class UwsClientSocket<S> implements ClientSocket {
     this.handlers.close(this.state);
   }
 
-  start(query: string, address: string): void {
-    this.state = this.handlers.open(this, query, address);
+  start(upgrade: Upgrade): void {
+    this.state = this.handlers.open(this, upgrade);
     this.opened = true;
     // Closed while opening (say, refused at once): the close handler still runs, once.
     if (this.closed) this.handlers.close(this.state);
@@ -113,13 +111,14 @@ export class UwsTransport implements Transport {
         const address = handlers.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for') || undefined);
         const refusal = handlers.admit(address);
         if (refusal) return void res.cork(() => writeAnswer(res, refusal).end(refusal.body, true));
-        res.upgrade<UserData<S>>({ query: req.getQuery() ?? '', address },
-          req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+        const protocol = chooseProtocol(req.getHeader('sec-websocket-protocol'));
+        res.upgrade<UserData<S>>({ query: req.getQuery() ?? '', address, protocol },
+          req.getHeader('sec-websocket-key'), protocol, req.getHeader('sec-websocket-extensions'), context);
       },
       open: (ws) => {
         const data = ws.getUserData();
         data.socket = new UwsClientSocket(ws, handlers);
-        data.socket.start(data.query, data.address);
+        data.socket.start({ query: data.query, address: data.address, protocol: data.protocol });
       },
       message: (ws, message, isBinary) => {
         const socket = ws.getUserData().socket!;

@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientError } from '../../core/http.js';
-import { answerOf, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer } from './transport.js';
+import { answerOf, chooseProtocol, type ClientSocket, type HttpRoutes, type ListenOptions, type SocketHandlers, type Transport, type TransportServer, type Upgrade } from './transport.js';
 
 /** Node ≥ 22.12 (and 23.1) can share a listening port between processes (SO_REUSEPORT). */
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -134,7 +134,7 @@ class WsClientSocket<S> implements ClientSocket {
     if (this.opened) this.sockets.handlers.close(this.state);
   }
 
-  start(query: string, address: string): void {
+  start(upgrade: Omit<Upgrade, 'protocol'>): void {
     this.sockets.open.add(this);
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.heard = true;
@@ -149,7 +149,7 @@ class WsClientSocket<S> implements ClientSocket {
     this.raw.on('drain', () => {
       if (!this.closed) this.sockets.handlers.drain(this.state);
     });
-    this.state = this.sockets.handlers.open(this, query, address);
+    this.state = this.sockets.handlers.open(this, { ...upgrade, protocol: this.ws.protocol });
     this.opened = true;
     if (this.closed) this.sockets.handlers.close(this.state);
   }
@@ -169,7 +169,10 @@ export class WsTransport implements Transport {
 
   async listen<S>(options: ListenOptions, handlers: SocketHandlers<S>, routes: HttpRoutes): Promise<TransportServer> {
     const sockets = new Sockets(handlers, options.maxBufferedBytes);
-    const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+    const wss = new WebSocketServer({
+      noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false, clientTracking: false,
+      handleProtocols: (offered) => chooseProtocol([...offered].join(',')) || false,
+    });
     const server: Server = createServer({
       headersTimeout: options.httpHeadersTimeoutMs, requestTimeout: options.httpRequestTimeoutMs, connectionsCheckingInterval: 1000,
     }, (request, response) => {
@@ -189,7 +192,7 @@ export class WsTransport implements Transport {
         raw.end(`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${refusal.body}`);
         return;
       }
-      wss.handleUpgrade(request, raw, head, (ws) => new WsClientSocket(ws, raw, sockets).start(query, address));
+      wss.handleUpgrade(request, raw, head, (ws) => new WsClientSocket(ws, raw, sockets).start({ query, address }));
     });
     const idleCheck = setInterval(() => {
       for (const socket of sockets.open) socket.checkIdle();

@@ -73,8 +73,8 @@ export class WsClient {
   private readonly opened: Promise<void>;
   private readonly closedPromise: Promise<void>;
 
-  constructor(url: string) {
-    this.socket = new WebSocket(url);
+  constructor(url: string, protocols?: string[]) {
+    this.socket = new WebSocket(url, protocols);
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
       this.socket.once('error', reject);
@@ -88,8 +88,8 @@ export class WsClient {
     this.socket.on('error', () => {});
   }
 
-  static async connect(url: string, auth?: Record<string, unknown> | string): Promise<WsClient> {
-    const client = new WsClient(url);
+  static async connect(url: string, auth?: Record<string, unknown> | string, protocols?: string[]): Promise<WsClient> {
+    const client = new WsClient(url, protocols);
     await client.opened;
     if (auth !== undefined) client.send(auth);
     return client;
@@ -108,6 +108,11 @@ export class WsClient {
 
   send(frame: Record<string, unknown> | string): void {
     this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** The subprotocol the gateway agreed on ('' for none). */
+  get protocol(): string {
+    return this.socket.protocol;
   }
 
   messages(type = 'message'): Envelope[] {

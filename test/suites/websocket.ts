@@ -5,46 +5,97 @@ import type { System } from '../helpers/system.js';
 /** The websocket protocol: auth, live delivery, catch-up with collapsing and paging, markers, exactly-once resume. */
 export function websocketSuite(t: Test, system: () => System): void {
   const http = () => new Http(system().apiUrl);
-  const connect = (auth?: Record<string, unknown> | string, query = '') => WsClient.connect(system().wsUrl + query, auth);
+  const connect = (auth?: Record<string, unknown> | string, query = '', protocols?: string[]) => WsClient.connect(system().wsUrl + query, auth, protocols);
 
-  t.test('live delivery after `token: T` auth, same envelope as HTTP', async (t) => {
+  /**
+   * The original dialect sends nothing before a message, so nothing says when the socket is
+   * subscribed: publish probes until one of them arrives. What comes after is told apart by key
+   * (keys grow): a probe that was slow to arrive is still older than the next message.
+   */
+  const probed = async (client: WsClient, api: Http, queue: string): Promise<void> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { key } = await api.publish(queue, { title: 'probe' });
+      const arrived = await client.waitFor((frame) => frame.key === key, 500).then(() => true, () => false);
+      if (arrived) return;
+      if (Date.now() > deadline) throw new Error('no probe arrived in 15 s');
+    }
+  };
+  const from = (client: WsClient, key: string) => client.frames.filter((frame) => (frame.key as string) >= key);
+
+  t.test('the original dialect: `token: T`, then each message as its bare envelope (the HTTP item), nothing else; other frames ignored', async (t) => {
     const api = http();
-    const { token, queue } = await api.user();
+    const { token, own, queue } = await api.user();
     const client = await connect(`token: ${token}`);
-    await client.waitFor((frame) => frame.type === 'hello');
-    await sleep(300);
-    const published = await api.publish(queue, { title: 'live', body: 'now' });
-    const [received] = await client.waitForMessages(1);
-    const { type, ...envelope } = client.frames.find((frame) => frame.type === 'message')!;
-    t.equal(type, 'message');
-    t.same(envelope, published);
-    t.same(received.key, published.key);
+    await probed(client, api, queue);
+    t.notOk(client.frames.some((frame) => 'type' in frame), 'no hello, no type in any frame');
+    client.send('hello?');
+    client.send('{"type":"ping"}');
+    client.send('{"type":"fetch"}');
+    const published = [await api.publish(queue, { title: 'live', body: 'now' }), await api.publish(queue, { title: 'second' })];
+    const read = await api.request<{ key: string }>('POST', new URL(own).pathname, { form: { action: 'read', key: published[0].key } });
+    await client.waitFor((frame) => (frame.body as { read?: string }).read === published[0].key);
+    const items = (await api.request<{ messages: Envelope[] }>('GET', new URL(own).pathname)).body.messages;
+    t.same(from(client, published[0].key), items.slice(-3), 'the two messages and the read mark, equal to the GET items, in order, and nothing else');
+    t.equal(items.at(-1)!.key, read.body.key);
+    t.equal(client.closeCode, null, 'the frames it does not understand left the socket open');
     client.close();
   });
 
-  t.test('JSON auth and token in the URL query', async (t) => {
+  t.test('the pushwire dialect: the JSON auth frame, or `token: T` (or ?token=) with the pushwire subprotocol; ?token= alone is the original\'s', async (t) => {
     const api = http();
     const { token, queue } = await api.user();
-    const byQuery = await connect(undefined, `?token=${token}`);
     const byJson = await connect({ token });
-    await byQuery.waitFor((frame) => frame.type === 'hello');
-    await byJson.waitFor((frame) => frame.type === 'hello');
-    await sleep(300);
-    await api.publish(queue, { title: 'both' });
-    await byQuery.waitForMessages(1);
-    await byJson.waitForMessages(1);
-    t.pass('both sockets received the message');
-    byQuery.close();
-    byJson.close();
+    const bySubprotocol = await connect(`token: ${token}`, '', ['pushwire']);
+    const byQueryAndSubprotocol = await connect(undefined, `?token=${token}`, ['pushwire']);
+    const byQuery = await connect(undefined, `?token=${token}`);
+    t.equal(bySubprotocol.protocol, 'pushwire', 'the gateway agrees on the subprotocol');
+    for (const client of [byJson, bySubprotocol, byQueryAndSubprotocol]) await client.waitFor((frame) => frame.type === 'hello');
+    await probed(byQuery, api, queue);
+    t.notOk(byQuery.frames.some((frame) => 'type' in frame), '?token= alone: the original dialect');
+    const sent = await api.publish(queue, { title: 'everyone' });
+    for (const client of [byJson, bySubprotocol, byQueryAndSubprotocol]) {
+      t.match(await client.waitFor((frame) => frame.key === sent.key), { type: 'message' }, 'a typed message frame');
+    }
+    await byQuery.waitFor((frame) => frame.key === sent.key);
+    for (const client of [byJson, bySubprotocol, byQueryAndSubprotocol, byQuery]) client.close();
+  });
+
+  t.test('one user, both dialects, several sockets each: every socket gets every message once, in its own dialect', async (t) => {
+    const api = http();
+    const { token, queue } = await api.user();
+    const originals = await Promise.all([0, 1, 2].map(() => connect(`token: ${token}`)));
+    const typed = await Promise.all([0, 1].map(() => connect({ token })));
+    await Promise.all(typed.map((client) => client.waitFor((frame) => frame.type === 'hello')));
+    for (const client of originals) await probed(client, api, queue);
+    // Probes reached every socket: what follows is counted from a common point, the next key.
+    const sent = [];
+    for (let n = 0; n < 20; n++) sent.push(await api.publish(queue, { title: `m${n}` }));
+    const keys = sent.map((m) => m.key);
+    for (const [index, client] of originals.entries()) {
+      await client.waitFor((frame) => frame.key === keys.at(-1), 8000);
+      t.same(from(client, keys[0]), sent, `original socket ${index}: every message once, bare`);
+    }
+    for (const [index, client] of typed.entries()) {
+      await client.waitFor((frame) => frame.key === keys.at(-1), 8000);
+      t.same(client.messages().filter((m) => m.key >= keys[0]).map((m) => m.key), keys, `typed socket ${index}: every message once`);
+    }
+    for (const client of [...originals, ...typed]) client.close();
   });
 
   t.test('bad auth closes with documented codes', async (t) => {
     const unknown = await connect({ token: 'f'.repeat(32) });
     t.equal(await unknown.closed(), 4001, 'unknown token: 4001');
     t.match(unknown.frames[0], { type: 'error', error: 'invalid_token' });
-    const garbage = await connect('hello?');
-    t.equal(await garbage.closed(), 4003, 'garbage before auth: 4003');
+    const garbage = await connect('{"type":"nope"}');
+    t.equal(await garbage.closed(), 4003, 'a JSON frame that is no auth, before auth: 4003');
     t.match(garbage.frames[0], { type: 'error', error: 'bad_request' });
+    const { token: patient } = await http().user();
+    const noise = await connect('hello?');
+    noise.send({ token: patient });
+    await noise.waitFor((frame) => frame.type === 'hello');
+    t.pass('text that is no frame, before auth, is ignored (a client of the original may send it): the auth after it works');
+    noise.close();
     const silent = await connect();
     t.equal(await silent.closed(3000), 4002, 'no auth in time: 4002');
     const { token } = await http().user();
