@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { StoredMessage } from '../core/message.js';
 import type { RangeRequest, ReadRequest, ReadResult, Store } from '../core/store/store.js';
-import type { History } from './connection.js';
+import type { History } from './delivery.js';
 
 /**
  * Lets at most `limit` batches run at once. A batch is sent at the next turn of the event loop

@@ -1,156 +1,65 @@
-import { encodeKey, type Since } from '../core/ids.js';
+import type { Since } from '../core/ids.js';
 import type { StoredMessage } from '../core/message.js';
-import { metrics } from '../core/metrics.js';
-import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
-import { CloseCode, type ControlFrame } from '../sdk/wire.js';
-import { pushwireFrames, type FrameFormat } from './frames.js';
+import type { ControlFrame } from '../sdk/wire.js';
+import { realClock, type Clock } from './clock.js';
+import { Delivery, type DeliveryOptions, type History } from './delivery.js';
+import type { FrameFormat } from './frames.js';
+import type { Group } from './group.js';
+import type { Sink } from './sink.js';
 
-/** What a connection needs of a websocket; uWS in production, a fake in unit tests. */
-export interface Socket {
-  send(frame: string): void;
-  /** Runs `sends` so that its frames leave in as few writes as possible (uWS cork). */
-  batch(sends: () => void): void;
-  bufferedAmount(): number;
-  close(code: number, reason: string): void;
-  /** Joins a server-side topic: what is published to it reaches this socket without JavaScript. */
+/** What a connection needs of its client's socket: a sink, and topics to join while in a group. */
+export interface MemberSocket extends Sink {
+  /** Joins a topic: what is published to it reaches this socket, in order with its own sends. */
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
-  /** How many clients one send reaches (a topic reaches all its subscribers). */
-  readonly receivers: number;
 }
-
-/** What a connection reads from the store: its catch-up pages and the ranges it repairs. */
-export interface History {
-  read(request: ReadRequest): Promise<ReadResult>;
-  range(request: RangeRequest): Promise<StoredMessage[]>;
-}
-
-export interface DeliveryOptions {
-  publicUrl: string;
-  /** Buffered bytes past which frames wait in our own (collapsing) queue. */
-  softBackpressureBytes: number;
-  /** Waiting frames past which the socket is closed as a slow consumer. */
-  maxPending: number;
-  /** Rows per store read when repairing a gap. */
-  fillBatch: number;
-  /**
-   * When a store check finds the socket behind, how long to give the bus before reading the
-   * store: what was committed a moment ago is usually on its way, and reading it would be a store
-   * read per in-flight message at every check. 0: repair at once.
-   */
-  verifyGraceMs: number;
-  onError(error: unknown): void;
-}
-
-interface Outgoing {
-  frame: string;
-  /** queue + kind + replaceId: a newer frame with the same key replaces this one while it waits. */
-  collapseKey: string | null;
-}
-
-type Phase = 'syncing' | 'paging' | 'live';
-
-/** Counter children bound once: this runs once per socket per message. */
-const deliveredBy = {
-  live: metrics.delivered.labels('live'),
-  catchup: metrics.delivered.labels('catchup'),
-  repair: metrics.delivered.labels('repair'),
-};
 
 /**
- * Delivery to one socket of one user, exactly once and in sequence order.
- *
- * Invariant: every message of the user with seq <= `lastSeq` has been sent to the socket,
- * or collapsed away by a newer one, or does not exist. Live bus messages arrive in any order
- * and may be missing; a message with seq > lastSeq + 1 means the bus dropped something, so
- * the gap is read from the store before going on. While catch-up or a repair reads the
- * store, live messages are held and replayed afterwards, skipping what was already sent.
+ * One client socket of a user. It receives through its own delivery while it catches up,
+ * repairs or lags behind, and through its dialect's group (one delivery to a topic all the
+ * group's sockets subscribe) while it is in step with the user's other sockets.
  */
 export class Connection {
-  private ownSeq = 0;
-  /**
-   * While set, this socket receives through a group: the delivery of one user's in-step sockets,
-   * which sends to their shared topic. Its position is then the group's.
-   */
-  private group: { delivery: Connection; topic: string } | null = null;
-  closed = false;
-  private phase: Phase = 'syncing';
-  private held: StoredMessage[] = [];
-  /** Highest seq known to exist (from the bus or a store check), even if its message was not held. */
-  private maxSeen = 0;
-  private filling = false;
-  private pending: Outgoing[] = [];
-  private verifyTimer: NodeJS.Timeout | null = null;
-  /** Set while live messages wait, out of order, for the ones the bus has not brought yet. */
-  private gapTimer: NodeJS.Timeout | null = null;
+  private readonly own: Delivery;
+  private group: Group | null = null;
 
   constructor(
     readonly userId: number,
-    private readonly socket: Socket,
-    private readonly history: History,
+    private readonly socket: MemberSocket,
+    history: History,
     private readonly options: DeliveryOptions,
-    /** The socket's dialect writes its frames. */
-    readonly frames: FrameFormat = pushwireFrames,
-  ) {}
+    readonly frames: FrameFormat,
+    clock: Clock = realClock,
+  ) {
+    this.own = new Delivery(userId, socket, history, options, frames, clock);
+  }
 
   /**
    * Starts delivery. The caller has subscribed this user on the bus and then read
    * `storedLastSeq`, so nothing committed afterwards can be missed. Without `since` only new
    * messages are sent; with it, a first catch-up page.
    */
-  async start(storedLastSeq: number, since: Since | undefined, limit: number): Promise<void> {
-    this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
-    if (since === undefined) {
-      this.lastSeq = storedLastSeq;
-      return this.goLive();
-    }
-    return this.catchUp(since, limit, storedLastSeq);
+  start(storedLastSeq: number, since: Since | undefined, limit: number): Promise<void> {
+    return this.own.start(storedLastSeq, since, limit);
   }
 
   /** The next catch-up page, after `more: true`. */
-  async fetch(since: Since, limit: number): Promise<void> {
-    return this.catchUp(since, limit, 0);
+  fetch(since: Since, limit: number): Promise<void> {
+    return this.own.fetch(since, limit);
   }
 
   get paging(): boolean {
-    return this.phase === 'paging';
+    return this.own.paging;
   }
 
-  /** Every message of the user with seq <= lastSeq has been sent to this socket (see the class invariant). */
+  /** Every message of the user with seq <= lastSeq has been sent to this socket: by its own delivery, or its group's. */
   get lastSeq(): number {
-    return this.group ? this.group.delivery.lastSeq : this.ownSeq;
+    return this.group ? this.group.lastSeq : this.own.lastSeq;
   }
 
-  set lastSeq(seq: number) {
-    this.ownSeq = seq;
-  }
-
-  /** Live, nothing held, waiting or being read: fit to receive through a group. */
+  /** Delivering on its own, live, with nothing held or waiting: fit to join its group. */
   get inSync(): boolean {
-    return !this.closed && this.phase === 'live' && !this.filling && this.held.length === 0 && this.pending.length === 0;
-  }
-
-  /** Call only when in sync and at the group's position. */
-  joinGroup(delivery: Connection, topic: string): void {
-    this.group = { delivery, topic };
-    this.socket.subscribe(topic);
-  }
-
-  /**
-   * Back to delivering on its own, at the position the group reached; what the group knows
-   * exists beyond that (held out of order, say) is repaired from the store.
-   */
-  leaveGroup(): void {
-    if (!this.group) return;
-    const { delivery, topic } = this.group;
-    this.ownSeq = delivery.lastSeq;
-    this.socket.unsubscribe(topic);
-    this.group = null;
-    this.verify(delivery.highestSeen);
-  }
-
-  get highestSeen(): number {
-    return this.maxSeen;
+    return this.group === null && this.own.inSync;
   }
 
   /** Past the soft backpressure limit: such a socket needs its own collapsing queue. */
@@ -158,206 +67,52 @@ export class Connection {
     return this.socket.bufferedAmount() >= this.options.softBackpressureBytes;
   }
 
-  private async catchUp(since: Since, limit: number, storedLastSeq: number): Promise<void> {
-    this.phase = 'syncing';
-    let result: ReadResult;
-    try {
-      result = await this.history.read({ userId: this.userId, since, limit, collapse: true });
-    } catch (error) {
-      return this.fail(error);
-    }
-    if (this.closed) return;
-    const last = result.messages.at(-1);
-    // The page and its summary in one write to the socket (one syscall, not two, per catch-up).
-    this.socket.batch(() => {
-      for (const message of result.messages) this.enqueue(this.frames.message(message, this.options.publicUrl, false), message);
-      this.sendControl({
-        type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
-        last: last ? encodeKey(last.userId, last.seq) : null,
-      });
-    });
-    metrics.catchupSize.observe(result.messages.length);
-    deliveredBy.catchup.inc(result.messages.length * this.socket.receivers);
-    if (result.more) this.lastSeq = last!.seq;
-    // Everything up to the newest row read, or up to what was stored before the read, is now covered.
-    else this.lastSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.lastSeq);
-    if (result.more && !this.frames.clientPages) return this.catchUp({ seq: last!.seq }, limit, storedLastSeq);
-    if (result.more) {
-      this.phase = 'paging';
-      this.held = [];
-      return;
-    }
-    return this.goLive();
-  }
-
-  private goLive(): Promise<void> {
-    this.phase = 'live';
-    return this.replayHeld();
-  }
-
-  /** A message from the bus. */
+  /** A message from the bus, while delivering on its own. */
   offer(message: StoredMessage): void {
-    if (this.closed) return;
-    this.maxSeen = Math.max(this.maxSeen, message.seq);
-    if (this.phase !== 'live' || this.filling) {
-      // Held messages are also in the store; past the limit, forget them and repair from maxSeen.
-      if (this.phase !== 'paging' && this.held.length < this.options.maxPending) this.held.push(message);
-      return;
-    }
-    if (message.seq <= this.lastSeq) return;
-    if (message.seq === this.lastSeq + 1) {
-      this.sendMessage(message, 'live');
-      this.lastSeq = message.seq;
-      if (this.held.length > 0) this.sendHeldInSequence();
-      return;
-    }
-    this.held.push(message);
-    this.awaitGap();
+    this.own.offer(message);
   }
 
-  /**
-   * A later message came first. Publishes of one user from two api processes cross on the bus,
-   * and the missing ones then arrive a moment later: wait `verifyGraceMs` for them rather than
-   * read the store at once (for a hot user's sockets out of their group, a read per socket per
-   * crossing). What is still missing then is read from the store.
-   */
-  private awaitGap(): void {
-    if (this.options.verifyGraceMs === 0 || this.held.length >= this.options.maxPending) return this.repairGap();
-    this.gapTimer ??= setTimeout(() => this.repairGap(), this.options.verifyGraceMs);
-  }
-
-  private repairGap(): void {
-    this.clearGapTimer();
-    if (this.held.length === 0 || this.filling || this.phase !== 'live' || this.closed) return;
-    metrics.gapRepairs.inc();
-    void this.repair(Math.min(...this.held.map((message) => message.seq)) - 1);
-  }
-
-  /** Sends the held messages that are now next in sequence; the rest keep waiting for the gap. */
-  private sendHeldInSequence(): void {
-    this.held.sort((a, b) => a.seq - b.seq);
-    let taken = 0;
-    while (taken < this.held.length && this.held[taken].seq <= this.lastSeq + 1) {
-      const message = this.held[taken++];
-      if (message.seq <= this.lastSeq) continue;
-      this.sendMessage(message, 'live');
-      this.lastSeq = message.seq;
-    }
-    this.held.splice(0, taken);
-    if (this.held.length === 0) this.clearGapTimer();
-  }
-
-  private clearGapTimer(): void {
-    if (this.gapTimer) clearTimeout(this.gapTimer);
-    this.gapTimer = null;
-  }
-
-  /**
-   * The store says the user's sequence reached `storedLastSeq`: if we are behind, and still are
-   * once the bus has had `verifyGraceMs` to bring it, repair from the store.
-   */
+  /** The store says the user's sequence reached `storedLastSeq` (while delivering on its own). */
   verify(storedLastSeq: number): void {
-    this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
-    if (!this.behindStore()) return;
-    if (this.options.verifyGraceMs === 0) return void this.repair(this.maxSeen);
-    this.verifyTimer ??= setTimeout(() => {
-      this.verifyTimer = null;
-      if (this.behindStore()) void this.repair(this.maxSeen);
-    }, this.options.verifyGraceMs);
+    this.own.verify(storedLastSeq);
   }
 
-  private behindStore(): boolean {
-    return !this.closed && this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq;
-  }
-
-  /** Sends everything in (lastSeq, target] from the store, then what was held meanwhile. */
-  private async repair(target: number): Promise<void> {
-    if (this.filling) return;
-    this.filling = true;
-    try {
-      while (this.lastSeq < target && !this.closed) {
-        const rows = await this.history.range({ userId: this.userId, afterSeq: this.lastSeq, uptoSeq: target, max: this.options.fillBatch });
-        if (this.closed) return;
-        this.socket.batch(() => {
-          for (const row of rows) {
-            if (row.seq <= this.lastSeq) continue;
-            this.sendMessage(row, 'repair');
-            this.lastSeq = row.seq;
-          }
-        });
-        // Fewer rows than asked for: the rest of the range was deleted with its queue.
-        if (rows.length < this.options.fillBatch) this.lastSeq = Math.max(this.lastSeq, target);
-      }
-    } catch (error) {
-      return this.fail(error);
-    } finally {
-      this.filling = false;
-    }
-    return this.replayHeld();
-  }
-
-  private async replayHeld(): Promise<void> {
-    const held = this.held.sort((a, b) => a.seq - b.seq);
-    this.held = [];
-    for (const message of held) this.offer(message);
-    if (this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq) await this.repair(this.maxSeen);
-  }
-
-  sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
-    deliveredBy[path].inc(this.socket.receivers);
-    // Only a live message is shared by several sockets; one read from the store is this socket's own.
-    this.enqueue(this.frames.message(message, this.options.publicUrl, path === 'live'), message);
-  }
-
+  /** A control frame to this socket alone, in order with what it was sent before. */
   sendControl(frame: ControlFrame): void {
-    const text = this.frames.control(frame);
-    if (text !== null) this.enqueue(text, null);
+    this.own.sendControl(frame);
   }
 
-  /** Sends `frame` (of `message`, or a control frame), or queues it while the socket is behind. */
-  private enqueue(frame: string, message: StoredMessage | null): void {
-    if (this.closed) return;
-    if (this.pending.length === 0 && this.socket.bufferedAmount() < this.options.softBackpressureBytes) {
-      this.socket.send(frame);
-      return;
-    }
-    const outgoing: Outgoing = { frame, collapseKey: message?.replaceId == null ? null : `${message.queue} ${message.kind} ${message.replaceId}` };
-    if (outgoing.collapseKey !== null) {
-      const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
-      if (older >= 0) {
-        this.pending.splice(older, 1);
-        metrics.collapsed.inc();
-      }
-    }
-    this.pending.push(outgoing);
-    if (this.pending.length > this.options.maxPending) {
-      metrics.dropped.inc({ reason: 'slow_consumer' });
-      this.close(CloseCode.slowConsumer, 'slow consumer');
-    }
-  }
-
-  /** The socket drained some of its buffer: send what waits, while it stays under the soft limit. */
+  /** The socket drained some of its buffer. */
   drain(): void {
-    while (!this.closed && this.pending.length && this.socket.bufferedAmount() < this.options.softBackpressureBytes) {
-      this.socket.send(this.pending.shift()!.frame);
-    }
+    this.own.drain();
   }
 
+  /** Frames waiting in this socket's own queue. */
   get waiting(): number {
-    return this.pending.length;
+    return this.own.waiting;
   }
 
-  private fail(error: unknown): void {
-    metrics.dropped.inc({ reason: 'store_failure' });
-    this.options.onError(error);
-    this.close(CloseCode.internal, 'store unavailable, reconnect');
+  /** The group took this socket in, at its position. */
+  joined(group: Group): void {
+    this.group = group;
+    this.socket.subscribe(group.topic);
+  }
+
+  /** Out of the group: on its own again from where the group got to. */
+  left(): void {
+    if (!this.group) return;
+    const group = this.group;
+    this.group = null;
+    this.socket.unsubscribe(group.topic);
+    this.own.resumeAt(group.lastSeq, group.highestSeen);
   }
 
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.verifyTimer) clearTimeout(this.verifyTimer);
-    this.clearGapTimer();
-    this.socket.close(code, reason);
+    this.own.close(code, reason);
+  }
+
+  /** The socket closed: nothing more is sent or read for it. */
+  stop(): void {
+    this.own.stop();
   }
 }

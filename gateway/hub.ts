@@ -4,12 +4,14 @@ import { metrics } from '../core/metrics.js';
 import type { StoredMessage } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
 import type { Store } from '../core/store/store.js';
-import { Connection, type DeliveryOptions, type History } from './connection.js';
 import { AckBuffer } from './ack-buffer.js';
+import { realClock } from './clock.js';
+import type { Connection } from './connection.js';
+import type { DeliveryOptions, History } from './delivery.js';
+import type { Group, GroupContext } from './group.js';
 import { LatencyWindow } from './latency-window.js';
 import { SettleSchedule } from './settle-schedule.js';
-import { TopicSocket } from './topic-socket.js';
-import type { Dialect } from '../sdk/wire.js';
+import { UserSockets } from './user-sockets.js';
 
 export interface HubOptions {
   gatewayId: string;
@@ -27,33 +29,14 @@ const ACK_FLUSH_MS = 250;
 const BACKPRESSURE_CHECK_MS = 50;
 
 /**
- * A user's in-step sockets of one dialect: `members` of one group delivery that sends each
- * message once, in that dialect's frames, to their uWS topic. A group is a Connection too, so it
- * orders, holds and repairs gaps from the store once for all its members.
- */
-interface Group {
-  userId: number;
-  topic: string;
-  delivery: Connection | null;
-  members: Set<Connection>;
-}
-
-/** A user's sockets here: a group per dialect, and the rest (catching up, repairing, slow) `solo`, each with its own delivery. */
-interface UserSockets {
-  groups: Record<Dialect, Group>;
-  solo: Set<Connection>;
-}
-
-const TOPIC_PREFIX: Record<Dialect, string> = { pushwire: 'u', original: 'o' };
-
-/**
- * The connections of one gateway, by user. Subscribes the bus to exactly the users held here,
+ * The registry of a gateway's connections, by user. Subscribes the bus to exactly the users held here,
  * and checks the store whenever the bus may have dropped something: shortly after each
  * subscription (ZeroMQ subscriptions take a moment to reach the broker), after the bus
  * reconnects, and every `resyncMs` as a backstop.
  */
 export class Hub {
   private readonly users = new Map<number, UserSockets>();
+  private readonly groups: GroupContext;
   /** Groups that got a publish since the last backpressure check. */
   private readonly published = new Set<Group>();
   private readonly settling: SettleSchedule;
@@ -70,6 +53,13 @@ export class Hub {
     private readonly options: HubOptions,
     private readonly log: Logger,
   ) {
+    this.groups = {
+      history: store.history, options: options.delivery, clock: realClock,
+      publish: (group, frame) => {
+        options.publish(group.topic, frame);
+        this.published.add(group);
+      },
+    };
     this.settling = new SettleSchedule(options.settleChecksMs, (userIds) => void this.verify(userIds));
     bus.onReconnect = () => {
       log.warn('bus reconnected: re-reading connected users from the store');
@@ -88,12 +78,11 @@ export class Hub {
   attach(connection: Connection): void {
     let user = this.users.get(connection.userId);
     if (!user) {
-      const group = (dialect: Dialect): Group => ({ userId: connection.userId, topic: `${TOPIC_PREFIX[dialect]}${connection.userId}`, delivery: null, members: new Set() });
-      user = { groups: { pushwire: group('pushwire'), original: group('original') }, solo: new Set() };
+      user = new UserSockets(connection.userId, this.groups);
       this.users.set(connection.userId, user);
       this.bus.subscribe(userTopic(connection.userId));
     }
-    user.solo.add(connection);
+    user.add(connection);
     this.connections++;
     metrics.connections.inc();
     this.settling.add([connection.userId]);
@@ -102,12 +91,10 @@ export class Hub {
 
   detach(connection: Connection): void {
     const user = this.users.get(connection.userId);
-    const group = user?.groups[connection.frames.dialect];
-    if (!user || !group || !(user.solo.delete(connection) || group.members.delete(connection))) return;
+    if (!user?.remove(connection)) return;
     this.connections--;
     metrics.connections.dec();
-    if (group.members.size === 0) this.dropGroup(group);
-    if (user.solo.size === 0 && user.groups.pushwire.members.size === 0 && user.groups.original.members.size === 0) {
+    if (user.size === 0) {
       this.users.delete(connection.userId);
       this.bus.unsubscribe(userTopic(connection.userId));
     }
@@ -120,55 +107,13 @@ export class Hub {
     const lagSeconds = Math.max(0, Date.now() / 1000 - message.micros / 1e6);
     metrics.busLag.observe(lagSeconds);
     this.latencies.add(lagSeconds * 1000);
-    this.delivered += user.groups.pushwire.members.size + user.groups.original.members.size + user.solo.size;
-    user.groups.pushwire.delivery?.offer(message);
-    user.groups.original.delivery?.offer(message);
-    for (const connection of user.solo) {
-      connection.offer(message);
-      if (connection.inSync) this.join(user, connection);
-    }
+    this.delivered += user.size;
+    user.deliver(message);
   }
 
-  /** Moves an in-step socket into its dialect's group, starting the group at its position if there is none. */
-  private join(user: UserSockets, connection: Connection): void {
-    const group = user.groups[connection.frames.dialect];
-    if (!group.delivery) {
-      group.delivery = new Connection(connection.userId, new TopicSocket(group.topic, group.members, (topic, frame) => {
-        this.options.publish(topic, frame);
-        this.published.add(group);
-      }, () => this.dissolve(user, group)), this.store.history, this.options.delivery, connection.frames);
-      void group.delivery.start(connection.lastSeq, undefined, 0);
-    }
-    if (!group.delivery.inSync || group.delivery.lastSeq !== connection.lastSeq) return;
-    user.solo.delete(connection);
-    group.members.add(connection);
-    connection.joinGroup(group.delivery, group.topic);
-  }
-
-  private leave(user: UserSockets, group: Group, connection: Connection): void {
-    group.members.delete(connection);
-    user.solo.add(connection);
-    connection.leaveGroup();
-    if (group.members.size === 0) this.dropGroup(group);
-  }
-
-  /** A group without members stops, so a repair still reading cannot send into a later group's topic. */
-  private dropGroup(group: Group): void {
-    if (group.delivery) group.delivery.closed = true;
-    group.delivery = null;
-  }
-
-  private dissolve(user: UserSockets, group: Group): void {
-    for (const connection of group.members) this.leave(user, group, connection);
-  }
-
-  /** A member whose socket buffer grew past the soft limit goes back to its own collapsing queue. */
+  /** Members of groups that just published whose socket buffer grew go back to their own queues. */
   private checkBackpressure(): void {
-    for (const group of this.published) {
-      const user = this.users.get(group.userId);
-      if (!user) continue;
-      for (const connection of group.members) if (connection.behind) this.leave(user, group, connection);
-    }
+    for (const group of this.published) group.shedBehind();
     this.published.clear();
   }
 
@@ -188,10 +133,7 @@ export class Hub {
       try {
         const stored = await this.store.lastSeqs(chunk);
         for (const [userId, seq] of stored) {
-          const user = this.users.get(userId);
-          user?.groups.pushwire.delivery?.verify(seq);
-          user?.groups.original.delivery?.verify(seq);
-          for (const connection of user?.solo ?? []) connection.verify(seq);
+          this.users.get(userId)?.verify(seq);
         }
       } catch (error) {
         this.log.warn({ err: error }, 'store check failed; will retry at the next resync');

@@ -8,7 +8,8 @@ import type { Presence } from '../core/presence/presence.js';
 import { CloseCode, PUSHWIRE_SUBPROTOCOL, type AuthFrame, type ClientFrame, type Dialect, type ReconnectFrame } from '../sdk/wire.js';
 import type { Admission } from './admission.js';
 import type { BatchedStore } from './batched-store.js';
-import { Connection, type DeliveryOptions } from './connection.js';
+import { Connection } from './connection.js';
+import type { DeliveryOptions } from './delivery.js';
 import type { Hub } from './hub.js';
 import { framesOf } from './frames.js';
 import { errorFrame, readClientFrame, type IncomingFrame } from './protocol.js';
@@ -216,7 +217,7 @@ export class Session {
     this.context.admission.closed(this.address);
     if (state.kind === 'unauthenticated' || state.kind === 'authenticating') clearTimeout(state.authTimer);
     if (state.kind === 'authenticated') {
-      state.connection.closed = true;
+      state.connection.stop();
       this.context.hub.detach(state.connection);
     }
   }

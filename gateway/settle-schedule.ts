@@ -1,15 +1,4 @@
-/** Timers as the schedule uses them: the real ones, or a test's. */
-export interface Clock {
-  now(): number;
-  setTimeout(run: () => void, ms: number): unknown;
-  clearTimeout(timer: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (run, ms) => setTimeout(run, ms),
-  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
-};
+import { realClock, type Clock } from './clock.js';
 
 /**
  * Checks each user at each of `delaysMs` after its own subscription (not after the first of a

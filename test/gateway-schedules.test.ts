@@ -1,36 +1,8 @@
 import t from 'tap';
 import { AckBuffer } from '../gateway/ack-buffer.js';
 import { LatencyWindow } from '../gateway/latency-window.js';
-import { SettleSchedule, type Clock } from '../gateway/settle-schedule.js';
-
-/** A clock the test moves by hand: timers run when it passes their time, in time order. */
-class ManualClock implements Clock {
-  private time = 1_000_000;
-  private timers: { at: number; run: () => void }[] = [];
-  now = () => this.time;
-  setTimeout = (run: () => void, ms: number) => {
-    const timer = { at: this.time + ms, run };
-    this.timers.push(timer);
-    return timer;
-  };
-  clearTimeout = (timer: unknown) => {
-    this.timers = this.timers.filter((pending) => pending !== timer);
-  };
-  get pending(): number {
-    return this.timers.length;
-  }
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      const next = this.timers.filter((timer) => timer.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((timer) => timer !== next);
-      this.time = next.at;
-      next.run();
-    }
-    this.time = end;
-  }
-}
+import { SettleSchedule } from '../gateway/settle-schedule.js';
+import { ManualClock } from './helpers/manual-clock.js';
 
 t.test('settle checks: each user at each delay after its own subscription, one timer for all', async (t) => {
   const clock = new ManualClock();

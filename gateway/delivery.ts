@@ -1,0 +1,336 @@
+import { encodeKey, type Since } from '../core/ids.js';
+import type { StoredMessage } from '../core/message.js';
+import { metrics } from '../core/metrics.js';
+import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
+import { CloseCode, type ControlFrame } from '../sdk/wire.js';
+import { realClock, type Clock } from './clock.js';
+import { pushwireFrames, type FrameFormat } from './frames.js';
+import type { Sink } from './sink.js';
+
+/** What a delivery reads from the store: its catch-up pages and the ranges it repairs. */
+export interface History {
+  read(request: ReadRequest): Promise<ReadResult>;
+  range(request: RangeRequest): Promise<StoredMessage[]>;
+}
+
+export interface DeliveryOptions {
+  publicUrl: string;
+  /** Buffered bytes past which frames wait in our own (collapsing) queue. */
+  softBackpressureBytes: number;
+  /** Waiting frames past which the socket is closed as a slow consumer. */
+  maxPending: number;
+  /** Rows per store read when repairing a gap. */
+  fillBatch: number;
+  /**
+   * When a store check finds the socket behind, how long to give the bus before reading the
+   * store: what was committed a moment ago is usually on its way, and reading it would be a store
+   * read per in-flight message at every check. 0: repair at once.
+   */
+  verifyGraceMs: number;
+  onError(error: unknown): void;
+}
+
+interface Outgoing {
+  frame: string;
+  /** queue + kind + replaceId: a newer frame with the same key replaces this one while it waits. */
+  collapseKey: string | null;
+}
+
+type Phase = 'syncing' | 'paging' | 'live';
+
+/** Counter children bound once: this runs once per socket per message. */
+const deliveredBy = {
+  live: metrics.delivered.labels('live'),
+  catchup: metrics.delivered.labels('catchup'),
+  repair: metrics.delivered.labels('repair'),
+};
+
+/**
+ * Delivery of one user's messages to one sink (a socket, or a group's topic), exactly once and
+ * in sequence order.
+ *
+ * Invariant: every message of the user with seq <= `lastSeq` has been sent to the sink,
+ * or collapsed away by a newer one, or does not exist. Live bus messages arrive in any order
+ * and may be missing; a message with seq > lastSeq + 1 means the bus dropped something, so
+ * the gap is read from the store before going on. While catch-up or a repair reads the
+ * store, live messages are held and replayed afterwards, skipping what was already sent.
+ */
+export class Delivery {
+  /** Every message of the user with seq <= lastSeq has been sent (see the class invariant). */
+  lastSeq = 0;
+  private ended = false;
+  private phase: Phase = 'syncing';
+  private held: StoredMessage[] = [];
+  /** Highest seq known to exist (from the bus or a store check), even if its message was not held. */
+  private maxSeen = 0;
+  private filling = false;
+  private pending: Outgoing[] = [];
+  private verifyTimer: unknown = null;
+  /** Set while live messages wait, out of order, for the ones the bus has not brought yet. */
+  private gapTimer: unknown = null;
+
+  constructor(
+    readonly userId: number,
+    private readonly sink: Sink,
+    private readonly history: History,
+    private readonly options: DeliveryOptions,
+    /** The sink's dialect writes its frames. */
+    readonly frames: FrameFormat = pushwireFrames,
+    private readonly clock: Clock = realClock,
+  ) {}
+
+  /**
+   * Starts delivery. The caller has subscribed this user on the bus and then read
+   * `storedLastSeq`, so nothing committed afterwards can be missed. Without `since` only new
+   * messages are sent; with it, a first catch-up page.
+   */
+  async start(storedLastSeq: number, since: Since | undefined, limit: number): Promise<void> {
+    this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
+    if (since === undefined) {
+      this.lastSeq = storedLastSeq;
+      return this.goLive();
+    }
+    return this.catchUp(since, limit, storedLastSeq);
+  }
+
+  /** The next catch-up page, after `more: true`. */
+  async fetch(since: Since, limit: number): Promise<void> {
+    return this.catchUp(since, limit, 0);
+  }
+
+  get paging(): boolean {
+    return this.phase === 'paging';
+  }
+
+  /** Live, nothing held, waiting or being read: fit to be a group's delivery, or to join one. */
+  get inSync(): boolean {
+    return !this.ended && this.phase === 'live' && !this.filling && this.held.length === 0 && this.pending.length === 0;
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /**
+   * Delivering on its own again (after a group) from `seq`, the position the group reached;
+   * what the group knew exists beyond it (held out of order, say) is repaired from the store.
+   */
+  resumeAt(seq: number, highestSeen: number): void {
+    this.lastSeq = seq;
+    this.verify(highestSeen);
+  }
+
+  get highestSeen(): number {
+    return this.maxSeen;
+  }
+
+  private async catchUp(since: Since, limit: number, storedLastSeq: number): Promise<void> {
+    this.phase = 'syncing';
+    let result: ReadResult;
+    try {
+      result = await this.history.read({ userId: this.userId, since, limit, collapse: true });
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (this.ended) return;
+    const last = result.messages.at(-1);
+    // The page and its summary in one write to the socket (one syscall, not two, per catch-up).
+    this.sink.batch(() => {
+      for (const message of result.messages) this.enqueue(this.frames.message(message, this.options.publicUrl, false), message);
+      this.sendControl({
+        type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
+        last: last ? encodeKey(last.userId, last.seq) : null,
+      });
+    });
+    metrics.catchupSize.observe(result.messages.length);
+    deliveredBy.catchup.inc(result.messages.length * this.sink.receivers);
+    if (result.more) this.lastSeq = last!.seq;
+    // Everything up to the newest row read, or up to what was stored before the read, is now covered.
+    else this.lastSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.lastSeq);
+    if (result.more && !this.frames.clientPages) return this.catchUp({ seq: last!.seq }, limit, storedLastSeq);
+    if (result.more) {
+      this.phase = 'paging';
+      this.held = [];
+      return;
+    }
+    return this.goLive();
+  }
+
+  private goLive(): Promise<void> {
+    this.phase = 'live';
+    return this.replayHeld();
+  }
+
+  /** A message from the bus. */
+  offer(message: StoredMessage): void {
+    if (this.ended) return;
+    this.maxSeen = Math.max(this.maxSeen, message.seq);
+    if (this.phase !== 'live' || this.filling) {
+      // Held messages are also in the store; past the limit, forget them and repair from maxSeen.
+      if (this.phase !== 'paging' && this.held.length < this.options.maxPending) this.held.push(message);
+      return;
+    }
+    if (message.seq <= this.lastSeq) return;
+    if (message.seq === this.lastSeq + 1) {
+      this.sendMessage(message, 'live');
+      this.lastSeq = message.seq;
+      if (this.held.length > 0) this.sendHeldInSequence();
+      return;
+    }
+    this.held.push(message);
+    this.awaitGap();
+  }
+
+  /**
+   * A later message came first. Publishes of one user from two api processes cross on the bus,
+   * and the missing ones then arrive a moment later: wait `verifyGraceMs` for them rather than
+   * read the store at once (for a hot user's sockets out of their group, a read per socket per
+   * crossing). What is still missing then is read from the store.
+   */
+  private awaitGap(): void {
+    if (this.options.verifyGraceMs === 0 || this.held.length >= this.options.maxPending) return this.repairGap();
+    this.gapTimer ??= this.clock.setTimeout(() => this.repairGap(), this.options.verifyGraceMs);
+  }
+
+  private repairGap(): void {
+    this.clearGapTimer();
+    if (this.held.length === 0 || this.filling || this.phase !== 'live' || this.ended) return;
+    metrics.gapRepairs.inc();
+    void this.repair(Math.min(...this.held.map((message) => message.seq)) - 1);
+  }
+
+  /** Sends the held messages that are now next in sequence; the rest keep waiting for the gap. */
+  private sendHeldInSequence(): void {
+    this.held.sort((a, b) => a.seq - b.seq);
+    let taken = 0;
+    while (taken < this.held.length && this.held[taken].seq <= this.lastSeq + 1) {
+      const message = this.held[taken++];
+      if (message.seq <= this.lastSeq) continue;
+      this.sendMessage(message, 'live');
+      this.lastSeq = message.seq;
+    }
+    this.held.splice(0, taken);
+    if (this.held.length === 0) this.clearGapTimer();
+  }
+
+  private clearGapTimer(): void {
+    if (this.gapTimer !== null) this.clock.clearTimeout(this.gapTimer);
+    this.gapTimer = null;
+  }
+
+  /**
+   * The store says the user's sequence reached `storedLastSeq`: if we are behind, and still are
+   * once the bus has had `verifyGraceMs` to bring it, repair from the store.
+   */
+  verify(storedLastSeq: number): void {
+    this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
+    if (!this.behindStore()) return;
+    if (this.options.verifyGraceMs === 0) return void this.repair(this.maxSeen);
+    this.verifyTimer ??= this.clock.setTimeout(() => {
+      this.verifyTimer = null;
+      if (this.behindStore()) void this.repair(this.maxSeen);
+    }, this.options.verifyGraceMs);
+  }
+
+  private behindStore(): boolean {
+    return !this.ended && this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq;
+  }
+
+  /** Sends everything in (lastSeq, target] from the store, then what was held meanwhile. */
+  private async repair(target: number): Promise<void> {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      while (this.lastSeq < target && !this.ended) {
+        const rows = await this.history.range({ userId: this.userId, afterSeq: this.lastSeq, uptoSeq: target, max: this.options.fillBatch });
+        if (this.ended) return;
+        this.sink.batch(() => {
+          for (const row of rows) {
+            if (row.seq <= this.lastSeq) continue;
+            this.sendMessage(row, 'repair');
+            this.lastSeq = row.seq;
+          }
+        });
+        // Fewer rows than asked for: the rest of the range was deleted with its queue.
+        if (rows.length < this.options.fillBatch) this.lastSeq = Math.max(this.lastSeq, target);
+      }
+    } catch (error) {
+      return this.fail(error);
+    } finally {
+      this.filling = false;
+    }
+    return this.replayHeld();
+  }
+
+  private async replayHeld(): Promise<void> {
+    const held = this.held.sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    for (const message of held) this.offer(message);
+    if (this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq) await this.repair(this.maxSeen);
+  }
+
+  sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
+    deliveredBy[path].inc(this.sink.receivers);
+    // Only a live message is shared by several sockets; one read from the store is this socket's own.
+    this.enqueue(this.frames.message(message, this.options.publicUrl, path === 'live'), message);
+  }
+
+  sendControl(frame: ControlFrame): void {
+    const text = this.frames.control(frame);
+    if (text !== null) this.enqueue(text, null);
+  }
+
+  /** Sends `frame` (of `message`, or a control frame), or queues it while the socket is behind. */
+  private enqueue(frame: string, message: StoredMessage | null): void {
+    if (this.ended) return;
+    if (this.pending.length === 0 && this.sink.bufferedAmount() < this.options.softBackpressureBytes) {
+      this.sink.send(frame);
+      return;
+    }
+    const outgoing: Outgoing = { frame, collapseKey: message?.replaceId == null ? null : `${message.queue} ${message.kind} ${message.replaceId}` };
+    if (outgoing.collapseKey !== null) {
+      const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
+      if (older >= 0) {
+        this.pending.splice(older, 1);
+        metrics.collapsed.inc();
+      }
+    }
+    this.pending.push(outgoing);
+    if (this.pending.length > this.options.maxPending) {
+      metrics.dropped.inc({ reason: 'slow_consumer' });
+      this.close(CloseCode.slowConsumer, 'slow consumer');
+    }
+  }
+
+  /** The socket drained some of its buffer: send what waits, while it stays under the soft limit. */
+  drain(): void {
+    while (!this.ended && this.pending.length && this.sink.bufferedAmount() < this.options.softBackpressureBytes) {
+      this.sink.send(this.pending.shift()!.frame);
+    }
+  }
+
+  get waiting(): number {
+    return this.pending.length;
+  }
+
+  private fail(error: unknown): void {
+    metrics.dropped.inc({ reason: 'store_failure' });
+    this.options.onError(error);
+    this.close(CloseCode.internal, 'store unavailable, reconnect');
+  }
+
+  /** Ends the delivery and its sink. */
+  close(code: number, reason: string): void {
+    if (this.ended) return;
+    this.stop();
+    this.sink.close(code, reason);
+  }
+
+  /** Ends the delivery, and leaves its sink as it is: the socket closed already, or the group has no members left. */
+  stop(): void {
+    this.ended = true;
+    if (this.verifyTimer !== null) this.clock.clearTimeout(this.verifyTimer);
+    this.verifyTimer = null;
+    this.clearGapTimer();
+  }
+}

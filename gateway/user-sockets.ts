@@ -1,0 +1,52 @@
+import type { StoredMessage } from '../core/message.js';
+import type { Dialect } from '../sdk/wire.js';
+import type { Connection } from './connection.js';
+import { framesOf } from './frames.js';
+import { Group, type GroupContext } from './group.js';
+
+const TOPIC_PREFIX: Record<Dialect, string> = { pushwire: 'u', original: 'o' };
+
+/**
+ * One user's sockets on a gateway: a group per dialect for those in step, and the rest
+ * (catching up, repairing, slow) `solo`, each with its own delivery. A solo socket that gets in
+ * step joins its group as a message passes.
+ */
+export class UserSockets {
+  readonly groups: Readonly<Record<Dialect, Group>>;
+  private readonly solo = new Set<Connection>();
+
+  constructor(readonly userId: number, context: GroupContext) {
+    const group = (dialect: Dialect) => new Group(userId, `${TOPIC_PREFIX[dialect]}${userId}`, framesOf[dialect], context, (connection) => this.solo.add(connection));
+    this.groups = { pushwire: group('pushwire'), original: group('original') };
+  }
+
+  get size(): number {
+    return this.solo.size + this.groups.pushwire.members.size + this.groups.original.members.size;
+  }
+
+  add(connection: Connection): void {
+    this.solo.add(connection);
+  }
+
+  /** False if the connection was not here. */
+  remove(connection: Connection): boolean {
+    return this.solo.delete(connection) || this.groups[connection.frames.dialect].remove(connection);
+  }
+
+  /** A message from the bus: once to each group, and to each solo socket, which joins its group if now in step. */
+  deliver(message: StoredMessage): void {
+    this.groups.pushwire.offer(message);
+    this.groups.original.offer(message);
+    for (const connection of this.solo) {
+      connection.offer(message);
+      if (connection.inSync && this.groups[connection.frames.dialect].admit(connection)) this.solo.delete(connection);
+    }
+  }
+
+  /** The store says the user's sequence reached `storedLastSeq`. */
+  verify(storedLastSeq: number): void {
+    this.groups.pushwire.verify(storedLastSeq);
+    this.groups.original.verify(storedLastSeq);
+    for (const connection of this.solo) connection.verify(storedLastSeq);
+  }
+}
