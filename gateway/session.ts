@@ -31,17 +31,20 @@ export interface SessionContext {
 /**
  * Where a client socket is. Each state holds what exists in it, and only it: a connection exists
  * once authenticated, the authentication deadline only until then, the dialect from the auth on.
+ * `draining`: the gateway is shutting down and asked the client to reconnect elsewhere; it still
+ * delivers until the client goes (or the gateway's drain deadline closes it).
  */
 export type SessionState =
   | { kind: 'unauthenticated'; authTimer: NodeJS.Timeout }
   | { kind: 'authenticating'; authTimer: NodeJS.Timeout; dialect: Dialect }
   | { kind: 'authenticated'; connection: Connection }
+  | { kind: 'draining'; connection: Connection }
   | { kind: 'closed' };
 
 const AUTHENTICATE_FIRST = 'Authenticate first: `token: TOKEN` or {"token": ...}.';
 
 /**
- * One client socket's life: unauthenticated → authenticating → authenticated → closed. Frames
+ * One client socket's life: unauthenticated → authenticating → authenticated → draining → closed. Frames
  * arrive through `receive`, which hands each to its state's handler; whatever ends the socket
  * (the client, a refusal, the gateway draining, the transport), `closed` is the one way out.
  * The auth picks the dialect (see `Dialect`): `token: T` (text or URL) the original's, unless
@@ -66,7 +69,7 @@ export class Session {
 
   /** The connection delivering to this socket, once authenticated. */
   get connection(): Connection | undefined {
-    return this.state.kind === 'authenticated' ? this.state.connection : undefined;
+    return this.state.kind === 'authenticated' || this.state.kind === 'draining' ? this.state.connection : undefined;
   }
 
   /** A token in the upgrade URL (`?token=T`) authenticates as the original's `token: T` frame would. */
@@ -78,8 +81,7 @@ export class Session {
   /** The dialect this socket speaks, once its auth said (null before). */
   private get dialect(): Dialect | null {
     if (this.state.kind === 'authenticating') return this.state.dialect;
-    if (this.state.kind === 'authenticated') return this.state.connection.frames.dialect;
-    return null;
+    return this.connection?.frames.dialect ?? null;
   }
 
   /**
@@ -95,7 +97,8 @@ export class Session {
       const typed = error instanceof PushwireError ? error : new PushwireError('internal');
       if (!(error instanceof PushwireError)) this.context.log.error({ err: error }, 'frame handling failed');
       if (this.dialect === 'original') return;
-      if (this.state.kind === 'authenticated') this.state.connection.sendControl({ type: 'error', error: typed.code, message: typed.message });
+      const connection = this.connection;
+      if (connection) connection.sendControl({ type: 'error', error: typed.code, message: typed.message });
       else this.refuse(typed, CloseCode.protocolError);
     }
   }
@@ -114,6 +117,10 @@ export class Session {
         if (this.state.connection.frames.dialect === 'original') return;
         if (incoming.kind === 'unknown') throw new PushwireError('bad_request', 'A frame is JSON or `token: TOKEN`.');
         return this.handleAuthenticated(this.state.connection, incoming.frame);
+      case 'draining':
+        if (this.state.connection.frames.dialect === 'original') return;
+        if (incoming.kind === 'unknown') throw new PushwireError('bad_request', 'A frame is JSON or `token: TOKEN`.');
+        return this.handleDraining(this.state.connection, incoming.frame);
       case 'closed':
         return;
     }
@@ -195,6 +202,12 @@ export class Session {
     }
   }
 
+  /** Acks and pings still count while the client moves; new catch-up reads are for the next gateway. */
+  private handleDraining(connection: Connection, frame: ClientFrame): void {
+    if (frame.type === 'fetch') throw new PushwireError('unavailable', 'This gateway is shutting down: reconnect, and fetch there.');
+    return this.handleAuthenticated(connection, frame);
+  }
+
   /** Refuses the client: an error frame (the original dialect has none: the close's reason says it), then the close (which comes back through `closed`). */
   private refuse(error: PushwireError, code: number): void {
     if (this.socket.closed) return;
@@ -204,10 +217,18 @@ export class Session {
     this.socket.close(code, error.message.slice(0, 120));
   }
 
-  /** The gateway is draining: a pushwire client is asked to reconnect elsewhere; an original one has no such frame and is closed at once (1001), so it reconnects now. */
+  /**
+   * The gateway is draining. A pushwire client is asked to reconnect elsewhere and delivered to
+   * until it goes. An original one has no such frame, and a socket not yet authenticated has
+   * nothing to lose: both are closed at once (1001), so they reconnect now.
+   */
   drain(): void {
-    if (this.dialect === 'original') return this.socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
-    this.socket.send(JSON.stringify({ type: 'reconnect', reason: 'draining' } satisfies ReconnectFrame));
+    if (this.state.kind !== 'authenticated' || this.dialect === 'original') {
+      if (this.state.kind !== 'closed' && this.state.kind !== 'draining') this.socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
+      return;
+    }
+    this.state = { kind: 'draining', connection: this.state.connection };
+    this.state.connection.sendControl({ type: 'reconnect', reason: 'draining' } satisfies ReconnectFrame);
   }
 
   /** The socket is gone, whoever closed it: the one place a session ends. */
@@ -216,7 +237,7 @@ export class Session {
     this.state = { kind: 'closed' };
     this.context.admission.closed(this.address);
     if (state.kind === 'unauthenticated' || state.kind === 'authenticating') clearTimeout(state.authTimer);
-    if (state.kind === 'authenticated') {
+    if (state.kind === 'authenticated' || state.kind === 'draining') {
       state.connection.stop();
       this.context.hub.detach(state.connection);
     }
