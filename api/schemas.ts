@@ -25,6 +25,21 @@ export const sharedSchemas = [
     },
     additionalProperties: false,
   },
+  /** Pushlet's error answer (sinatra-jsonapi's `api_error`): one object under `error`. */
+  {
+    $id: 'PushletError',
+    type: 'object',
+    description: 'Every error of the Pushlet API, as Pushlet answered it: `type` is the code, `message` is for people. Sent with HTTP 200, except 404 (no such route), 429 (rate limited) and 5xx.',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object', required: ['type', 'message'],
+        properties: { type: { type: 'string', description: 'A Pushwire error code, or Pushlet\'s own `access denied`, `not_found` and `unexpected_error`.' }, message: { type: 'string' } },
+        additionalProperties: false,
+      },
+    },
+    additionalProperties: false,
+  },
   {
     $id: 'Envelope',
     type: 'object',

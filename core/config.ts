@@ -180,7 +180,7 @@ export const options = {
   pushletPrefix: { env: 'PUSHWIRE_PUSHLET_PREFIX', schema: prefix, default: '/pushlet',
     doc: 'Where the Pushlet-compatible API is mounted ("off" to disable).' },
   pushletUser: { env: 'PUSHWIRE_PUSHLET_USER', schema: z.string().optional(), default: undefined,
-    doc: 'HTTP basic auth user of the Pushlet API. Unset: every Pushlet route answers 401.' },
+    doc: 'HTTP basic auth user of the Pushlet API. Unset: every Pushlet route answers Pushlet\'s `access denied`.' },
   pushletPassword: { env: 'PUSHWIRE_PUSHLET_PASSWORD', schema: z.string().optional(), default: undefined, doc: 'HTTP basic auth password of the Pushlet API.' },
   apnsKeyFile: { env: 'PUSHWIRE_APNS_KEY_FILE', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: the .p8 signing key.' },
   apnsKeyId: { env: 'PUSHWIRE_APNS_KEY_ID', schema: z.string().optional(), default: undefined, doc: 'APNS token auth: key id.' },

@@ -1,5 +1,6 @@
 import apn from '@parse/node-apn';
 import type { ApnsCredentials } from '../core/store/applications.js';
+import { pemFromP12 } from './apns-certificate.js';
 import type { Platform } from '../core/store/devices.js';
 import { collapseKey, dataFields, fit, LIMITS } from './payload.js';
 import type { Delivery, Notification, PushProvider, Target } from './types.js';
@@ -26,22 +27,29 @@ const DEAD = new Set(['Unregistered', 'BadDeviceToken', 'DeviceTokenNotForTopic'
  */
 export class ApnsProvider implements PushProvider {
   readonly platform: Platform = 'apns';
-  private readonly provider: apn.Provider;
+  /** The client, or why there is none: credentials node-apn refuses fail each send, never the process. */
+  private readonly provider: apn.Provider | { unusable: string };
 
   constructor(private readonly credentials: ApnsCredentials, address?: string) {
     const [host, port] = address ? address.split(':') : [];
-    const auth = credentials.token
-      ? { token: credentials.token }
-      : credentials.cert?.p12
-        ? { pfx: Buffer.from(credentials.cert.p12, 'base64'), passphrase: credentials.cert.passphrase }
-        : { cert: credentials.cert?.pem, key: credentials.cert?.key ?? credentials.cert?.pem, passphrase: credentials.cert?.passphrase };
-    this.provider = new apn.Provider({
-      ...auth,
-      production: credentials.production,
-      ...(host ? { address: host } : {}),
-      ...(port ? { port: Number(port) } : {}),
-      connectionRetryLimit: 0,
-    } as apn.ProviderOptions);
+    try {
+      this.provider = new apn.Provider({
+        ...ApnsProvider.auth(credentials),
+        production: credentials.production,
+        ...(host ? { address: host } : {}),
+        ...(port ? { port: Number(port) } : {}),
+        connectionRetryLimit: 0,
+      } as apn.ProviderOptions);
+    } catch (error) {
+      this.provider = { unusable: `APNS credentials unusable: ${(error as Error).message}` };
+    }
+  }
+
+  /** A P12 (stored before certificates were kept as PEM, or from configuration) is read here: node-apn cannot read every form. */
+  private static auth(credentials: ApnsCredentials): Partial<apn.ProviderOptions> {
+    if (credentials.token) return { token: credentials.token };
+    if (credentials.cert?.p12) return pemFromP12(Buffer.from(credentials.cert.p12, 'base64'), credentials.cert.passphrase);
+    return { cert: credentials.cert?.pem, key: credentials.cert?.key ?? credentials.cert?.pem, passphrase: credentials.cert?.passphrase };
   }
 
   async send(notification: Notification, targets: readonly Target[]): Promise<Delivery[]> {
@@ -67,9 +75,11 @@ export class ApnsProvider implements PushProvider {
     if (request.collapseId) note.collapseId = request.collapseId;
     note.pushType = request.pushType;
     const unique = [...new Set(tokens)];
+    const provider = this.provider;
+    if ('unusable' in provider) return unique.map((token) => ({ token, kind: 'failed', reason: provider.unusable }));
     let result: Awaited<ReturnType<apn.Provider['send']>>;
     try {
-      result = await this.provider.send(note, unique);
+      result = await provider.send(note, unique);
     } catch (error) {
       return unique.map((token) => ({ token, kind: 'retry', reason: (error as Error).message }));
     }
@@ -85,6 +95,6 @@ export class ApnsProvider implements PushProvider {
   }
 
   async close(): Promise<void> {
-    await this.provider.shutdown();
+    if (!('unusable' in this.provider)) await this.provider.shutdown();
   }
 }

@@ -83,7 +83,7 @@ export class ProviderRegistry {
     for (const [key, provider] of [...this.providers]) {
       if (!key.startsWith(`${app}\u0000`)) continue;
       this.providers.delete(key);
-      await (await provider)?.close();
+      await provider.then((created) => created?.close()).catch(() => {});
     }
   }
 
@@ -111,7 +111,7 @@ export class ProviderRegistry {
   }
 
   async close(): Promise<void> {
-    const providers = await Promise.all(this.providers.values());
-    await Promise.all(providers.map((provider) => provider?.close()));
+    // A provider that failed to start, or to stop, must not stop the others from closing.
+    await Promise.allSettled([...this.providers.values()].map((provider) => provider.then((created) => created?.close())));
   }
 }

@@ -8,6 +8,7 @@ import { PushServiceAddresses } from '../providers/push-service-address.js';
 import { generateVapidKeys, WebPushProvider } from '../providers/webpush.js';
 import { LocalApns } from './servers/apns.js';
 import { LocalGoogle } from './servers/google.js';
+import { p12Forms } from './servers/p12-forms.js';
 import { loadPki, P12_PASSPHRASE } from './servers/pki.js';
 import { LocalWebPush } from './servers/webpush.js';
 
@@ -79,6 +80,21 @@ t.test('APNS: certificate auth, PEM and P12; long collapse ids hashed; oversized
   t.ok(server.requests[1].payload.aps.alert.body!.endsWith('…'), 'the body was shortened, not dropped');
 });
 
+t.test('APNS: every P12 form Keychain and OpenSSL export sends; an unreadable one fails each send, and still closes', async (t) => {
+  const server = await new LocalApns(pki, APNS_AUTH).start();
+  t.teardown(() => server.close());
+  for (const [index, form] of p12Forms(pki).entries()) {
+    const provider = new ApnsProvider({ cert: { p12: form.p12.toString('base64'), passphrase: form.passphrase }, topic: TOPIC, production: false }, server.address);
+    t.match(await provider.send(notification(), [target(apnsToken(100 + index))]), [{ kind: 'sent' }], form.name);
+    await provider.close();
+  }
+  t.equal(server.requests.filter((request) => request.auth === 'certificate').length, 5, 'each with the client certificate');
+  const unreadable = new ApnsProvider({ cert: { p12: Buffer.from('not a certificate').toString('base64') }, topic: TOPIC, production: false }, server.address);
+  t.match(await unreadable.send(notification(), [target(apnsToken(200))]), [{ kind: 'failed', reason: /^APNS credentials unusable: not a PKCS#12 file/ }]);
+  await unreadable.close();
+  t.equal(server.requests.length, 5, 'nothing sent with it');
+});
+
 t.test('Web Push: VAPID verified, payload decrypted intact, Topic/TTL/Urgency, replies mapped', async (t) => {
   const service = await new LocalWebPush(pki).start();
   t.teardown(() => service.close());
@@ -116,8 +132,8 @@ t.test('FCM v1: service-account token from its token_uri, one request per device
   const deliveries = await provider.send(notification({ iconUrl: 'https://example.com/i.png', priority: 'normal' }), ['a', 'dead', 'busy', 'bad', 'b'].map((token) => target(token)));
   t.match(deliveries, [{ kind: 'sent' }, { kind: 'dead', reason: 'UNREGISTERED' }, { kind: 'retry', retryAfterMs: 5000 }, { kind: 'failed', reason: 'INVALID_ARGUMENT' }, { kind: 'sent' }]);
   t.equal(google.tokensIssued, 1, 'one access token for the batch');
-  t.same(google.fcm.map((r) => r.token), ['a', 'b']);
-  const [first] = google.fcm;
+  t.same(google.fcm.map((r) => r.token).sort(), ['a', 'b'], 'the two accepted, sent concurrently: in any order');
+  const first = google.fcm.find((r) => r.token === 'a')!;
   t.same(first.message.notification, { title: 'Hello', body: 'World', image: 'https://example.com/i.png' });
   t.equal(first.message.data.key, '000000000001000000000007');
   t.same({ ...first.message.android, ttl: undefined }, { collapse_key: 'scores', ttl: undefined, priority: 'NORMAL' });

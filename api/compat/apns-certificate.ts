@@ -1,42 +1,36 @@
-import { X509Certificate } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
-import { PushwireError } from '../../core/errors.js';
+import { PushwireError, type ErrorCode } from '../../core/errors.js';
 import type { ApnsCredentials } from '../../core/store/applications.js';
+import { CertificateError, checkApnsCertificate, pemFromP12 } from '../../providers/apns-certificate.js';
 
-/** Apple push certificates name the app's bundle id as the subject's UID (else its CN): the APNS topic. */
-function topicOf(der: Buffer | undefined): string | null {
-  if (!der) return null;
-  const subject = new X509Certificate(der).subject;
-  return /(?:^|\n)UID=([^\n]+)/.exec(subject)?.[1] ?? /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1] ?? null;
+/** Runs a certificate check; what makes it unusable becomes `code`'s error, naming the reason. */
+function refusedAs<T>(code: ErrorCode, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof CertificateError)) throw error;
+    throw new PushwireError(code, `${new PushwireError(code).message} (${error.message})`);
+  }
 }
 
-/** The certificate a secure context loaded (DER); Node keeps it on the native context. */
-const loadedCertificate = (context: ReturnType<typeof createSecureContext>): Buffer | undefined =>
-  (context.context as { getCertificate?: () => Buffer | null }).getCertificate?.() ?? undefined;
-
 /**
- * Checks an uploaded APNS certificate by loading it as TLS would, and derives the topic from it.
- * P12 comes as bytes; PEM must hold the certificate and its key.
+ * Reads an uploaded APNS certificate, refusing one that could not send: it must load, its key
+ * must match, it must be current and marked for the chosen environment. A P12 is kept as PEM
+ * (see pemFromP12); the topic comes from the certificate unless given.
  */
 export function apnsCertificate(input: { p12?: Buffer; pem?: string; passphrase?: string; topic?: string; production: boolean }): ApnsCredentials {
-  let der: Buffer | undefined;
   let cert: ApnsCredentials['cert'];
+  let topic: string | null;
   if (input.p12) {
-    try {
-      der = loadedCertificate(createSecureContext({ pfx: input.p12, passphrase: input.passphrase }));
-    } catch {
-      throw new PushwireError('invalid_apns_p12');
-    }
-    cert = { p12: input.p12.toString('base64'), passphrase: input.passphrase };
+    const { p12 } = input;
+    const read = refusedAs('invalid_apns_p12', () => pemFromP12(p12, input.passphrase));
+    topic = refusedAs('invalid_apns_p12', () => checkApnsCertificate(read.cert, read.key, undefined, input.production));
+    cert = { pem: read.cert, key: read.key };
   } else if (input.pem) {
-    try {
-      der = loadedCertificate(createSecureContext({ cert: input.pem, key: input.pem, passphrase: input.passphrase }));
-    } catch {
-      throw new PushwireError('invalid_apns_pem');
-    }
-    cert = { pem: input.pem, passphrase: input.passphrase };
+    const { pem } = input;
+    topic = refusedAs('invalid_apns_pem', () => checkApnsCertificate(pem, pem, input.passphrase, input.production));
+    cert = { pem, passphrase: input.passphrase };
   } else throw new PushwireError('missing_apns_certificate');
-  const topic = input.topic ?? topicOf(der);
+  topic = input.topic ?? topic;
   if (!topic) throw new PushwireError('invalid_field', 'apns_topic is required: the certificate does not name the app.');
   return { cert, topic, production: input.production };
 }

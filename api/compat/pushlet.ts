@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import type { ApiContext } from '../context.js';
-import { bodyCheckedByHandler, integer, object, string } from '../schemas.js';
+import { bodyCheckedByHandler, integer, object, ref, string } from '../schemas.js';
 import { apnsCertificate } from './apns-certificate.js';
 import { basicAuth } from './basic-auth.js';
+import { installPushletErrors } from './pushlet-errors.js';
 
 type Fields = Record<string, string | Buffer | undefined>;
+
+/** Pushlet read its parameters as Sinatra does: the query string and the form together, the form winning. */
+const fieldsOf = (request: FastifyRequest): Fields => {
+  const body = request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? request.body as Fields : {};
+  return { ...(request.query as Record<string, string>), ...body };
+};
 
 const text = (value: string | Buffer | undefined): string | undefined =>
   value === undefined ? undefined : Buffer.isBuffer(value) ? value.toString('utf8') : value;
 const bytes = (value: string | Buffer | undefined): Buffer | undefined =>
   value === undefined ? undefined : Buffer.isBuffer(value) ? value : Buffer.from(value, 'base64');
-
-/** Pushlet's 4-byte `identifier`, as an APNS collapse id. */
-const identifier = (value: string | undefined) => (value ? { collapseId: value } : {});
 
 /**
  * The Pushlet API (register an APNS application with its certificate, send to one device
@@ -25,21 +29,23 @@ const identifier = (value: string | undefined) => (value ? { collapseId: value }
  */
 export async function pushletApi(app: FastifyInstance, { config, applications, devices, providers }: ApiContext): Promise<void> {
   await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 64 * 1024, files: 2 } });
+  installPushletErrors(app);
   app.addHook('onRequest', basicAuth(config.pushletUser, config.pushletPassword, 'pushlet'));
   // Fields arrive as a multipart or urlencoded form (or JSON), as Pushlet's clients send them; the handlers read them.
   const documented = (summary: string, fields: Record<string, unknown>, response: unknown) => ({
     config: bodyCheckedByHandler({ type: 'object', properties: fields }, { optional: true }),
     schema: {
       tags: ['pushlet'], summary, security: [{ basic: [] }], consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
-      response: { 200: response },
+      description: 'Fields may also come in the query string (the body wins). Errors are answered as Pushlet did: HTTP 200 and `{"error": {"type", "message"}}`.',
+      response: { 200: { anyOf: [response, ref('PushletError')] }, '4XX': ref('PushletError'), '5XX': ref('PushletError') },
     },
   });
 
   app.post('/register_application', documented('Registers an APNS application with its certificate', {
     application_id: string, apns_p12: { ...string, description: 'A PKCS#12 file, or base64.' }, apns_p12_pass: string, apns_pem: string,
-    apns_topic: string, apns_mode: { enum: ['production', 'development'] },
+    apns_topic: string, apns_mode: { ...string, description: '`development`: the sandbox; anything else, or nothing, production (as Pushlet).' },
   }, object({ application_id: string })), async (request) => {
-    const body = (request.body ?? {}) as Fields;
+    const body = fieldsOf(request);
     const id = text(body.application_id) || randomUUID();
     const apns = apnsCertificate({
       p12: bytes(body.apns_p12),
@@ -53,8 +59,22 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
     return { application_id: id };
   });
 
+  /**
+   * `type` names the service; Pushlet's own examples leave it out, and the identifier given says
+   * it: a GCM key is GCM's, an application is the service it has credentials for (APNS first).
+   */
+  const serviceOf = async (type: string | undefined, applicationId: string | undefined, gcmKey: string | undefined): Promise<'apns' | 'gcm'> => {
+    if (type === 'apns' || type === 'gcm') return type;
+    if (type) throw new PushwireError('invalid_type');
+    if (gcmKey) return 'gcm';
+    const credentials = await applications.get(applicationId!);
+    if (credentials?.apns) return 'apns';
+    if (credentials?.gcm) return 'gcm';
+    throw new PushwireError('application_not_found');
+  };
+
   app.post('/send_notification', documented('Sends to one device through APNS or GCM', {
-    type: { enum: ['apns', 'gcm'] }, application_id: string, gcm_api_key: string, device_token: string, data: { ...string, description: 'A JSON object.' },
+    type: { enum: ['apns', 'gcm'], description: 'Left out: the service of `gcm_api_key` (GCM) or of the application (APNS if it has a certificate, else GCM).' }, application_id: string, gcm_api_key: string, device_token: string, data: { ...string, description: 'A JSON object.' },
     alert: string, badge: string, sound: string, identifier: string,
   }, {
     oneOf: [
@@ -62,14 +82,13 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
       object({ multicast_id: integer, success: integer, failure: integer, canonical_ids: integer, results: { type: 'array', items: { type: 'object' } } }, 'GCM\'s answer'),
     ],
   }), async (request) => {
-    const body = (request.body ?? {}) as Fields;
-    const type = text(body.type);
+    const body = fieldsOf(request);
     const applicationId = text(body.application_id);
     const gcmKey = text(body.gcm_api_key);
     const token = text(body.device_token);
-    if (type !== 'apns' && type !== 'gcm') throw new PushwireError('invalid_type');
     if (!applicationId && !gcmKey) throw new PushwireError('missing_identifier');
     if (!token) throw new PushwireError('device_token_required');
+    const type = await serviceOf(text(body.type), applicationId, gcmKey);
     let data: Record<string, unknown> = {};
     const rawData = text(body.data);
     if (rawData !== undefined && rawData !== '') {
@@ -86,7 +105,8 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
       if (!provider) throw new PushwireError('application_not_found');
       const badge = text(body.badge);
       const aps = { ...(text(body.alert) ? { alert: text(body.alert) } : {}), ...(badge ? { badge: Number(badge) } : {}), ...(text(body.sound) ? { sound: text(body.sound) } : {}) };
-      const [result] = await provider.sendRaw({ payload: { ...data, aps }, expiry: 0, priority: 10, pushType: 'alert', ...identifier(text(body.identifier)) }, [token]);
+      // `identifier` numbered a notification in APNS's binary protocol, to match Apple's error replies; HTTP/2 answers each send itself.
+      const [result] = await provider.sendRaw({ payload: { ...data, aps }, expiry: 0, priority: 10, pushType: 'alert' }, [token]);
       // Like Pushlet, a dead token is not an error of this call: it shows up in /application_feedback.
       if (result.kind === 'dead') await devices.recordDead(applicationId, 'apns', [{ token, reason: result.reason ?? 'Unregistered' }]);
       else if (result.kind !== 'sent') throw new PushwireError('provider_error', `APNS: ${result.reason ?? 'failed'}`);
@@ -107,7 +127,7 @@ export async function pushletApi(app: FastifyInstance, { config, applications, d
 
   app.post('/application_feedback', documented('Device tokens APNS declared dead', { application_id: string },
     object({ response: { type: 'array', items: object({ device_token: string, timestamp: string }) } })), async (request) => {
-    const id = text(((request.body ?? {}) as Fields).application_id);
+    const id = text(fieldsOf(request).application_id);
     if (!id) throw new PushwireError('missing_application_id');
     if (!(await applications.get(id))) throw new PushwireError('application_not_found');
     const expired = await devices.expired(id, 10_000);

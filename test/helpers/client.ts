@@ -35,7 +35,7 @@ export class Http {
     // Every answer the suites get is held to the API's OpenAPI document (when the server has one).
     const exchange = {
       method, url: new URL(url), requestType: headers['content-type'], requestText: body,
-      status: response.status, responseType: response.headers.get('content-type') ?? '', responseText: text,
+      status: response.status, responseType: response.headers.get('content-type') ?? '', responseText: text, errorCode: response.headers.get('pushwire-error'),
     };
     this.contract ??= Contract.of(exchange.url.origin);
     const problems = (await this.contract)?.problems(exchange) ?? [];

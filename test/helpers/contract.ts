@@ -17,6 +17,8 @@ export interface Exchange {
   status: number;
   responseType: string;
   responseText: string;
+  /** The `Pushwire-Error` header: set on an error answered with a 2xx (Pushlet's way), whose request was refused. */
+  errorCode?: string | null;
 }
 
 const byText = new Map<string, Contract>();
@@ -79,7 +81,7 @@ export class Contract {
         problems.push(...this.check(`${pointer}/responses/${answer}/content/${escape(media)}/schema`, JSON.parse(exchange.responseText), `${where}: response`));
       }
     }
-    if (exchange.status < 300) problems.push(...this.requestProblems(operation, pointer, exchange, where));
+    if (exchange.status < 300 && !exchange.errorCode) problems.push(...this.requestProblems(operation, pointer, exchange, where));
     return problems;
   }
 
@@ -106,11 +108,23 @@ export class Contract {
     return problems;
   }
 
-  /** Outside the document: only errors (404 for a path no route has) and files (the SDK bundles, the docs page). */
+  /**
+   * Outside the document: only errors (404 for a path no route has) and files (the SDK bundles,
+   * the docs page). An error under an API's prefix is in that API's error shape (Pushlet's is its own).
+   */
   private undocumented(exchange: Exchange, where: string): string[] {
     if (exchange.responseText === '' || mediaType(exchange.responseType) !== 'application/json') return [];
-    if (exchange.status >= 400) return this.check('doc#/components/schemas/Error', JSON.parse(exchange.responseText), `${where}: error`);
+    if (exchange.status >= 400) return this.check(this.errorSchemaUnder(exchange.url.pathname), JSON.parse(exchange.responseText), `${where}: error`);
     return [`${where}: a JSON answer from a route the document does not list`];
+  }
+
+  /** The error schema of the documented operations that share the path's first segment, if they all agree; else the Error schema. */
+  private errorSchemaUnder(pathname: string): string {
+    const prefix = `/${pathname.split('/')[1]}/`;
+    const refs = new Set(Object.entries(this.document.paths).filter(([path]) => path.startsWith(prefix))
+      .flatMap(([, operations]) => Object.values(operations).map((operation) => (operation.responses['4XX']?.content?.['application/json']?.schema as { $ref?: string } | undefined)?.$ref)));
+    const [only] = refs;
+    return refs.size === 1 && only ? `doc${only}` : 'doc#/components/schemas/Error';
   }
 
   private check(ref: string, value: unknown, what: string): string[] {
