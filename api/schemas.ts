@@ -14,6 +14,7 @@ export const sharedSchemas = [
     properties: {
       error: { type: 'string', enum: Object.keys(errorCatalogue) },
       message: { type: 'string' },
+      description: { type: 'string', description: 'The Moxie API\'s errors only: `message` again, where Moxie\'s clients read it.' },
       status: { const: 'error', description: 'The original Mozilla service\'s (cornice\'s) error fields, for its clients.' },
       errors: {
         type: 'array', minItems: 1, maxItems: 1,

@@ -31,6 +31,7 @@ export const errorCatalogue = {
   request_timeout: [408, 'The request did not arrive in time (PUSHWIRE_HTTP_HEADERS_TIMEOUT_MS for headers, PUSHWIRE_HTTP_REQUEST_TIMEOUT_MS for all of it).'],
   headers_too_large: [431, 'The request headers are larger than allowed (16 KiB).'],
   unsupported_media_type: [415, 'Send application/json or application/x-www-form-urlencoded.'],
+  not_acceptable: [406, 'None of the media types in Accept can be answered (the Moxie API answers application/json and application/hal+json).'],
   unauthorized: [401, 'This API needs HTTP basic auth with the configured credentials.'],
   provider_error: [502, 'The push provider did not accept the notification.'],
   // Pushlet's codes and messages, verbatim from its documentation.

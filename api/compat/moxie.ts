@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
+import accepts from 'accepts';
 import type { MoxieFields, MoxieNotification } from '../../core/store/moxie.js';
+import type { Platform } from '../../core/store/devices.js';
+import { DEFAULT_APP } from '../../providers/registry.js';
 import type { ApiContext } from '../context.js';
 import { integer, object, string } from '../schemas.js';
 import { BroadcastAudience, userWithToken } from './broadcast.js';
+import { followupView, listView, moxieSchemas, notificationView, type Representation } from './moxie-views.js';
 import { verifyMoxieRequest } from './hmac.js';
+import { installMoxieErrors } from './moxie-errors.js';
 
 /** Moxie's date format, YYYY-mm-DDTHH:mm:ss, read and written as UTC. */
 const DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
@@ -20,27 +25,27 @@ function parseDate(value: unknown, field: string): Date {
   return date;
 }
 
-const formatDate = (date: Date) => date.toISOString().slice(0, 19);
-
-const view = (n: MoxieNotification) => ({
-  uuid: n.uuid, timestamp: formatDate(n.timestamp), message: n.message, expires: formatDate(n.expires),
-  ...(n.url !== null ? { url: n.url } : {}), ...(n.label !== null ? { label: n.label } : {}),
-  followups: n.followups.map((f) => ({ id: f.id, timestamp: formatDate(f.timestamp), message: f.message })),
-});
-
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
 const notificationFields = { message: text(2048), timestamp: { type: 'string' }, expires: { type: 'string' }, url: { type: 'string', pattern: '^https?://', maxLength: 2048 }, label: text(255) };
 const TRUE = new Set(['true', 'True', '1', 't']);
 
-const followupView = object({ id: integer, timestamp: string, message: string });
-const notificationView = {
-  ...object({ uuid: string, timestamp: string, message: string, expires: string, followups: { type: 'array', items: followupView } }),
-  properties: { uuid: string, timestamp: string, message: string, expires: string, url: string, label: string, followups: { type: 'array', items: followupView } },
-} as const;
 const changed = (status: string) => object({ ident: { type: ['string', 'integer'] }, status: { const: status } });
+/** Answers in both media types a client may ask for (see moxie-views.ts). */
+const represented = (schema: unknown) => ({ content: { 'application/json': { schema }, 'application/hal+json': { schema } } });
+const withStatus = (schema: { properties: object; required: readonly string[] }, status: string) =>
+  ({ ...schema, required: [...schema.required, 'status'], properties: { ...schema.properties, status: { const: status } } });
 const documented = (summary: string, response: Record<number, unknown>, signed = true) => ({
   tags: ['moxie'], summary, ...(signed ? { security: [{ moxieHmac: [] }] } : {}), response: response,
+  description: 'Answers HAL+JSON when Accept asks for application/hal+json, plain JSON (which carries the HAL members too) otherwise; 406 when Accept allows neither.',
 });
+const MEDIA = ['application/json', 'application/hal+json'];
+/** Push messages: Moxie's limits, counted after trimming. */
+const PUSH_MESSAGE = { min: 3, max: 250 };
+/** Mobile devices register their push token here (Moxie's /register routes): the platform and the body's field. */
+const REGISTRATION: Record<'gcm' | 'apns', { platform: Platform; field: string; pattern: RegExp }> = {
+  gcm: { platform: 'gcm', field: 'registration_id', pattern: /^[\x21-\x7e]{1,4096}$/ },
+  apns: { platform: 'apns', field: 'device_token', pattern: /^[0-9a-fA-F]{64,200}$/ },
+};
 const uuidParams = { type: 'object', properties: { uuid: string } } as const;
 const followupParams = { type: 'object', properties: { uuid: string, id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } as const;
 
@@ -51,16 +56,18 @@ const followupParams = { type: 'object', properties: { uuid: string, id: { type:
  * broadcast audience's devices and mails the configured recipients.
  */
 export async function moxieApi(app: FastifyInstance, context: ApiContext): Promise<void> {
-  const { config, moxie, nonces, store, applications, publisher } = context;
+  const { config, moxie, nonces, store, applications, publisher, devices, limit } = context;
   const audience = new BroadcastAudience(store, applications);
   // nodemailer is loaded only when e-mail is configured.
   const email = config.smtpUrl && config.emailTo ? new (await import('../../providers/email.js')).EmailProvider(config.smtpUrl, config.emailFrom!, config.emailTo.split(',').map((a) => a.trim())) : null;
   app.addHook('onClose', async () => email?.close());
 
-  // Keep the raw body: it is part of the signed string. A body that is not JSON is refused only
+  installMoxieErrors(app);
+  // Moxie reads every body as JSON, whatever its type (`curl -d` sends a form type): so do we.
+  // The raw body is kept for Pushwire's signing scheme. A body that is not JSON is refused only
   // once the signature passed, so an unsigned request learns nothing but 401.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     const withRaw = request as FastifyRequest & { rawBody?: string; badJson?: string };
     withRaw.rawBody = body as string;
     try {
@@ -72,8 +79,8 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   });
   // Before the schema runs: the signature first, then what the body holds.
   const signed = {
-    preValidation: async (request: FastifyRequest) => {
-      await verifyMoxieRequest(request, config.moxieUsers, nonces, config.moxieDateWindowSeconds);
+    preValidation: async (request: FastifyRequest, reply: FastifyReply) => {
+      await verifyMoxieRequest(request, reply, config.moxieUsers, nonces, config.moxieDateWindowSeconds);
       const { badJson } = request as FastifyRequest & { badJson?: string };
       if (badJson) throw new PushwireError('bad_request', `The body is not JSON: ${badJson}`);
     },
@@ -100,6 +107,28 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   const announceNotification = (n: MoxieNotification) =>
     announce({ title: n.message, ...(n.label ? { body: n.label } : {}), ...(n.url ? { actionUrl: n.url } : {}), replaceId: `moxie-${n.uuid}` });
 
+  // Moxie answered preflights 200 with a 6-hour Max-Age. It listed no headers, so browsers could
+  // not send its signed requests; these are the headers a signed request carries. @fastify/cors
+  // (registered for the whole API) takes a route's own options: this route is the scope's preflight.
+  if (config.corsOrigin !== 'off') {
+    app.options('/*', {
+      schema: { hide: true },
+      config: { cors: { methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'], allowedHeaders: ['content-type', 'accept', 'x-moxie-key', 'x-hmac-nonce', 'authorization', 'date'], maxAge: 21600, optionsSuccessStatus: 200 } },
+    }, (_request, reply) => reply.send());
+  }
+
+  /** The representation this request asked for: set once, before anything else (Moxie answers 406 first). */
+  const representation = (request: FastifyRequest) => (request as FastifyRequest & { representation: Representation }).representation;
+  app.addHook('onRequest', async (request) => {
+    const type = request.headers.accept === undefined ? MEDIA[0] : accepts(request.raw).type(MEDIA);
+    if (!type) throw new PushwireError('not_acceptable');
+    (request as FastifyRequest & { representation: Representation }).representation = type === 'application/hal+json' ? 'hal' : 'plain';
+  });
+  /** Sends a representation in the media type it is. */
+  const answer = (request: FastifyRequest, reply: FastifyReply, body: unknown, status = 200) =>
+    reply.status(status).type(representation(request) === 'hal' ? 'application/hal+json' : 'application/json').send(body);
+  const prefix = config.moxiePrefix;
+
   app.post('/', { ...signed, schema: { ...documented('Creates a notification', { 201: changed('created') }), body: { type: 'object', required: ['message'], properties: notificationFields, additionalProperties: false } } }, async (request, reply) => {
     const fields = fieldsOf(request.body as Record<string, unknown>);
     const timestamp = fields.timestamp ?? new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -116,38 +145,78 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
 
   app.get('/', {
     schema: {
-      ...documented('Ongoing notifications (all of them with history=true)', { 200: object({ notifications: { type: 'array', items: notificationView } }) }, false),
+      ...documented('Ongoing notifications (started and not expired); all of them with history=true', { 200: represented(moxieSchemas.list) }, false),
       querystring: { type: 'object', properties: { history: { type: 'string' } } },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const history = TRUE.has((request.query as { history?: string }).history ?? '');
-    return { notifications: (await moxie.list(history, new Date())).map(view) };
+    return answer(request, reply, listView(prefix, await moxie.list(history, new Date()), representation(request)));
   });
 
-  app.post('/push', { ...signed, schema: { ...documented('Pushes a message about a notification to the broadcast audience', { 202: object({ status: { const: 'accepted' } }) }), body: { type: 'object', required: ['notification', 'message'], properties: { notification: text(64), message: text(255) }, additionalProperties: false } } }, async (request, reply) => {
+  app.post('/push', {
+    ...signed,
+    schema: {
+      ...documented('Pushes a message about a notification to the broadcast audience and the registered devices', { 202: object({ status: { const: 'success' } }) }),
+      body: { type: 'object', required: ['notification', 'message'], properties: { notification: text(64), message: { type: 'string', maxLength: 4096 } }, additionalProperties: false },
+    },
+  }, async (request, reply) => {
     const body = request.body as { notification: string; message: string };
-    const notification = await found(body.notification);
+    const message = body.message.trim();
+    if (message.length < PUSH_MESSAGE.min || message.length > PUSH_MESSAGE.max) {
+      throw new PushwireError('invalid_field', `'message' must be between ${PUSH_MESSAGE.min} and ${PUSH_MESSAGE.max} characters`, { location: 'body', name: 'message' });
+    }
+    // Moxie answers an unknown notification with 400: the request names it, the URL does not.
+    const notification = await moxie.get(body.notification);
+    if (!notification) throw new PushwireError('invalid_field', `Notification '${body.notification}' not found`, { location: 'body', name: 'notification' });
     const { user, queue } = await audience.get();
     await publisher.publish({
       queueId: queue.id, queue: queue.name, userId: user.id, kind: 'message', replaceId: `moxie-${notification.uuid}`,
-      body: { title: body.message, ...(notification.url ? { actionUrl: notification.url } : {}) },
+      body: { title: message, ...(notification.url ? { actionUrl: notification.url } : {}) },
       ttlSeconds: Math.max(1, Math.min(config.maxTtlSeconds, Math.floor((notification.expires.getTime() - Date.now()) / 1000))),
     });
     if (email) {
-      await email.send(body.message, [notification.message, ...(notification.url ? [notification.url] : [])].join('\n\n'))
+      await email.send(message, [notification.message, ...(notification.url ? [notification.url] : [])].join('\n\n'))
         .catch((error) => request.log.warn({ err: error }, 'email provider failed'));
     }
-    return reply.status(202).send({ status: 'accepted' });
+    return reply.status(202).send({ status: 'success' });
   });
 
-  app.get('/:uuid', { schema: { ...documented('One notification', { 200: notificationView }, false), params: uuidParams } }, async (request) => view(await found((request.params as { uuid: string }).uuid)));
+  for (const [service, { platform, field, pattern }] of Object.entries(REGISTRATION)) {
+    app.post(`/register/${service}`, {
+      ...limit('devices'),
+      schema: {
+        tags: ['moxie'], summary: `Registers a device's ${service === 'gcm' ? 'GCM/FCM registration id' : 'APNS device token'} for POST /push`,
+        description: 'Public, as Moxie\'s. The device joins the broadcast audience (capped by PUSHWIRE_MAX_ANONYMOUS_SUBSCRIPTIONS).',
+        body: { type: 'object', properties: { [field]: string } },
+        response: { 202: object({ success: { const: true } }) },
+      },
+    }, async (request, reply) => {
+      const { badJson } = request as FastifyRequest & { badJson?: string };
+      const token = (request.body as Record<string, unknown>)[field];
+      if (badJson) throw new PushwireError('bad_request', 'Expected JSON in POST data');
+      if (token === undefined) throw new PushwireError('invalid_field', `Expected key: ${field}`, { location: 'body', name: field });
+      if (typeof token !== 'string' || !pattern.test(token)) throw new PushwireError('invalid_field', `${field} is not a ${service === 'gcm' ? 'registration id' : 'device token'}`, { location: 'body', name: field });
+      const { user } = await audience.get();
+      const registration = await devices.register(user.id, { app: DEFAULT_APP, platform, token }, config.maxAnonymousSubscriptions);
+      if (registration.outcome === 'taken') throw new PushwireError('device_taken');
+      if (registration.outcome === 'full') throw new PushwireError('too_many_devices', 'The broadcast audience holds the most devices allowed.');
+      return reply.status(202).send({ success: true });
+    });
+  }
 
-  app.post('/:uuid', { ...signed, schema: { ...documented('Updates a notification', { 200: changed('updated') }), params: uuidParams, body: { type: 'object', properties: notificationFields, additionalProperties: false, minProperties: 1 } } }, async (request, reply) => {
+  app.get('/:uuid', { schema: { ...documented('One notification', { 200: represented(moxieSchemas.notification) }, false), params: uuidParams } }, async (request, reply) =>
+    answer(request, reply, notificationView(prefix, await found((request.params as { uuid: string }).uuid), representation(request))));
+
+  app.post('/:uuid', {
+    ...signed,
+    schema: { ...documented('Updates a notification; answers it as updated', { 200: represented(withStatus(moxieSchemas.notification, 'updated')) }), params: uuidParams, body: { type: 'object', properties: notificationFields, additionalProperties: false, minProperties: 1 } },
+  }, async (request, reply) => {
     const { uuid } = request.params as { uuid: string };
     if (!(await moxie.update(uuid, fieldsOf(request.body as Record<string, unknown>)))) throw new PushwireError('notification_not_found');
-    await announceNotification(await found(uuid));
+    const notification = await found(uuid);
+    await announceNotification(notification);
     location(reply, `/${uuid}`);
-    return { ident: uuid, status: 'updated' };
+    return answer(request, reply, { ...notificationView(prefix, notification, representation(request)), status: 'updated' });
   });
 
   app.delete('/:uuid', { ...signed, schema: { ...documented('Deletes a notification', { 200: changed('deleted') }), params: uuidParams } }, async (request) => {
@@ -157,8 +226,17 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
   });
 
   const followupBody = { type: 'object', properties: { message: text(2048), timestamp: { type: 'string' } }, additionalProperties: false } as const;
+  const followupOf = async (uuid: string, id: number) => {
+    const notification = await found(uuid);
+    const followup = notification.followups.find((f) => f.id === id);
+    if (!followup) throw new PushwireError('followup_not_found');
+    return { notification, followup };
+  };
 
-  app.post('/:uuid/followup', { ...signed, schema: { ...documented('Adds a follow-up', { 201: changed('created') }), params: uuidParams, body: { ...followupBody, required: ['message'] } } }, async (request, reply) => {
+  app.post('/:uuid/followup', {
+    ...signed,
+    schema: { ...documented('Adds a follow-up', { 201: object({ id: integer, ident: integer, status: { const: 'created' } }) }), params: uuidParams, body: { ...followupBody, required: ['message'] } },
+  }, async (request, reply) => {
     const { uuid } = request.params as { uuid: string };
     const body = request.body as { message: string; timestamp?: string };
     const notification = await found(uuid);
@@ -166,19 +244,27 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     if (id === null) throw new PushwireError('notification_not_found');
     await announce({ title: body.message, body: notification.message, ...(notification.url ? { actionUrl: notification.url } : {}), replaceId: `moxie-${uuid}-${id}` });
     location(reply, `/${uuid}/followup/${id}`);
-    return reply.status(201).send({ ident: id, status: 'created' });
+    return reply.status(201).send({ status: 'created', id, ident: id });
   });
 
-  app.post('/:uuid/followup/:id', { ...signed, schema: { ...documented('Updates a follow-up', { 200: changed('updated') }), params: followupParams, body: { ...followupBody, minProperties: 1 } } }, async (request, reply) => {
+  app.get('/:uuid/followup/:id', { schema: { ...documented('One follow-up', { 200: represented(moxieSchemas.followup) }, false), params: followupParams } }, async (request, reply) => {
+    const { uuid, id } = request.params as { uuid: string; id: number };
+    const { followup } = await followupOf(uuid, id);
+    return answer(request, reply, followupView(prefix, uuid, followup, representation(request)));
+  });
+
+  app.post('/:uuid/followup/:id', {
+    ...signed,
+    schema: { ...documented('Updates a follow-up; answers it as updated', { 200: represented(withStatus(moxieSchemas.followup, 'updated')) }), params: followupParams, body: { ...followupBody, minProperties: 1 } },
+  }, async (request, reply) => {
     const { uuid, id } = request.params as { uuid: string; id: number };
     const body = request.body as { message?: string; timestamp?: string };
     const updated = await moxie.updateFollowup(uuid, id, { message: body.message, timestamp: body.timestamp ? parseDate(body.timestamp, 'timestamp') : undefined });
     if (!updated) throw new PushwireError('followup_not_found');
-    const notification = await found(uuid);
-    const followup = notification.followups.find((f) => f.id === id)!;
+    const { notification, followup } = await followupOf(uuid, id);
     await announce({ title: followup.message, body: notification.message, replaceId: `moxie-${uuid}-${id}` });
     location(reply, `/${uuid}/followup/${id}`);
-    return { ident: id, status: 'updated' };
+    return answer(request, reply, { ...followupView(prefix, uuid, followup, representation(request)), ident: id, status: 'updated' });
   });
 
   app.delete('/:uuid/followup/:id', { ...signed, schema: { ...documented('Deletes a follow-up', { 200: changed('deleted') }), params: followupParams } }, async (request) => {

@@ -20,7 +20,7 @@ export type MoxieFields = Partial<Pick<MoxieNotification, 'message' | 'timestamp
 export interface MoxieStore {
   create(notification: Omit<MoxieNotification, 'followups'>): Promise<void>;
   get(uuid: string): Promise<MoxieNotification | null>;
-  /** Newest first; only those not yet expired unless `history`. */
+  /** Newest first; only the ongoing ones (started, and not expired: timestamp <= now <= expires, as Moxie) unless `history`. */
   list(history: boolean, now: Date): Promise<MoxieNotification[]>;
   update(uuid: string, fields: MoxieFields): Promise<boolean>;
   remove(uuid: string): Promise<boolean>;

@@ -27,7 +27,7 @@ export class SqlMoxie implements MoxieStore {
   }
 
   async list(history: boolean, now: Date): Promise<MoxieNotification[]> {
-    const rows = await this.db.query<Row>(`${SELECT} WHERE $1 OR n.expires_at > $2 ORDER BY n.starts_at DESC, n.uuid LIMIT 1000`, [history, now.toISOString()]);
+    const rows = await this.db.query<Row>(`${SELECT} WHERE $1 OR (n.starts_at <= $2 AND n.expires_at >= $2) ORDER BY n.starts_at DESC, n.uuid LIMIT 1000`, [history, now.toISOString()]);
     return rows.map(toNotification);
   }
 

@@ -27,8 +27,8 @@ export class SqliteMoxie implements MoxieStore {
 
   async list(history: boolean, now: Date): Promise<MoxieNotification[]> {
     const rows = this.sqlite.all<Row>(
-      `SELECT uuid, message, starts_at, expires_at, url, label FROM moxie_notifications WHERE ? OR expires_at > ?
-       ORDER BY starts_at DESC, uuid LIMIT 1000`, history ? 1 : 0, now.toISOString());
+      `SELECT uuid, message, starts_at, expires_at, url, label FROM moxie_notifications WHERE ? OR (starts_at <= ? AND expires_at >= ?)
+       ORDER BY starts_at DESC, uuid LIMIT 1000`, history ? 1 : 0, now.toISOString(), now.toISOString());
     return rows.map((row) => this.toNotification(row));
   }
 
