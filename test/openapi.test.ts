@@ -65,6 +65,10 @@ t.test('the judge accepts what the server does and catches what the document doe
     [/query limit: data must be >= 1/], 'an accepted request the document forbids');
   t.match(exchange({ url: new URL(`${system.apiUrl}/queue/q/`), requestType: 'text/plain', requestText: 'hi', responseText: '{"key":"k","timestamp":"1","queue":"q","body":{},"messages":[{"key":"k","timestamp":"1"}],"status":"ok"}' }),
     [/request text\/plain not documented/]);
+  // Moxie's routes read any body as JSON (`*/*`): a text/plain body is judged as the JSON it holds.
+  const registered = { url: new URL(`${system.apiUrl}/notifications/register/gcm`), status: 202, responseText: '{"success":true}', requestType: 'text/plain' };
+  t.same(exchange({ ...registered, requestText: '{"registration_id":"abc"}' }), [], 'a Moxie registration sent as text/plain');
+  t.match(exchange({ ...registered, requestText: '{"registration_id":{"id":5}}' }), [/request body: .*must be string/], 'and what it holds is still checked');
 
   // And through the helper every suite uses: a real exchange the document describes passes.
   const http = new Http(system.apiUrl);

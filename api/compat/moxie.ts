@@ -35,10 +35,12 @@ const represented = (schema: unknown) => ({ content: { 'application/json': { sch
 const withStatus = (schema: { properties: object; required: readonly string[] }, status: string) =>
   ({ ...schema, required: [...schema.required, 'status'], properties: { ...schema.properties, status: { const: status } } });
 const documented = (summary: string, response: Record<number, unknown>, signed = true) => ({
-  tags: ['moxie'], summary, ...(signed ? { security: [{ moxieHmac: [] }] } : {}), response: response,
+  tags: ['moxie'], summary, ...(signed ? { security: [{ moxieHmac: [] }] } : {}), response: response, consumes: BODY_AS_JSON,
   description: 'Answers HAL+JSON when Accept asks for application/hal+json, plain JSON (which carries the HAL members too) otherwise; 406 when Accept allows neither.',
 });
 const MEDIA = ['application/json', 'application/hal+json'];
+/** Moxie reads a body as JSON whatever its content type: any media type, documented so. */
+const BODY_AS_JSON = ['*/*'];
 /** Push messages: Moxie's limits, counted after trimming. */
 const PUSH_MESSAGE = { min: 3, max: 250 };
 /** Mobile devices register their push token here (Moxie's /register routes): the platform and the body's field. */
@@ -185,7 +187,7 @@ export async function moxieApi(app: FastifyInstance, context: ApiContext): Promi
     app.post(`/register/${service}`, {
       ...limit('devices'),
       schema: {
-        tags: ['moxie'], summary: `Registers a device's ${service === 'gcm' ? 'GCM/FCM registration id' : 'APNS device token'} for POST /push`,
+        tags: ['moxie'], consumes: BODY_AS_JSON, summary: `Registers a device's ${service === 'gcm' ? 'GCM/FCM registration id' : 'APNS device token'} for POST /push`,
         description: 'Public, as Moxie\'s. The device joins the broadcast audience (capped by PUSHWIRE_MAX_ANONYMOUS_SUBSCRIPTIONS).',
         body: { type: 'object', properties: { [field]: string } },
         response: { 202: object({ success: { const: true } }) },

@@ -101,9 +101,11 @@ export class Contract {
     if (body === undefined) {
       if (operation.requestBody?.required) problems.push(`${where}: a body is required`);
     } else if (operation.requestBody) {
-      const media = mediaType(exchange.requestType ?? '');
-      if (!operation.requestBody.content[media]) problems.push(`${where}: request ${media} not documented`);
-      else problems.push(...this.check(`${pointer}/requestBody/content/${escape(media)}/schema`, body, `${where}: request body`));
+      // `*/*`: the route reads any body as JSON (Moxie's do), whatever its type says.
+      const sent = mediaType(exchange.requestType ?? '');
+      const media = operation.requestBody.content[sent] ? sent : operation.requestBody.content['*/*'] ? '*/*' : null;
+      if (!media) problems.push(`${where}: request ${sent} not documented`);
+      else problems.push(...this.check(`${pointer}/requestBody/content/${escape(media)}/schema`, media === '*/*' ? jsonOrText(exchange.requestText!) : body, `${where}: request body`));
     }
     return problems;
   }
@@ -139,13 +141,17 @@ export class Contract {
 const escape = (segment: string) => encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'));
 const mediaType = (header: string) => header.split(';')[0].trim().toLowerCase();
 
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 function parsedBody(exchange: Exchange): unknown {
   if (!exchange.requestText) return undefined;
   const media = mediaType(exchange.requestType ?? '');
   if (media === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(exchange.requestText));
-  try {
-    return JSON.parse(exchange.requestText);
-  } catch {
-    return exchange.requestText;
-  }
+  return jsonOrText(exchange.requestText);
 }
