@@ -223,12 +223,11 @@ export class Session {
    * nothing to lose: both are closed at once (1001), so they reconnect now.
    */
   drain(): void {
-    if (this.state.kind !== 'authenticated' || this.dialect === 'original') {
-      if (this.state.kind !== 'closed' && this.state.kind !== 'draining') this.socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
-      return;
-    }
-    this.state = { kind: 'draining', connection: this.state.connection };
-    this.state.connection.sendControl({ type: 'reconnect', reason: 'draining' } satisfies ReconnectFrame);
+    const state = this.state;
+    if (state.kind === 'closed' || state.kind === 'draining') return;
+    if (state.kind !== 'authenticated' || state.connection.frames.dialect === 'original') return this.socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
+    this.state = { kind: 'draining', connection: state.connection };
+    state.connection.sendControl({ type: 'reconnect', reason: 'draining' } satisfies ReconnectFrame);
   }
 
   /** The socket is gone, whoever closed it: the one place a session ends. */

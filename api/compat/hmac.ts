@@ -41,7 +41,7 @@ export function addressedUrl(request: Pick<FastifyRequest, 'protocol' | 'host' |
 const ZONES: Record<string, string> = { BST: '+0100', IST: '+0100', CET: '+0100', CEST: '+0200', EET: '+0200', EEST: '+0300', WET: '+0000', WEST: '+0100', MSK: '+0300', JST: '+0900', KST: '+0900', AEST: '+1000', AEDT: '+1100', NZST: '+1200', NZDT: '+1300' };
 
 /** An HTTP date (RFC 1123), or date(1)'s `Sat Dec  5 09:09:16 CET 2026`; NaN if neither. */
-export function parseDate(value: string): number {
+export function parseDateHeader(value: string): number {
   return Date.parse(value.replace(/ ([A-Z]{3,4}) (\d{4})$/, (whole, zone: string, year: string) => (ZONES[zone] ? ` GMT${ZONES[zone]} ${year}` : whole)));
 }
 
@@ -75,7 +75,7 @@ export async function verifyMoxieRequest(request: FastifyRequest & { rawBody?: s
   const original = sign(secret, originalSignedString(request.method, addressedUrl(request), date, nonce), algorithm);
   const withBody = sign(secret, signedString(request.method, request.url, key, nonce, date, request.rawBody ?? ''), algorithm);
   if (!matches(signature, original) && !matches(signature, withBody)) return refuse(reply, 'invalid_signature', 'unauthorized');
-  const sent = parseDate(date);
+  const sent = parseDateHeader(date);
   if (Number.isNaN(sent) || Math.abs(Date.now() - sent) > windowSeconds * 1000) return refuse(reply, 'stale_date', 'stale date', `The Date header must be within ${windowSeconds} s of now.`);
   if (!(await nonces.claim(`moxie:${key}:${nonce}`, windowSeconds * 2))) return refuse(reply, 'replayed_nonce', 'replayed nonce');
 }

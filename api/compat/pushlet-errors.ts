@@ -2,14 +2,14 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { PushwireError } from '../../core/errors.js';
 import { errorHeaders, typedError } from '../errors.js';
 
-/** Errors whose HTTP status a Pushlet client sees as Pushlet's routing and servers gave it, or must see to back off. */
-const KEEPS_STATUS = new Set(['not_found', 'method_not_allowed', 'rate_limited']);
+/** Errors whose HTTP status a Pushlet client sees as Pushlet's routing gave it, or must see to back off. */
+const KEEPS_STATUS = new Set(['not_found', 'rate_limited']);
 
 function answer(error: PushwireError): { status: number; body: { error: { type: string; message: string } } } {
   const nested = (type: string, message: string, status = 200) => ({ status, body: { error: { type, message } } });
   if (error.code === 'unauthorized') return nested('access denied', 'invalid credentials');
   if (error.code === 'internal') return nested('unexpected_error', 'An unexpected error has occured, please try your request again later', 500);
-  if (error.status >= 500 || KEEPS_STATUS.has(error.code)) return nested(error.code === 'method_not_allowed' ? 'not_found' : error.code, error.message, error.code === 'method_not_allowed' ? 404 : error.status);
+  if (error.status >= 500 || KEEPS_STATUS.has(error.code)) return nested(error.code, error.message, error.status);
   return nested(error.code, error.message);
 }
 

@@ -5,7 +5,7 @@ import { PUSHWIRE_SUBPROTOCOL } from '../../sdk/wire.js';
  * else. One is chosen at start (see select.ts); the gateway sees only these interfaces.
  */
 
-/** One client websocket. Structurally the Socket a Connection delivers to. */
+/** One client websocket. Structurally a MemberSocket (a Sink that joins topics): what a Connection delivers to. */
 export interface ClientSocket {
   /** A socket reaches one client (a group's topic reaches many). */
   readonly receivers: number;
