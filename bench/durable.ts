@@ -1,7 +1,7 @@
 /**
  * The per-user durable shape: every client has its own queue (topic, subject), publishers post
  * each message to one client's queue, and every delivery is checked (lost, repeated). Measures
- * messages stored and delivered per second, the server's CPU per message (utime + stime of its
+ * messages stored and delivered per second, the server's CPU per message (run time of its
  * processes) and, apart, the CPU of the PostgreSQL backends and Redis it used, so no figure hides
  * work by moving it into the database.
  */

@@ -133,7 +133,7 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
   const total = (rows: Record<string, DurableResult[]>, name: string, field: 'lost' | 'duplicates') => rows[name].reduce((sum, r) => sum + r[field], 0);
   const lines = [
     `Per-user queues: ${args.clients} clients each on its own queue, ${args.concurrency} single publishes in flight, ${args.bytes}-byte messages, ${args.seconds} s after ${args.warmUpSeconds} s unmeasured at the same load, every delivery checked. `
-      + 'Server CPU: utime + stime of the server\'s processes per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (embedded SQLite runs inside the server process); generator: the load generator\'s own (on the other core).',
+      + 'Server CPU: run time of the server\'s processes (every thread, from /proc) per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (embedded SQLite runs inside the server process); generator: the load generator\'s own (on the other core).',
     ...(skipped ? ['', `NATS JetStream not run: ${skipped}.`] : []),
     '',
     '| system | msg/s | × bare uWS | × durable floor | × JetStream | server CPU µs/msg | + database µs/msg | generator µs/msg | p50 ms | p99 ms | p99 ms at half rate | lost | repeated |',
