@@ -129,11 +129,19 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
     }
   }
   const of = <T>(rows: Record<string, T[]>, name: string, field: keyof T) => (rows[name] ? median(rows[name].map((r) => r[field] as number)) : NaN);
-  const ratio = (value: number, base: number) => (Number.isFinite(value) && Number.isFinite(base) ? `${(value / base).toFixed(2)}` : '—');
+  /** The median of values and, with several, their range: how far the runs of one system spread. */
+  const spread = (values: number[]) => (values.length === 0 ? '—'
+    : values.length === 1 ? values[0].toFixed(2) : `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`);
+  /**
+   * `name`'s msg/s against `base`'s, run by run: each run measures every system afresh, minutes
+   * apart, on a machine whose speed drifts by a third, so a ratio holds within a run.
+   */
+  const ratio = (name: string, base: string) => (name === base ? '1.00' : spread((single[name] ?? [])
+    .map((result, run) => result.messagesPerSecond / (single[base]?.[run]?.messagesPerSecond ?? NaN)).filter(Number.isFinite)));
   const total = (rows: Record<string, DurableResult[]>, name: string, field: 'lost' | 'duplicates') => rows[name].reduce((sum, r) => sum + r[field], 0);
   const lines = [
     `Per-user queues: ${args.clients} clients each on its own queue, ${args.concurrency} single publishes in flight, ${args.bytes}-byte messages, ${args.seconds} s after ${args.warmUpSeconds} s unmeasured at the same load, every delivery checked. `
-      + 'Server CPU: run time of the server\'s processes (every thread, from /proc) per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (embedded SQLite runs inside the server process); generator: the load generator\'s own (on the other core).',
+      + 'Ratios: each run against the same run\'s baseline, their median (and range). Server CPU: run time of the server\'s processes (every thread, from /proc) per message stored and delivered; database CPU: the PostgreSQL backends and Redis it used (embedded SQLite runs inside the server process); generator: the load generator\'s own (on the other core).',
     ...(skipped ? ['', `NATS JetStream not run: ${skipped}.`] : []),
     '',
     '| system | msg/s | × bare uWS | × durable floor | × JetStream | server CPU µs/msg | + database µs/msg | generator µs/msg | p50 ms | p99 ms | p99 ms at half rate | lost | repeated |',
@@ -141,7 +149,7 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
   ];
   for (const name of Object.keys(single)) {
     const rate = of(single, name, 'messagesPerSecond');
-    lines.push(`| ${name} | ${Math.round(rate)} | ${ratio(rate, of(single, BARE, 'messagesPerSecond'))} | ${ratio(rate, of(single, FLOOR, 'messagesPerSecond'))} | ${ratio(rate, of(single, JETSTREAM, 'messagesPerSecond'))} `
+    lines.push(`| ${name} | ${Math.round(rate)} | ${ratio(name, BARE)} | ${ratio(name, FLOOR)} | ${ratio(name, JETSTREAM)} `
       + `| ${of(single, name, 'cpuMicros').toFixed(1)} | ${of(single, name, 'databaseCpuMicros').toFixed(1)} | ${of(single, name, 'generatorCpuMicros').toFixed(1)} | ${of(single, name, 'p50').toFixed(1)} | ${of(single, name, 'p99').toFixed(1)} `
       + `| ${of(halfRate, name, 'p99').toFixed(1)} | ${total(single, name, 'lost') + total(halfRate, name, 'lost')} | ${total(single, name, 'duplicates') + total(halfRate, name, 'duplicates')} |`);
   }
@@ -152,11 +160,11 @@ export async function perUserSection(args: PerUserArgs): Promise<string> {
       + `| ${of(batched, name, 'p50').toFixed(1)} | ${of(batched, name, 'p99').toFixed(1)} | ${total(batched, name, 'lost')} | ${total(batched, name, 'duplicates')} |`);
   }
   lines.push('', `Catch-up: ${args.catchUpMessages} messages stored for each of ${args.catchUpClients} users with nobody connected (32 publishes in flight), then all connect asking for everything.`, '',
-    '| system | stored/s | CPU µs/stored (server + database) | last backlog complete, s | connect + auth alone, s | ratio (median of per-run ratios) | lost |', '|---|---:|---:|---:|---:|---:|---:|');
+    '| system | stored/s | CPU µs/stored (server + database) | last backlog complete, s | connect + auth alone, s | ratio (median of per-run ratios, range) | lost |', '|---|---:|---:|---:|---:|---:|---:|');
   for (const name of Object.keys(catchUps)) {
     // Each run's two timings come from the same fresh system: the ratio is taken per run, then its median.
-    const ratios = median(catchUps[name].map((r) => r.catchUpSeconds / r.connectSeconds));
-    lines.push(`| ${name} | ${Math.round(of(catchUps, name, 'storePerSecond'))} | ${of(catchUps, name, 'storeCpuMicros').toFixed(1)} | ${of(catchUps, name, 'catchUpSeconds').toFixed(2)} | ${of(catchUps, name, 'connectSeconds').toFixed(2)} | ${ratios.toFixed(2)} | ${catchUps[name].reduce((sum, r) => sum + r.lost, 0)} |`);
+    const ratios = spread(catchUps[name].map((r) => r.catchUpSeconds / r.connectSeconds));
+    lines.push(`| ${name} | ${Math.round(of(catchUps, name, 'storePerSecond'))} | ${of(catchUps, name, 'storeCpuMicros').toFixed(1)} | ${of(catchUps, name, 'catchUpSeconds').toFixed(2)} | ${of(catchUps, name, 'connectSeconds').toFixed(2)} | ${ratios} | ${catchUps[name].reduce((sum, r) => sum + r.lost, 0)} |`);
   }
   return lines.join('\n');
 }
