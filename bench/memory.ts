@@ -8,9 +8,14 @@
  * as V8's young generation included) and the marginal cost (growth over the second half
  * only), which is what the next connection costs and so what bounds a large gateway.
  *
- *   npm run bench:memory -- --connections 10000 --runs 3 [--transports uws,ws]
+ * Pushwire's connections authenticate as one user (a broadcast audience: one group of sockets)
+ * or, with `--users each`, each as a user of its own (the per-user shape: a group, a bus
+ * subscription and presence per connection).
+ *
+ *   npm run bench:memory -- --connections 10000 --runs 3 [--transports uws,ws] [--users one|each]
  */
 import { readFileSync } from 'node:fs';
+import { Option } from 'commander';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
 import { loadUws } from '../gateway/transport/uws-loader.js';
@@ -23,15 +28,19 @@ const args = benchCommand('bench:memory', 'Resident memory idle and per idle web
   .option('--connections <n>', 'idle websockets to open', positive, 10000)
   .option('--runs <n>', 'runs; the table shows medians', positive, 3)
   .option('--transports <list>', 'gateway transports, comma-separated (uws, ws)', 'uws,ws')
+  .addOption(new Option('--users <who>', "Pushwire's connections: all one user's, or each a user of its own").choices(['one', 'each']).default('one'))
   .parse()
-  .opts<{ connections: number; runs: number; transports: string }>();
+  .opts<{ connections: number; runs: number; transports: string; users: 'one' | 'each' }>();
 const CONNECTIONS = args.connections;
 const RUNS = args.runs;
 
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2000));
 
-async function open(url: string, auth: string | null, from: number, to: number): Promise<WebSocket[]> {
+/** What connection `i` sends to authenticate (null: nothing, bare uWS). */
+type Auth = ((i: number) => string) | null;
+
+async function open(url: string, auth: Auth, from: number, to: number): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   for (let start = from; start < to; start += 500) {
     sockets.push(...(await Promise.all(Array.from({ length: Math.min(500, to - start) }, (_, i) => new Promise<WebSocket>((resolve, reject) => {
@@ -39,7 +48,7 @@ async function open(url: string, auth: string | null, from: number, to: number):
       socket.on('error', reject);
       if (auth === null) socket.on('open', () => resolve(socket));
       else {
-        socket.on('open', () => socket.send(auth));
+        socket.on('open', () => socket.send(auth(start + i)));
         socket.on('message', (data) => (data.toString().startsWith('{"type":"hello"') ? resolve(socket) : undefined));
       }
     })))));
@@ -54,7 +63,7 @@ interface PerConnection {
   marginal: number;
 }
 
-async function measure(pids: () => number[], url: string, auth: string | null): Promise<PerConnection> {
+async function measure(pids: () => number[], url: string, auth: Auth): Promise<PerConnection> {
   const total = () => pids().reduce((sum, pid) => sum + rss(pid), 0);
   const half = Math.floor(CONNECTIONS / 2);
   await settle();
@@ -70,6 +79,24 @@ async function measure(pids: () => number[], url: string, auth: string | null): 
   return { idle: before, average: (after - before) / CONNECTIONS, marginal: (after - middle) / (CONNECTIONS - half) };
 }
 
+/** The auth frames of `CONNECTIONS` connections: one user's token for all, or a user of its own for each. */
+async function authsOf(apiUrl: string): Promise<(i: number) => string> {
+  const http = new Http(apiUrl);
+  if (args.users === 'one') {
+    const frame = JSON.stringify({ token: (await http.user()).token });
+    return () => frame;
+  }
+  const frames: string[] = new Array(CONNECTIONS);
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    while (next < CONNECTIONS) {
+      const index = next++;
+      frames[index] = JSON.stringify({ token: (await http.request<{ token: string }>('POST', '/token/')).body.token });
+    }
+  }));
+  return (i) => frames[i];
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const kib = ({ average, marginal }: PerConnection) => `${(average / 1024).toFixed(2)} KiB average, ${(marginal / 1024).toFixed(2)} KiB marginal`;
@@ -82,9 +109,9 @@ async function measureGateway(transport: TransportName): Promise<{ name: string;
   for (let run = 0; run < RUNS; run++) {
     const system = await startMultiprocess(env, sharesPort ? {} : { gateway: 1 });
     try {
-      const { token } = await new Http(system.apiUrl).user();
+      const auth = await authsOf(system.apiUrl);
       const pids = await gatewayPids(system.monitorUrl);
-      runs.push(await measure(() => pids, system.wsUrl, JSON.stringify({ token })));
+      runs.push(await measure(() => pids, system.wsUrl, auth));
       process.stderr.write(`run ${run + 1}: gateway on ${transport} ${kib(runs[run])} per connection\n`);
     } finally {
       await system.stop();
@@ -99,8 +126,7 @@ async function measureEmbedded(): Promise<{ name: string; runs: PerConnection[] 
   for (let run = 0; run < RUNS; run++) {
     const system = await startEmbedded({ PUSHWIRE_LOG_LEVEL: 'info' });
     try {
-      const { token } = await new Http(system.apiUrl).user();
-      runs.push(await measure(() => system.pids(), system.wsUrl, JSON.stringify({ token })));
+      runs.push(await measure(() => system.pids(), system.wsUrl, await authsOf(system.apiUrl)));
       process.stderr.write(`run ${run + 1}: npm start ${kib(runs[run])} per connection, idle ${(runs[run].idle / 2 ** 20).toFixed(0)} MiB\n`);
     } finally {
       await system.stop();
@@ -130,7 +156,7 @@ async function main(): Promise<void> {
   const row = (name: string, r: PerConnection) =>
     `| ${name} | ${(r.idle / 2 ** 20).toFixed(0)} | ${(r.average / 1024).toFixed(2)} | ${times(r.average, b?.average)} | ${(r.marginal / 1024).toFixed(2)} | ${times(r.marginal, b?.marginal)} |`;
   process.stdout.write([
-    `Node ${process.version}. Medians of ${RUNS} runs, ${CONNECTIONS} idle connections (authenticated, on one user, for Pushwire), RSS growth per connection.`,
+    `Node ${process.version}. Medians of ${RUNS} runs, ${CONNECTIONS} idle connections (authenticated, ${args.users === 'one' ? 'on one user' : 'each its own user'}, for Pushwire), RSS growth per connection.`,
     ...(b ? [] : [`Bare uWS not run: no uWebSockets.js build loads on Node ${process.version}.`]),
     '', '| server | idle RSS MiB | average KiB | × bare uWS | marginal KiB (second half) | × bare uWS |', '|---|---:|---:|---:|---:|---:|',
     ...(b ? [row('bare uWS', b)] : []), ...gateways.map(({ name, runs }) => row(name, medians(runs))), '',

@@ -79,7 +79,7 @@ t.test('a member whose buffer grows leaves the group, gets what it missed throug
   slow.socket.buffered = 5000;
   publish(2, 'score');
   t.ok(groupsThatPublished.has('u1'), 'the group published: the hub checks its members');
-  user.groups.pushwire.shedBehind();
+  user.groupOf('pushwire')!.shedBehind();
   t.same([...slow.socket.topics], [], 'the slow socket left the topic');
   t.same([...fast.socket.topics], ['u1'], 'the other stays');
   publish(3, 'score');

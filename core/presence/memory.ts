@@ -1,28 +1,37 @@
 import type { NodeInfo, NodeRegistry, NonceCache, Presence } from './presence.js';
 
+/**
+ * A user's sockets by gateway, as [gatewayId, count, gatewayId, count, …]: embedded mode has one
+ * gateway, and a Map per user cost ~150 bytes of every connected user's memory.
+ */
+type GatewaySockets = (string | number)[];
+
 /** In-process presence for the embedded mode, where every role shares one process. */
 export class MemoryPresence implements Presence {
-  /** userId → gatewayId → socket count */
-  private readonly sockets = new Map<number, Map<string, number>>();
+  /** userId → sockets by gateway */
+  private readonly sockets = new Map<number, GatewaySockets>();
   private readonly acks = new Map<number, number>();
 
   async add(userId: number, gatewayId: string): Promise<void> {
-    const gateways = this.sockets.get(userId) ?? new Map<string, number>();
-    gateways.set(gatewayId, (gateways.get(gatewayId) ?? 0) + 1);
-    this.sockets.set(userId, gateways);
+    const gateways = this.sockets.get(userId);
+    if (!gateways) return void this.sockets.set(userId, [gatewayId, 1]);
+    const at = gateways.indexOf(gatewayId);
+    if (at < 0) gateways.push(gatewayId, 1);
+    else gateways[at + 1] = (gateways[at + 1] as number) + 1;
   }
 
   async remove(userId: number, gatewayId: string): Promise<void> {
     const gateways = this.sockets.get(userId);
-    const count = gateways?.get(gatewayId);
-    if (!gateways || count === undefined) return;
-    if (count > 1) gateways.set(gatewayId, count - 1);
-    else gateways.delete(gatewayId);
-    if (gateways.size === 0) this.sockets.delete(userId);
+    const at = gateways?.indexOf(gatewayId) ?? -1;
+    if (!gateways || at < 0) return;
+    const count = gateways[at + 1] as number;
+    if (count > 1) gateways[at + 1] = count - 1;
+    else if (gateways.length > 2) gateways.splice(at, 2);
+    else this.sockets.delete(userId);
   }
 
   async gatewaysOf(userId: number): Promise<string[]> {
-    return [...(this.sockets.get(userId)?.keys() ?? [])];
+    return (this.sockets.get(userId) ?? []).filter((_, index) => index % 2 === 0) as string[];
   }
 
   async online(userIds: readonly number[]): Promise<Set<number>> {
@@ -30,10 +39,11 @@ export class MemoryPresence implements Presence {
   }
 
   async dropGateway(gatewayId: string): Promise<void> {
-    for (const userId of [...this.sockets.keys()]) {
-      const gateways = this.sockets.get(userId)!;
-      gateways.delete(gatewayId);
-      if (gateways.size === 0) this.sockets.delete(userId);
+    for (const [userId, gateways] of [...this.sockets]) {
+      const at = gateways.indexOf(gatewayId);
+      if (at < 0) continue;
+      if (gateways.length > 2) gateways.splice(at, 2);
+      else this.sockets.delete(userId);
     }
   }
 
