@@ -55,6 +55,17 @@ t.test('in-step sockets join their group: each message is written once, to the t
   t.equal(history.reads, 0, 'no store read without a gap');
 });
 
+t.test('a group exists only once a socket of its dialect gets in step: an idle socket costs none', async (t) => {
+  const { user, connect, publish } = setup();
+  const { socket } = await connect(0);
+  t.equal(user.groupOf('pushwire'), undefined, 'connected, nothing sent: no group');
+  t.equal(user.size, 1, 'the socket counts, on its own');
+  publish(1);
+  t.ok(user.groupOf('pushwire')?.members.size === 1, 'the first message brought it in step: its group is made and it joins');
+  t.equal(user.groupOf('original'), undefined, 'no socket of the original dialect: no group for it');
+  t.same(socket.titles(), ['m1']);
+});
+
 t.test('a group waits out the grace for a gap, then repairs it once for all its members', async (t) => {
   const { history, clock, topics, connect, publish } = setup(20);
   const members = [await connect(0), await connect(0)];
