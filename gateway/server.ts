@@ -65,7 +65,7 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
       admission.opened(upgrade.address);
       const session = new Session(socket, upgrade, sessionContext);
       sessions.add(session);
-      session.authenticateFromUrl();
+      session.authenticateFromUrl(upgrade.query);
       return session;
     },
     message: (session, text) => session.receive(text),

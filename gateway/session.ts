@@ -55,7 +55,7 @@ export class Session {
   readonly address: string;
   private readonly asksPushwire: boolean;
 
-  constructor(readonly socket: ClientSocket, private readonly upgrade: Upgrade, private readonly context: SessionContext) {
+  constructor(readonly socket: ClientSocket, upgrade: Upgrade, private readonly context: SessionContext) {
     this.address = upgrade.address;
     this.asksPushwire = upgrade.protocol === PUSHWIRE_SUBPROTOCOL;
     const authTimer = setTimeout(() => this.refuse(new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), context.config.authTimeoutMs);
@@ -72,9 +72,12 @@ export class Session {
     return this.state.kind === 'authenticated' || this.state.kind === 'draining' ? this.state.connection : undefined;
   }
 
-  /** A token in the upgrade URL (`?token=T`) authenticates as the original's `token: T` frame would. */
-  authenticateFromUrl(): void {
-    const token = new URLSearchParams(this.upgrade.query).get('token');
+  /**
+   * A token in the upgrade URL (`?token=T`) authenticates as the original's `token: T` frame
+   * would. The upgrade's query is read here, at open, and not kept with the session.
+   */
+  authenticateFromUrl(query: string): void {
+    const token = new URLSearchParams(query).get('token');
     if (token) this.handle({ kind: 'text-auth', frame: { type: 'auth', token } });
   }
 
