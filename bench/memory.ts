@@ -23,6 +23,7 @@ import { gatewayPids, startEmbedded, startMultiprocess } from '../test/helpers/s
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { benchCommand, positive } from './args.js';
 import { startBaseline } from './baseline.js';
+import { inParallel } from './targets.js';
 
 const args = benchCommand('bench:memory', 'Resident memory idle and per idle websocket: npm start and the gateway on each transport, against bare uWebSockets.js.')
   .option('--connections <n>', 'idle websockets to open', positive, 10000)
@@ -87,13 +88,9 @@ async function authsOf(apiUrl: string): Promise<(i: number) => string> {
     return () => frame;
   }
   const frames: string[] = new Array(CONNECTIONS);
-  let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < CONNECTIONS) {
-      const index = next++;
-      frames[index] = JSON.stringify({ token: (await http.request<{ token: string }>('POST', '/token/')).body.token });
-    }
-  }));
+  await inParallel(CONNECTIONS, 32, async (index) => {
+    frames[index] = JSON.stringify({ token: (await http.request<{ token: string }>('POST', '/token/')).body.token });
+  });
   return (i) => frames[i];
 }
 

@@ -41,7 +41,7 @@ const poster = new HttpPoster();
 const post = (url: string, body: string) => poster.post(url, body);
 
 /** Bounded parallelism for set-up requests. */
-async function inParallel(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
+export async function inParallel(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(count, concurrency) }, async () => {
     while (next < count) await work(next++);

@@ -59,8 +59,11 @@ export class UserSockets {
     for (const connection of this.solo) connection.verify(storedLastSeq);
   }
 
+  /** The dialect's group, made now if it has none. */
   private group(dialect: Dialect): Group {
-    const made = this.groupOf(dialect) ?? new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, framesOf[dialect], this.context, (connection) => this.solo.add(connection));
+    const existing = this.groupOf(dialect);
+    if (existing) return existing;
+    const made = new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, framesOf[dialect], this.context, (connection) => this.solo.add(connection));
     if (dialect === 'pushwire') this.pushwire = made;
     else this.original = made;
     return made;
