@@ -1,4 +1,4 @@
-import * as zmq from 'zeromq';
+import { zmq } from '../core/bus/zmq.js';
 import { brokerSideOptions, startZapHandler, type CurveBroker } from '../core/bus/curve.js';
 import type { BusEndpoints } from '../core/bus/zeromq.js';
 import type { Role } from '../core/daemon.js';

@@ -1,12 +1,12 @@
 import t, { type Test } from 'tap';
 import type { Bus, BusEvent } from '../core/bus/bus.js';
 import { MemoryBus } from '../core/bus/memory.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as zmq from 'zeromq';
 import { readBrokerKeys, readClientKeys, writeBusKeys, z85 } from '../core/bus/curve.js';
 import { busEndpoints, ZeroMqBus } from '../core/bus/zeromq.js';
+import { zmq } from '../core/bus/zmq.js';
 import { startBroker } from '../broker/proxy.js';
 import { createLogger } from '../core/log.js';
 import { toFrame, type StoredMessage } from '../core/message.js';
@@ -97,6 +97,20 @@ function keysDir(): string {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** The scheduling policy in a /proc stat file (its 41st field). */
+function policy(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+}
+
+t.test('ZeroMQ\'s I/O threads do not preempt the event loop that sends (SCHED_BATCH, Linux)', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+  // The suites above opened sockets, so the context's I/O thread runs.
+  const io = readdirSync('/proc/self/task').filter((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'ZMQbg/IO/0');
+  t.ok(io.length > 0, 'the I/O thread is there');
+  t.same(io.map((tid) => policy(`/proc/self/task/${tid}/stat`)), io.map(() => 3), 'it runs under SCHED_BATCH');
+  t.equal(policy('/proc/self/stat'), 0, 'the event loop\'s thread keeps SCHED_OTHER');
+});
 
 t.test('under CURVE, nobody without its role\'s key reads the bus or puts a message on it', async (t) => {
   const [inPort, outPort] = await freePorts(2);

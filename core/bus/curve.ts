@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as zmq from 'zeromq';
+import { zmq } from './zmq.js';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
 

@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import * as zmq from 'zeromq';
+import { zmq } from './zmq.js';
 import type { Logger } from '../log.js';
 import { clientOptions, type CurveBroker, type CurveClient } from './curve.js';
 import { StoredJsonMessage, type StoredMessage } from '../message.js';
