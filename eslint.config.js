@@ -12,4 +12,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
+  {
+    // ZeroMQ's I/O threads take their scheduling policy from core/bus/zmq.ts, set before any socket starts them.
+    ignores: ['core/bus/zmq.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'zeromq', message: "Import { zmq } from core/bus/zmq.ts: it sets the I/O threads' policy before any socket starts them." }] }],
+    },
+  },
 );
