@@ -2,14 +2,15 @@ import type { Logger } from '../log.js';
 import type { StoredMessage } from '../message.js';
 import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
 
+/** Each topic's subscribers (see MemoryBus.topics). */
+type Topics = Map<string, readonly MemorySubscriber[]>;
+
 /**
  * The bus inside one process (`npm start`): a published message reaches each subscriber of its
  * topic synchronously, as the very object the api stored (the gateway serialises it once for
  * all its sockets), in publish order, with nothing to lose on the way. Topics match exactly:
  * every topic in use is a whole one (a user's, the heartbeats').
  */
-type Topics = Map<string, readonly MemorySubscriber[]>;
-
 export class MemoryBus implements Bus {
   readonly kind = 'memory';
   /**
