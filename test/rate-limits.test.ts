@@ -147,4 +147,4 @@ function rateLimitSuite(t: Test, name: string, start: () => Promise<System>): vo
 }
 
 rateLimitSuite(t, 'npm start (embedded, counters in memory)', () => startEmbedded(LIMITS));
-rateLimitSuite(t, 'circus.ini processes (two api processes, counters in Redis)', () => startMultiprocess(LIMITS));
+rateLimitSuite(t, 'circus.ini processes (two api processes, counters in Redis)', () => startMultiprocess(LIMITS, { api: 2 }));

@@ -191,7 +191,7 @@ const READY: Record<RoleName, string> = {
  * Every watcher of circus.ini as circus would run it: its cmd, args, env and numprocesses.
  * On top of the file's env go only what isolates this test (its own database, Redis prefix
  * and ports) and `extraEnv` (e.g. where the local push services are). `processes` overrides a
- * watcher's numprocesses (benchmarks only: the tests run the file as it is).
+ * watcher's numprocesses: the tests of several processes behind one port ask for two.
  */
 export async function startMultiprocess(extraEnv: Record<string, string> = {}, processes: Partial<Record<RoleName, number>> = {}): Promise<System> {
   const ports = await portSet();

@@ -24,6 +24,13 @@ export function transportSkip(transport: TransportName, layout: 'embedded' | 'mu
 export const transportEnv = (transport: TransportName): Record<string, string> => ({ PUSHWIRE_GATEWAY_TRANSPORT: transport });
 
 /**
+ * Two gateway and two api processes where circus.ini runs one of each: these suites test what
+ * a machine with cores to spare runs, sockets moving between gateway processes and a port
+ * they share.
+ */
+const SEVERAL = { gateway: 2, api: 2 };
+
+/**
  * This file's system: `layout` with its gateways on `transport`, started before the file's
  * tests and stopped after them, its output shown under a failing test. Null, and the file
  * skipped with the reason, where the transport cannot run on this Node.
@@ -36,7 +43,7 @@ export function systemFor(t: Test, transport: TransportName, layout: 'embedded' 
   }
   let system: System;
   t.before(async () => {
-    system = await (layout === 'embedded' ? startEmbedded : startMultiprocess)(transportEnv(transport));
+    system = layout === 'embedded' ? await startEmbedded(transportEnv(transport)) : await startMultiprocess(transportEnv(transport), SEVERAL);
   });
   t.teardown(() => system?.stop());
   t.afterEach((t) => {

@@ -5,7 +5,7 @@ import { systemFor, type TransportName } from '../helpers/transports.js';
 
 /** Runs this file's tests with the gateways on `transport` (skipped where it cannot run). */
 export function stormTests(transport: TransportName): void {
-  // Reconnect storm through the load-test tool: drain one of circus.ini's two gateway processes
+  // Reconnect storm through the load-test tool: drain one of two gateway processes
   // under load; its clients reconnect to the other with `since` and lose nothing.
   const system = systemFor(t, transport, 'multiprocess');
   if (!system) return;
