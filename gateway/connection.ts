@@ -2,7 +2,7 @@ import type { Since } from '../core/ids.js';
 import type { StoredMessage } from '../core/message.js';
 import type { ControlFrame } from '../sdk/wire.js';
 import { realClock, type Clock } from './clock.js';
-import { Delivery, type DeliveryOptions, type History } from './delivery.js';
+import { Delivery, type DeliveryOptions, type History, type StillOnTheBus } from './delivery.js';
 import type { FrameFormat } from './frames.js';
 import type { Group } from './group.js';
 import type { Sink } from './sink.js';
@@ -73,8 +73,8 @@ export class Connection {
   }
 
   /** The store says the user's sequence reached `storedLastSeq` (while delivering on its own). */
-  verify(storedLastSeq: number): void {
-    this.own.verify(storedLastSeq);
+  verify(storedLastSeq: number, stillOnTheBus: StillOnTheBus): void {
+    this.own.verify(storedLastSeq, stillOnTheBus);
   }
 
   /** A control frame to this socket alone, in order with what it was sent before. */

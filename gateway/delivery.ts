@@ -38,6 +38,19 @@ interface Outgoing {
 
 type Phase = 'syncing' | 'paging' | 'live';
 
+/**
+ * Asked when a store check's grace is over and the socket is still behind: true while what was
+ * stored before the check may still be on its way over the bus (the bus is bringing messages,
+ * and none yet stored after the check). Under load the bus runs seconds behind the store, and a
+ * read then would fetch what the bus brings anyway, for every user at every check.
+ */
+export type StillOnTheBus = () => boolean;
+
+const NOT_ON_THE_BUS: StillOnTheBus = () => false;
+
+/** How long a store check waits at most for a bus that keeps saying the messages are on their way. */
+const BUS_WAIT_LIMIT_MS = 5000;
+
 /** Counter children bound once: this runs once per socket per message. */
 const deliveredBy = {
   live: metrics.delivered.labels('live'),
@@ -66,6 +79,8 @@ export class Delivery {
   private filling = false;
   private pending: Outgoing[] = [];
   private verifyTimer: unknown = null;
+  /** The latest store check's question for the bus, asked when its grace is over. */
+  private stillOnTheBus: StillOnTheBus = NOT_ON_THE_BUS;
   /** Set while live messages wait, out of order, for the ones the bus has not brought yet. */
   private gapTimer: unknown = null;
 
@@ -220,15 +235,23 @@ export class Delivery {
 
   /**
    * The store says the user's sequence reached `storedLastSeq`: if we are behind, and still are
-   * once the bus has had `verifyGraceMs` to bring it, repair from the store.
+   * once the bus has had `verifyGraceMs` to bring it (and longer while `stillOnTheBus`, up to
+   * `BUS_WAIT_LIMIT_MS`), repair from the store.
    */
-  verify(storedLastSeq: number): void {
+  verify(storedLastSeq: number, stillOnTheBus: StillOnTheBus = NOT_ON_THE_BUS): void {
     this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
     if (!this.behindStore()) return;
     if (this.options.verifyGraceMs === 0) return void this.repair(this.maxSeen);
-    this.verifyTimer ??= this.clock.setTimeout(() => {
+    this.stillOnTheBus = stillOnTheBus;
+    if (this.verifyTimer === null) this.awaitBus(this.clock.now());
+  }
+
+  private awaitBus(since: number): void {
+    this.verifyTimer = this.clock.setTimeout(() => {
       this.verifyTimer = null;
-      if (this.behindStore()) void this.repair(this.maxSeen);
+      if (!this.behindStore()) return;
+      if (this.stillOnTheBus() && this.clock.now() - since < BUS_WAIT_LIMIT_MS) return this.awaitBus(since);
+      void this.repair(this.maxSeen);
     }, this.options.verifyGraceMs);
   }
 

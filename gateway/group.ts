@@ -1,7 +1,7 @@
 import type { StoredMessage } from '../core/message.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
-import { Delivery, type DeliveryOptions, type History } from './delivery.js';
+import { Delivery, type DeliveryOptions, type History, type StillOnTheBus } from './delivery.js';
 import type { FrameFormat } from './frames.js';
 import { TopicSink } from './sink.js';
 
@@ -46,8 +46,8 @@ export class Group {
     this.delivery?.offer(message);
   }
 
-  verify(storedLastSeq: number): void {
-    this.delivery?.verify(storedLastSeq);
+  verify(storedLastSeq: number, stillOnTheBus: StillOnTheBus): void {
+    this.delivery?.verify(storedLastSeq, stillOnTheBus);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { StoredMessage } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
 import type { Store } from '../core/store/store.js';
 import { AckBuffer } from './ack-buffer.js';
+import { BusProgress } from './bus-progress.js';
 import { realClock } from './clock.js';
 import type { Connection } from './connection.js';
 import type { DeliveryOptions, History } from './delivery.js';
@@ -44,6 +45,7 @@ export class Hub {
   private readonly timers: NodeJS.Timeout[] = [];
   delivered = 0;
   private readonly latencies = new LatencyWindow();
+  private readonly busProgress: BusProgress;
 
   constructor(
     private readonly bus: BusSubscriber,
@@ -60,6 +62,7 @@ export class Hub {
         this.published.add(group);
       },
     };
+    this.busProgress = new BusProgress(options.delivery.verifyGraceMs);
     this.settling = new SettleSchedule(options.settleChecksMs, (userIds) => void this.verify(userIds));
     bus.onReconnect = () => {
       log.warn('bus reconnected: re-reading connected users from the store');
@@ -102,6 +105,7 @@ export class Hub {
   }
 
   deliver(message: StoredMessage): void {
+    this.busProgress.brought(message.micros);
     const user = this.users.get(message.userId);
     if (!user) return;
     const lagSeconds = Math.max(0, Date.now() / 1000 - message.micros / 1e6);
@@ -131,9 +135,11 @@ export class Hub {
     for (let start = 0; start < userIds.length; start += VERIFY_CHUNK) {
       const chunk = userIds.slice(start, start + VERIFY_CHUNK);
       try {
+        const checkedAt = this.busProgress.now();
         const stored = await this.store.lastSeqs(chunk);
+        const stillOnTheBus = () => this.busProgress.mayStillBring(checkedAt);
         for (const [userId, seq] of stored) {
-          this.users.get(userId)?.verify(seq);
+          this.users.get(userId)?.verify(seq, stillOnTheBus);
         }
       } catch (error) {
         this.log.warn({ err: error }, 'store check failed; will retry at the next resync');

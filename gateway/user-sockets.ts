@@ -1,6 +1,7 @@
 import type { StoredMessage } from '../core/message.js';
 import type { Dialect } from '../sdk/wire.js';
 import type { Connection } from './connection.js';
+import type { StillOnTheBus } from './delivery.js';
 import { framesOf } from './frames.js';
 import { Group, type GroupContext } from './group.js';
 
@@ -53,10 +54,10 @@ export class UserSockets {
   }
 
   /** The store says the user's sequence reached `storedLastSeq`. */
-  verify(storedLastSeq: number): void {
-    this.pushwire?.verify(storedLastSeq);
-    this.original?.verify(storedLastSeq);
-    for (const connection of this.solo) connection.verify(storedLastSeq);
+  verify(storedLastSeq: number, stillOnTheBus: StillOnTheBus): void {
+    this.pushwire?.verify(storedLastSeq, stillOnTheBus);
+    this.original?.verify(storedLastSeq, stillOnTheBus);
+    for (const connection of this.solo) connection.verify(storedLastSeq, stillOnTheBus);
   }
 
   /** The dialect's group, made now if it has none. */

@@ -114,6 +114,49 @@ t.test('behind the store only while the bus brings the message: no store read', 
   t.same(socket.titles(), ['m1', 'm2'], 'the late bus copy is not sent twice');
 });
 
+t.test('behind the store while the bus still brings older messages: no store read for what it brings', async (t) => {
+  const history = new FakeHistory();
+  const socket = new FakeSocket();
+  const clock = new ManualClock();
+  const delivery = new Delivery(1, socket, history, { ...options, verifyGraceMs: 50 }, pushwireFrames, clock);
+  await delivery.start(0, undefined, 10);
+  const [first, second] = [history.add(1), history.add(2)];
+  let onTheBus = true;
+  delivery.verify(2, () => onTheBus);
+  clock.advance(500);
+  t.equal(history.reads, 0, 'no store read while the bus says they are on their way');
+  delivery.offer(first);
+  delivery.offer(second);
+  t.same(socket.titles(), ['m1', 'm2'], 'the bus brought both');
+  const lost = history.add(3);
+  delivery.verify(3, () => onTheBus);
+  clock.advance(500);
+  t.equal(history.reads, 0, 'the next one is still on its way');
+  onTheBus = false;
+  clock.advance(50);
+  await settle();
+  t.same(socket.titles(), ['m1', 'm2', 'm3'], 'once the bus has passed the check, what it did not bring comes from the store');
+  t.equal(history.reads, 1);
+  delivery.offer(lost);
+  t.same(socket.titles(), ['m1', 'm2', 'm3'], 'a late bus copy is not sent twice');
+});
+
+t.test('a bus that keeps saying the messages are on their way is waited for 5 s at most', async (t) => {
+  const history = new FakeHistory();
+  const socket = new FakeSocket();
+  const clock = new ManualClock();
+  const delivery = new Delivery(1, socket, history, { ...options, verifyGraceMs: 50 }, pushwireFrames, clock);
+  await delivery.start(0, undefined, 10);
+  history.add(1);
+  delivery.verify(1, () => true);
+  clock.advance(4950);
+  t.equal(history.reads, 0, 'waiting within the limit');
+  clock.advance(50);
+  await settle();
+  t.same(socket.titles(), ['m1'], 'read from the store at the limit');
+  t.equal(history.reads, 1);
+});
+
 t.test('slow socket: waiting messages collapse by replaceId, then the socket is closed past the limit', async (t) => {
   const history = new FakeHistory();
   const socket = new FakeSocket();
