@@ -5,6 +5,7 @@ import type { StoredMessage } from '../core/message.js';
 import type { Presence } from '../core/presence/presence.js';
 import type { Store } from '../core/store/store.js';
 import { AckBuffer } from './ack-buffer.js';
+import { ArmedTimer } from './armed-timer.js';
 import { BusProgress } from './bus-progress.js';
 import { realClock } from './clock.js';
 import type { Connection } from './connection.js';
@@ -26,7 +27,7 @@ export interface HubOptions {
 
 const VERIFY_CHUNK = 5000;
 const ACK_FLUSH_MS = 250;
-/** How often sockets that just got group sends are checked for backpressure. */
+/** How soon after a group send its sockets are checked for backpressure. */
 const BACKPRESSURE_CHECK_MS = 50;
 
 /**
@@ -42,7 +43,9 @@ export class Hub {
   private readonly published = new Set<Group>();
   private readonly settling: SettleSchedule;
   private readonly acks = new AckBuffer();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly ackFlush = new ArmedTimer(ACK_FLUSH_MS, () => void this.flushAcks());
+  private readonly backpressureCheck = new ArmedTimer(BACKPRESSURE_CHECK_MS, () => this.checkBackpressure());
+  private readonly resync: NodeJS.Timeout;
   delivered = 0;
   private readonly latencies = new LatencyWindow();
   private readonly busProgress: BusProgress;
@@ -60,6 +63,7 @@ export class Hub {
       publish: (group, frame) => {
         options.publish(group.topic, frame);
         this.published.add(group);
+        this.backpressureCheck.arm();
       },
     };
     this.busProgress = new BusProgress(options.delivery.verifyGraceMs);
@@ -69,9 +73,7 @@ export class Hub {
       void this.verify([...this.users.keys()]);
       this.settling.add([...this.users.keys()]);
     };
-    this.timers.push(setInterval(() => void this.verify([...this.users.keys()]), options.resyncMs));
-    this.timers.push(setInterval(() => void this.flushAcks(), ACK_FLUSH_MS));
-    this.timers.push(setInterval(() => this.checkBackpressure(), BACKPRESSURE_CHECK_MS));
+    this.resync = setInterval(() => void this.verify([...this.users.keys()]), options.resyncMs);
   }
 
   /** Kept as sockets come and go: heartbeats and /health read it, and walking every user would not scale. */
@@ -128,6 +130,7 @@ export class Hub {
 
   ack(userId: number, seq: number): void {
     this.acks.record(userId, seq);
+    this.ackFlush.arm();
   }
 
   /** Compares each user's stored sequence with what their sockets got, and repairs. */
@@ -152,7 +155,9 @@ export class Hub {
   }
 
   async close(): Promise<void> {
-    this.timers.forEach(clearInterval);
+    clearInterval(this.resync);
+    this.ackFlush.stop();
+    this.backpressureCheck.stop();
     this.settling.close();
     await this.flushAcks();
     await this.presence.dropGateway(this.options.gatewayId).catch((error) => this.log.warn({ err: error }, 'presence not cleared'));
