@@ -100,11 +100,10 @@ const kib = ({ average, marginal }: PerConnection) => `${(average / 1024).toFixe
 
 /** Each run on a fresh system, so one run's garbage is not returned during the next. */
 async function measureGateway(transport: TransportName): Promise<{ name: string; runs: PerConnection[] }> {
-  const sharesPort = !transportSkip(transport, 'multiprocess');
   const env = { PUSHWIRE_LOG_LEVEL: 'info', ...transportEnv(transport) };
   const runs: PerConnection[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const system = await startMultiprocess(env, sharesPort ? {} : { gateway: 1 });
+    const system = await startMultiprocess(env);
     try {
       const auth = await authsOf(system.apiUrl);
       const pids = await gatewayPids(system.monitorUrl);
@@ -114,7 +113,7 @@ async function measureGateway(transport: TransportName): Promise<{ name: string;
       await system.stop();
     }
   }
-  return { name: `Pushwire gateway, ${transport}${sharesPort ? '' : ' (one gateway process)'}`, runs };
+  return { name: `Pushwire gateway, ${transport}`, runs };
 }
 
 /** `npm start` (every role in one process, SQLite on its own thread), each run fresh. */

@@ -1,6 +1,6 @@
 /**
- * `npm run bench:resume`: N clients connected through circus.ini's gateways (two processes on
- * one port); gateways are restarted while messages are published, and the time until every
+ * `npm run bench:resume`: N clients connected through two gateway processes on one port (circus.ini
+ * runs one; a rolling restart needs another to move to); gateways are restarted while messages are published, and the time until every
  * client has reconnected and caught up with nothing lost is measured (the load-test tool's
  * reconnect-storm mode). Two scenarios: a rolling restart (one gateway process drained and
  * started again; its clients move to the other) and every gateway process at once (nowhere to
@@ -21,7 +21,7 @@ const CLIENTS = args.clients;
 const RUNS = args.runs;
 
 async function main(): Promise<void> {
-  const system = await startMultiprocess({ PUSHWIRE_GATEWAY_DRAIN_MS: '0' });
+  const system = await startMultiprocess({ PUSHWIRE_GATEWAY_DRAIN_MS: '0' }, { gateway: 2 });
   const scenarios = {
     'rolling: one of two gateway processes': async () => {
       const [pid] = await gatewayPids(system.monitorUrl);
