@@ -26,7 +26,7 @@ const VERIFY_GRACE_MS = 200;
 const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', body: JSON.stringify(body) });
 
 export async function startGateway(config: Config, { store, presence, bus, rateLimitRedis }: Backends, log: Logger): Promise<Role & { port: number; id: string; transport: string; fallbackReason: string | null }> {
-  const { transport, fallbackReason } = selectTransport(config.gatewayTransport);
+  const { transport, fallbackReason } = await selectTransport(config.gatewayTransport);
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const subscriber = bus.subscriber();
   const publisher = bus.publisher();
