@@ -10,7 +10,7 @@ import { io as connectSocketIo, type Socket } from 'socket.io-client';
 import { loadUws } from '../gateway/transport/uws-loader.js';
 import { Http } from '../test/helpers/client.js';
 import { startEmbedded, startMultiprocess, type System } from '../test/helpers/system.js';
-import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
+import { circusGateways, transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { startBaseline } from './baseline.js';
 import { cpuSeconds, pin, SERVER_CORE, tcpSegmentsSent } from './cpu.js';
 
@@ -221,7 +221,7 @@ export async function fanOutSection(args: FanOutArgs): Promise<string> {
   const bareRuns = loadUws().uws !== null;
   const layouts = [['embedded', startEmbedded], ['multi-process', startMultiprocess]] as const;
   const systems = (['uws', 'ws'] as TransportName[]).flatMap((transport) => layouts.map(([layout, start]) => {
-    const skip = transportSkip(transport, layout === 'embedded' ? 'embedded' : 'multiprocess');
+    const skip = transportSkip(transport, layout === 'embedded' ? 1 : circusGateways());
     if (skip) process.stderr.write(`${layout} on ${transport}: not run (${skip})\n`);
     return skip ? [] : [{ name: `${layout}, ${transport}`, start: () => start(transportEnv(transport)) }];
   }).flat()).filter(({ name }) => name.includes(args.only));

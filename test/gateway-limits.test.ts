@@ -113,7 +113,7 @@ function gatewayLimitSuite(t: Test, name: string, start: () => Promise<System>, 
   });
 }
 
-gatewayLimitSuite(t, 'npm start, uWS', () => startEmbedded({ ...LIMITS, ...transportEnv('uws') }), transportSkip('uws', 'embedded'));
+gatewayLimitSuite(t, 'npm start, uWS', () => startEmbedded({ ...LIMITS, ...transportEnv('uws') }), transportSkip('uws', 1));
 gatewayLimitSuite(t, 'npm start, ws', () => startEmbedded({ ...LIMITS, ...transportEnv('ws') }));
 gatewayLimitSuite(t, 'circus.ini processes', () => startMultiprocess(LIMITS, { gateway: 1 }));
 

@@ -4,11 +4,11 @@ import { launchChromium, screenshot, skipWithoutChromium as skip } from '../help
 import { eventually, Http, sleep } from '../helpers/client.js';
 import { startMultiprocess } from '../helpers/system.js';
 import { withPushSystem } from '../servers/all.js';
-import { transportEnv, transportSkip, type TransportName } from '../helpers/transports.js';
+import { circusGateways, transportEnv, transportSkip, type TransportName } from '../helpers/transports.js';
 
 /** Runs this file's tests with the gateways on `transport` (skipped where it cannot run). */
 export function demoBrowserTests(transport: TransportName): void {
-  const unavailable = transportSkip(transport, 'multiprocess');
+  const unavailable = transportSkip(transport, circusGateways());
   if (unavailable) {
     t.plan(0, unavailable);
     return;
