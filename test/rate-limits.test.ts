@@ -124,14 +124,23 @@ function rateLimitSuite(t: Test, name: string, start: () => Promise<System>): vo
           await new Promise((resolve) => setTimeout(resolve, 1100));
           return later.length >= 4 && statuses(later.slice(-4)).every((status) => status === 429);
         }, 30_000);
-        const admitted = later.filter((answer) => answer.status === 200).length;
-        t.ok(admitted <= 2, `${admitted} more admitted (counting apart, the processes would admit 6 more between them)`);
         const refused = later.at(-1)!;
         t.equal(refused.body.error, 'rate_limited');
         t.ok(Number(refused.retryAfter) >= 1 && Number(refused.retryAfter) <= 60, `Retry-After: ${refused.retryAfter} s`);
-        const batch = await post(api, '/publish', { messages: [{ queue, message: { title: 'b' } }] });
+        // The kernel may have handed every one of those to the same process: the other then
+        // learns this queue's total only with the batch, and may admit its item before it does.
+        const batchErrors: (string | undefined)[] = [];
+        await eventually(async () => {
+          const batch = await post(api, '/publish', { messages: [{ queue, message: { title: 'b' } }] });
+          batchErrors.push(batch.body.results![0].error);
+          if (batchErrors.at(-1) === 'rate_limited') return true;
+          await new Promise((resolve) => setTimeout(resolve, 1100));
+          return false;
+        }, 10_000);
         t.equal(Math.floor(Date.now() / 60_000), minute, 'still the minute whose count was spent');
-        t.same(batch.body.results!.map((result) => result.error), ['rate_limited'], 'a batch item for it is refused too');
+        t.equal(batchErrors.at(-1), 'rate_limited', 'a batch item for it is refused too');
+        const admitted = later.filter((answer) => answer.status === 200).length + batchErrors.filter((error) => error === undefined).length;
+        t.ok(admitted <= 2, `${admitted} more admitted, singles and batch items (counting apart, the processes would admit 6 more between them)`);
       });
     }
 
