@@ -81,6 +81,7 @@ export class PushWorker {
   /** One round; true when there may be more to do right away. */
   async tick(): Promise<boolean> {
     const now = Date.now() * 1000;
+    if (!(await this.outbox.anyDue(now))) return false;
     await this.outbox.expandDue(now, this.options.batch, this.options.ackTimeoutMs * 1000, async (userIds) => {
       const [acked, online] = await Promise.all([this.presence.ackedMany(userIds), this.presence.online(userIds)]);
       return { acked, online };

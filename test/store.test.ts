@@ -292,6 +292,8 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       const jobsOf = async (stored: typeof toOffline) => (await outbox.results(stored!.userId, stored!.seq)).length;
       const timeout = 10_000_000;
       const now = toAcking!.micros;
+      t.equal(await outbox.anyDue(0), false, 'nothing is due before anything was stored');
+      t.equal(await outbox.anyDue(now + 1_000), true, 'the checks are due');
       await outbox.expandDue(now + 1_000, 1000, timeout, reach);
       t.ok(asked.flat().includes(silent.user.id), 'presence was asked about the users of due checks');
       t.same([await jobsOf(toOffline), await jobsOf(toSilent), await jobsOf(toAcking), await jobsOf(read)], [1, 0, 0, 0],
@@ -301,6 +303,11 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       await outbox.expandDue(now + timeout + 1_000, 1000, timeout, reach);
       t.same([await jobsOf(toOffline), await jobsOf(toSilent), await jobsOf(toAcking)], [1, 1, 0],
         'the silent connected user after the timeout; the acknowledged message never');
+      const later = now + timeout + 1_000;
+      const lease = 30_000_000;
+      t.ok((await outbox.claim(later, 1000, lease)).length >= 2, 'both jobs claimed');
+      t.equal(await outbox.anyDue(later), false, 'nothing is due while the jobs are leased and every check is decided');
+      t.equal(await outbox.anyDue(later + lease + 1), true, 'the jobs are due again when their lease runs out');
     });
     await close();
   });

@@ -54,6 +54,8 @@ export interface PushOutbox {
    * live device. Returns jobs created.
    */
   expandDue(nowMicros: number, limit: number, ackTimeoutMicros: number, reach: (userIds: number[]) => Promise<Reach>): Promise<number>;
+  /** Whether a check or a job is due: most of a worker's rounds find nothing, and then cost this one query. */
+  anyDue(nowMicros: number): Promise<boolean>;
   /** Claims due jobs for `leaseMicros`. */
   claim(nowMicros: number, limit: number, leaseMicros: number): Promise<PushJob[]>;
   record(outcomes: readonly PushOutcome[], nowMicros: number): Promise<void>;

@@ -13,9 +13,6 @@ export class SqlOutbox implements PushOutbox {
   constructor(private readonly db: Db) {}
 
   async expandDue(nowMicros: number, limit: number, ackTimeoutMicros: number, reach: (userIds: number[]) => Promise<Reach>): Promise<number> {
-    // Most rounds find nothing due: one probe of the index then, not a transaction's three round trips.
-    const [{ due: anyDue }] = await this.db.query<{ due: boolean }>('SELECT EXISTS (SELECT 1 FROM push_checks WHERE due_at <= $1) AS due', [nowMicros], 'push_due');
-    if (!anyDue) return 0;
     return this.db.transaction(async (tx) => {
       // `ts` is null when the message is gone already: the job records that it expired.
       const due = await tx.query<{ user_id: number; seq: number; ts: number | null }>(
@@ -48,6 +45,13 @@ export class SqlOutbox implements PushOutbox {
           send.map((check) => check.user_id), send.map((check) => check.seq)]);
       return jobs.length;
     });
+  }
+
+  async anyDue(nowMicros: number): Promise<boolean> {
+    const [{ due }] = await this.db.query<{ due: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM push_checks WHERE due_at <= $1)
+           OR EXISTS (SELECT 1 FROM push_jobs WHERE status = 'pending' AND next_attempt_at <= $1) AS due`, [nowMicros], 'push_any_due');
+    return due;
   }
 
   async claim(nowMicros: number, limit: number, leaseMicros: number): Promise<PushJob[]> {

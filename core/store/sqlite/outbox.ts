@@ -20,6 +20,12 @@ export class SqliteOutbox implements PushOutbox {
     return expandInHalves(this, nowMicros, limit, ackTimeoutMicros, reach);
   }
 
+  async anyDue(nowMicros: number): Promise<boolean> {
+    return this.sqlite.get<{ due: number }>(
+      `SELECT EXISTS (SELECT 1 FROM push_checks WHERE due_at <= ?)
+           OR EXISTS (SELECT 1 FROM push_jobs WHERE status = 'pending' AND next_attempt_at <= ?) AS due`, nowMicros, nowMicros)!.due === 1;
+  }
+
   /** expandDue's first half: the due checks, oldest first. */
   dueChecks(nowMicros: number, limit: number): DueCheck[] {
     return this.sqlite.all<DueCheck>(

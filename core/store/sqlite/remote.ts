@@ -111,6 +111,7 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
   };
   const remoteOutbox: PushOutbox = {
     expandDue: (...args) => expandInHalves(outbox, ...args),
+    anyDue: outbox.anyDue,
     claim: outbox.claim,
     record: outbox.record,
     results: outbox.results,
