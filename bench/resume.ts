@@ -1,10 +1,10 @@
 /**
- * `npm run bench:resume`: N clients connected through two gateway processes on one port (circus.ini
- * runs one; a rolling restart needs another to move to); gateways are restarted while messages are published, and the time until every
- * client has reconnected and caught up with nothing lost is measured (the load-test tool's
- * reconnect-storm mode). Two scenarios: a rolling restart (one gateway process drained and
- * started again; its clients move to the other) and every gateway process at once (nowhere to
- * go until they are back).
+ * `npm run bench:resume`: N clients connected through two gateway processes on one port
+ * (circus.ini runs one; a rolling restart needs another to move to); gateways are restarted
+ * while messages are published, and the time until every client has reconnected and caught up
+ * with nothing lost is measured (the load-test tool's reconnect-storm mode). Two scenarios: a
+ * rolling restart (one gateway process drained and started again; its clients move to the
+ * other) and every gateway process at once (nowhere to go until they are back).
  *
  *   npm run bench:resume -- --clients 10000 --runs 3
  */

@@ -26,26 +26,26 @@ export class CertificateError extends Error {}
  * and its password were.
  */
 export function pemFromP12(p12: Buffer, passphrase?: string): { cert: string; key: string } {
+  const { asn1, pkcs12, pki } = forge();
   let store: Forge.pkcs12.Pkcs12Pfx;
   try {
-    const asn1 = forge().asn1.fromDer(p12.toString('binary'));
     // A file exported without a password is protected by the empty one.
-    store = forge().pkcs12.pkcs12FromAsn1(asn1, false, passphrase ?? '');
+    store = pkcs12.pkcs12FromAsn1(asn1.fromDer(p12.toString('binary')), false, passphrase ?? '');
   } catch (error) {
     throw new CertificateError(/password/i.test((error as Error).message) ? 'wrong password' : 'not a PKCS#12 file');
   }
   const bagsOf = (type: string) => store.getBags({ bagType: type })[type] ?? [];
-  const keys = [...bagsOf(forge().pki.oids.keyBag), ...bagsOf(forge().pki.oids.pkcs8ShroudedKeyBag)];
+  const keys = [...bagsOf(pki.oids.keyBag), ...bagsOf(pki.oids.pkcs8ShroudedKeyBag)];
   if (keys.length !== 1) throw new CertificateError(keys.length === 0 ? 'no private key in the file' : 'more than one private key in the file');
   const key = keys[0].key as Forge.pki.rsa.PrivateKey | null;
   if (!key) throw new CertificateError('the private key is not RSA');
   // The file may carry the chain too: the certificate is the one of this key.
-  const cert = bagsOf(forge().pki.oids.certBag).map((bag) => bag.cert).find((candidate) => {
+  const cert = bagsOf(pki.oids.certBag).map((bag) => bag.cert).find((candidate) => {
     const publicKey = candidate?.publicKey as Forge.pki.rsa.PublicKey | undefined;
     return publicKey?.n?.equals(key.n) === true;
   });
   if (!cert) throw new CertificateError('no certificate of the private key in the file');
-  return { cert: forge().pki.certificateToPem(cert), key: forge().pki.privateKeyToPem(key) };
+  return { cert: pki.certificateToPem(cert), key: pki.privateKeyToPem(key) };
 }
 
 /**
