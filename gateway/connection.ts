@@ -20,18 +20,28 @@ export interface MemberSocket extends Sink {
  * group's sockets subscribe) while it is in step with the user's other sockets.
  */
 export class Connection {
+  /** Its own delivery, which also keeps the user, the options and the dialect (one copy: a connection's fields are in every idle socket's memory). */
   private readonly own: Delivery;
   private group: Group | null = null;
 
   constructor(
-    readonly userId: number,
+    userId: number,
     private readonly socket: MemberSocket,
     history: History,
-    private readonly options: DeliveryOptions,
-    readonly frames: FrameFormat,
+    options: DeliveryOptions,
+    frames: FrameFormat,
     clock: Clock = realClock,
   ) {
     this.own = new Delivery(userId, socket, history, options, frames, clock);
+  }
+
+  get userId(): number {
+    return this.own.userId;
+  }
+
+  /** The dialect's frames. */
+  get frames(): FrameFormat {
+    return this.own.frames;
   }
 
   /**
@@ -64,7 +74,7 @@ export class Connection {
 
   /** Past the soft backpressure limit: such a socket needs its own collapsing queue. */
   get behind(): boolean {
-    return this.socket.bufferedAmount() >= this.options.softBackpressureBytes;
+    return this.own.behind;
   }
 
   /** A message from the bus, while delivering on its own. */

@@ -48,6 +48,13 @@ export type StillOnTheBus = () => boolean;
 
 const NOT_ON_THE_BUS: StillOnTheBus = () => false;
 
+/**
+ * What a delivery holds or queues while it has nothing: shared, since most deliveries (an idle
+ * socket's) never hold or queue anything, and two empty arrays each were ~64 bytes of every
+ * connection (`bench:memory --users each`). A delivery takes arrays of its own to add to.
+ */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** How long a store check waits at most for a bus that keeps saying the messages are on their way. */
 const BUS_WAIT_LIMIT_MS = 5000;
 
@@ -73,11 +80,11 @@ export class Delivery {
   lastSeq = 0;
   private ended = false;
   private phase: Phase = 'syncing';
-  private held: StoredMessage[] = [];
+  private held: readonly StoredMessage[] = NONE;
   /** Highest seq known to exist (from the bus or a store check), even if its message was not held. */
   private maxSeen = 0;
   private filling = false;
-  private pending: Outgoing[] = [];
+  private pending: readonly Outgoing[] = NONE;
   private verifyTimer: unknown = null;
   /** The latest store check's question for the bus, asked when its grace is over. */
   private stillOnTheBus: StillOnTheBus = NOT_ON_THE_BUS;
@@ -126,6 +133,11 @@ export class Delivery {
     return this.ended;
   }
 
+  /** The sink's buffer is past the soft backpressure limit. */
+  get behind(): boolean {
+    return this.sink.bufferedAmount() >= this.options.softBackpressureBytes;
+  }
+
   /**
    * Delivering on its own again (after a group) from `seq`, the position the group reached;
    * what the group knew exists beyond it (held out of order, say) is repaired from the store.
@@ -165,7 +177,7 @@ export class Delivery {
     if (result.more && !this.frames.clientPages) return this.catchUp({ seq: last!.seq }, limit, storedLastSeq);
     if (result.more) {
       this.phase = 'paging';
-      this.held = [];
+      this.held = NONE;
       return;
     }
     return this.goLive();
@@ -182,7 +194,7 @@ export class Delivery {
     this.maxSeen = Math.max(this.maxSeen, message.seq);
     if (this.phase !== 'live' || this.filling) {
       // Held messages are also in the store; past the limit, forget them and repair from maxSeen.
-      if (this.phase !== 'paging' && this.held.length < this.options.maxPending) this.held.push(message);
+      if (this.phase !== 'paging' && this.held.length < this.options.maxPending) this.ownHeld().push(message);
       return;
     }
     if (message.seq <= this.lastSeq) return;
@@ -192,7 +204,7 @@ export class Delivery {
       if (this.held.length > 0) this.sendHeldInSequence();
       return;
     }
-    this.held.push(message);
+    this.ownHeld().push(message);
     this.awaitGap();
   }
 
@@ -216,16 +228,30 @@ export class Delivery {
 
   /** Sends the held messages that are now next in sequence; the rest keep waiting for the gap. */
   private sendHeldInSequence(): void {
-    this.held.sort((a, b) => a.seq - b.seq);
+    const held = this.ownHeld().sort((a, b) => a.seq - b.seq);
     let taken = 0;
-    while (taken < this.held.length && this.held[taken].seq <= this.lastSeq + 1) {
-      const message = this.held[taken++];
+    while (taken < held.length && held[taken].seq <= this.lastSeq + 1) {
+      const message = held[taken++];
       if (message.seq <= this.lastSeq) continue;
       this.sendMessage(message, 'live');
       this.lastSeq = message.seq;
     }
-    this.held.splice(0, taken);
-    if (this.held.length === 0) this.clearGapTimer();
+    held.splice(0, taken);
+    if (held.length > 0) return;
+    this.held = NONE;
+    this.clearGapTimer();
+  }
+
+  /** The held messages as an array of this delivery's own, to change. */
+  private ownHeld(): StoredMessage[] {
+    if (this.held === NONE) this.held = [];
+    return this.held as StoredMessage[];
+  }
+
+  /** The queued frames as an array of this delivery's own, to change. */
+  private ownPending(): Outgoing[] {
+    if (this.pending === NONE) this.pending = [];
+    return this.pending as Outgoing[];
   }
 
   private clearGapTimer(): void {
@@ -286,8 +312,8 @@ export class Delivery {
   }
 
   private async replayHeld(): Promise<void> {
-    const held = this.held.sort((a, b) => a.seq - b.seq);
-    this.held = [];
+    const held = this.held.length > 0 ? this.ownHeld().sort((a, b) => a.seq - b.seq) : NONE;
+    this.held = NONE;
     for (const message of held) this.offer(message);
     if (this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq) await this.repair(this.maxSeen);
   }
@@ -306,7 +332,7 @@ export class Delivery {
   /** Sends `frame` (of `message`, or a control frame), or queues it while the socket is behind. */
   private enqueue(frame: string, message: StoredMessage | null): void {
     if (this.ended) return;
-    if (this.pending.length === 0 && this.sink.bufferedAmount() < this.options.softBackpressureBytes) {
+    if (this.pending.length === 0 && !this.behind) {
       this.sink.send(frame);
       return;
     }
@@ -314,11 +340,11 @@ export class Delivery {
     if (outgoing.collapseKey !== null) {
       const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
       if (older >= 0) {
-        this.pending.splice(older, 1);
+        this.ownPending().splice(older, 1);
         metrics.collapsed.inc();
       }
     }
-    this.pending.push(outgoing);
+    this.ownPending().push(outgoing);
     if (this.pending.length > this.options.maxPending) {
       metrics.dropped.inc({ reason: 'slow_consumer' });
       this.close(CloseCode.slowConsumer, 'slow consumer');
@@ -327,9 +353,10 @@ export class Delivery {
 
   /** The socket drained some of its buffer: send what waits, while it stays under the soft limit. */
   drain(): void {
-    while (!this.ended && this.pending.length && this.sink.bufferedAmount() < this.options.softBackpressureBytes) {
-      this.sink.send(this.pending.shift()!.frame);
+    while (!this.ended && this.pending.length && !this.behind) {
+      this.sink.send(this.ownPending().shift()!.frame);
     }
+    if (this.pending.length === 0) this.pending = NONE;
   }
 
   get waiting(): number {

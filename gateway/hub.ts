@@ -1,4 +1,4 @@
-import { userTopic, type BusSubscriber } from '../core/bus/bus.js';
+import { EVERY_USER_TOPIC, userTopic, type BusSubscriber } from '../core/bus/bus.js';
 import type { Logger } from '../core/log.js';
 import { metrics } from '../core/metrics.js';
 import type { StoredMessage } from '../core/message.js';
@@ -31,7 +31,8 @@ const ACK_FLUSH_MS = 250;
 const BACKPRESSURE_CHECK_MS = 50;
 
 /**
- * The registry of a gateway's connections, by user. Subscribes the bus to exactly the users held here,
+ * The registry of a gateway's connections, by user. Subscribes the bus to exactly the users held
+ * here (or, on a bus in this process, to every user's messages, dropping the rest here),
  * and checks the store whenever the bus may have dropped something: shortly after each
  * subscription (ZeroMQ subscriptions take a moment to reach the broker), after the bus
  * reconnects, and every `resyncMs` as a backstop.
@@ -67,6 +68,7 @@ export class Hub {
       },
     };
     this.busProgress = new BusProgress(options.delivery.verifyGraceMs);
+    if (!bus.filtersByUser) bus.subscribe(EVERY_USER_TOPIC);
     this.settling = new SettleSchedule(options.settleChecksMs, (userIds) => void this.verify(userIds));
     bus.onReconnect = () => {
       log.warn('bus reconnected: re-reading connected users from the store');
@@ -85,7 +87,7 @@ export class Hub {
     if (!user) {
       user = new UserSockets(connection.userId, this.groups);
       this.users.set(connection.userId, user);
-      this.bus.subscribe(userTopic(connection.userId));
+      if (this.bus.filtersByUser) this.bus.subscribe(userTopic(connection.userId));
     }
     user.add(connection);
     this.connections++;
@@ -101,7 +103,7 @@ export class Hub {
     metrics.connections.dec();
     if (user.size === 0) {
       this.users.delete(connection.userId);
-      this.bus.unsubscribe(userTopic(connection.userId));
+      if (this.bus.filtersByUser) this.bus.unsubscribe(userTopic(connection.userId));
     }
     this.presence.remove(connection.userId, this.options.gatewayId).catch((error) => this.log.warn({ err: error }, 'presence remove failed'));
   }

@@ -30,12 +30,13 @@ export interface SessionContext {
 
 /**
  * Where a client socket is. Each state holds what exists in it, and only it: a connection exists
- * once authenticated, the authentication deadline only until then, the dialect from the auth on.
+ * once authenticated, the authentication deadline only until then, the dialect from the auth on
+ * (`asksPushwire`, until then: the upgrade asked for the pushwire subprotocol).
  * `draining`: the gateway is shutting down and asked the client to reconnect elsewhere; it still
  * delivers until the client goes (or the gateway's drain deadline closes it).
  */
 export type SessionState =
-  | { kind: 'unauthenticated'; authTimer: NodeJS.Timeout }
+  | { kind: 'unauthenticated'; authTimer: NodeJS.Timeout; asksPushwire: boolean }
   | { kind: 'authenticating'; authTimer: NodeJS.Timeout; dialect: Dialect }
   | { kind: 'authenticated'; connection: Connection }
   | { kind: 'draining'; connection: Connection }
@@ -53,13 +54,11 @@ const AUTHENTICATE_FIRST = 'Authenticate first: `token: TOKEN` or {"token": ...}
 export class Session {
   state: SessionState;
   readonly address: string;
-  private readonly asksPushwire: boolean;
 
   constructor(readonly socket: ClientSocket, upgrade: Upgrade, private readonly context: SessionContext) {
     this.address = upgrade.address;
-    this.asksPushwire = upgrade.protocol === PUSHWIRE_SUBPROTOCOL;
     const authTimer = setTimeout(() => this.refuse(new PushwireError('missing_token', 'Authenticate within the time allowed.'), CloseCode.authTimeout), context.config.authTimeoutMs);
-    this.state = { kind: 'unauthenticated', authTimer };
+    this.state = { kind: 'unauthenticated', authTimer, asksPushwire: upgrade.protocol === PUSHWIRE_SUBPROTOCOL };
   }
 
   /** Read after every wait: the socket may have closed meanwhile. */
@@ -112,7 +111,7 @@ export class Session {
         // Text that is no frame at all may come from a client of the original: it waits for its token.
         if (incoming.kind === 'unknown') return;
         if (incoming.frame.type !== 'auth') return this.refuse(new PushwireError('bad_request', AUTHENTICATE_FIRST), CloseCode.protocolError);
-        return this.startAuthentication(this.state.authTimer, incoming.frame, incoming.kind === 'text-auth' && !this.asksPushwire ? 'original' : 'pushwire');
+        return this.startAuthentication(this.state.authTimer, incoming.frame, incoming.kind === 'text-auth' && !this.state.asksPushwire ? 'original' : 'pushwire');
       case 'authenticating':
         if (this.state.dialect === 'original') return;
         return this.refuse(new PushwireError('bad_request', AUTHENTICATE_FIRST), CloseCode.protocolError);

@@ -21,12 +21,17 @@ export class UserSockets {
    */
   private pushwire: Group | undefined;
   private original: Group | undefined;
-  private readonly solo = new Set<Connection>();
+  /**
+   * The sockets on their own: the one (a user's usual single socket), or a set of them once there
+   * are more. A set for one was another ~150 bytes of every connected user.
+   */
+  private solo: Connection | Set<Connection> | undefined;
 
   constructor(readonly userId: number, private readonly context: GroupContext) {}
 
   get size(): number {
-    return this.solo.size + (this.pushwire?.members.size ?? 0) + (this.original?.members.size ?? 0);
+    const solo = this.solo instanceof Set ? this.solo.size : this.solo ? 1 : 0;
+    return solo + (this.pushwire?.members.size ?? 0) + (this.original?.members.size ?? 0);
   }
 
   /** The group of a dialect's sockets in step, if one was made. */
@@ -34,37 +39,52 @@ export class UserSockets {
     return dialect === 'pushwire' ? this.pushwire : this.original;
   }
 
+  /** A socket, on its own until it gets in step. */
   add(connection: Connection): void {
-    this.solo.add(connection);
+    if (this.solo === undefined) this.solo = connection;
+    else if (this.solo instanceof Set) this.solo.add(connection);
+    else this.solo = new Set([this.solo, connection]);
   }
 
   /** False if the connection was not here. */
   remove(connection: Connection): boolean {
-    return this.solo.delete(connection) || (this.groupOf(connection.frames.dialect)?.remove(connection) ?? false);
+    return this.removeSolo(connection) || (this.groupOf(connection.frames.dialect)?.remove(connection) ?? false);
+  }
+
+  private removeSolo(connection: Connection): boolean {
+    if (this.solo !== connection) return this.solo instanceof Set && this.solo.delete(connection);
+    this.solo = undefined;
+    return true;
+  }
+
+  /** Each socket on its own (one may leave while visited). */
+  private eachSolo(visit: (connection: Connection) => void): void {
+    if (this.solo instanceof Set) for (const connection of this.solo) visit(connection);
+    else if (this.solo) visit(this.solo);
   }
 
   /** A message from the bus: once to each group, and to each solo socket, which joins its group if now in step. */
   deliver(message: StoredMessage): void {
     this.pushwire?.offer(message);
     this.original?.offer(message);
-    for (const connection of this.solo) {
+    this.eachSolo((connection) => {
       connection.offer(message);
-      if (connection.inSync && this.group(connection.frames.dialect).admit(connection)) this.solo.delete(connection);
-    }
+      if (connection.inSync && this.group(connection.frames.dialect).admit(connection)) this.removeSolo(connection);
+    });
   }
 
   /** The store says the user's sequence reached `storedLastSeq`. */
   verify(storedLastSeq: number, stillOnTheBus: StillOnTheBus): void {
     this.pushwire?.verify(storedLastSeq, stillOnTheBus);
     this.original?.verify(storedLastSeq, stillOnTheBus);
-    for (const connection of this.solo) connection.verify(storedLastSeq, stillOnTheBus);
+    this.eachSolo((connection) => connection.verify(storedLastSeq, stillOnTheBus));
   }
 
   /** The dialect's group, made now if it has none. */
   private group(dialect: Dialect): Group {
     const existing = this.groupOf(dialect);
     if (existing) return existing;
-    const made = new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, framesOf[dialect], this.context, (connection) => this.solo.add(connection));
+    const made = new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, framesOf[dialect], this.context, (connection) => this.add(connection));
     if (dialect === 'pushwire') this.pushwire = made;
     else this.original = made;
     return made;

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import type { Bus, BusEvent } from '../core/bus/bus.js';
+import { EVERY_USER_TOPIC, type Bus, type BusEvent } from '../core/bus/bus.js';
 import { MemoryBus } from '../core/bus/memory.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,11 @@ function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close()
     const { bus, close } = await open();
     t.teardown(close);
     const publisher = bus.publisher();
+    // A gateway where every user's messages are at hand subscribes to them all at once.
+    const everyUser = bus.subscriber();
+    const toEveryUser: string[] = [];
+    void everyUser.run((event) => toEveryUser.push(event.topic === 'user' ? String(event.message.body.title) : 'heartbeat'));
+    everyUser.subscribe(EVERY_USER_TOPIC);
     const gateway = bus.subscriber();
     const received: string[] = [];
     void gateway.run((event: BusEvent) => {
@@ -38,9 +43,10 @@ function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close()
     await eventually(async () => {
       publisher.publishMessage(message(12, 0));
       await new Promise((resolve) => setTimeout(resolve, 20));
-      return received.includes('12:0');
+      return received.includes('12:0') && toEveryUser.includes('12:0');
     }, 10_000);
     received.length = 0;
+    toEveryUser.length = 0;
     for (let seq = 1; seq <= 50; seq++) {
       publisher.publishMessage(message(12, seq));
       publisher.publishMessage(message(123, seq));
@@ -50,6 +56,9 @@ function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close()
     await eventually(async () => received.includes('12:51'), 10_000);
     const expected = Array.from({ length: 50 }, (_, i) => [`12:${i + 1}`, `7:${i + 1}`]).flat().concat('12:51');
     t.same(received, expected, 'in publish order, only subscribed users (12 never matches 123), a subscription counted twice needs two unsubscriptions');
+    await eventually(async () => toEveryUser.includes('12:51'), 10_000);
+    const everything = Array.from({ length: 50 }, (_, i) => [`12:${i + 1}`, `123:${i + 1}`, `7:${i + 1}`]).flat().concat('12:51');
+    t.same(toEveryUser, everything, 'the subscriber to every user\'s topic gets every user\'s messages, in publish order');
 
     gateway.unsubscribe('u.7.');
     received.length = 0;
@@ -68,6 +77,10 @@ function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close()
       return beats.length > 0;
     }, 10_000);
     t.equal(beats[0], 'gw', 'heartbeats reach heartbeat subscribers');
+    publisher.publishMessage(message(12, 53));
+    await eventually(async () => toEveryUser.includes('12:53'), 10_000);
+    t.notOk(toEveryUser.includes('heartbeat'), 'and no heartbeat: it is no user\'s topic');
+    everyUser.close();
     t.ok(gateway.connected);
     monitor.close();
     gateway.close();
@@ -76,6 +89,14 @@ function busSuite(t: Test, name: string, open: () => Promise<{ bus: Bus; close()
 }
 
 busSuite(t, 'memory bus', async () => ({ bus: new MemoryBus(log), close: async () => {} }));
+
+t.test('a gateway subscribes each user only where that keeps other users\' messages away', async (t) => {
+  t.notOk(new MemoryBus(log).subscriber().filtersByUser, 'in one process every message is at hand: one subscription for all');
+  const [inPort, outPort] = await freePorts(2);
+  const subscriber = new ZeroMqBus(busEndpoints('127.0.0.1', inPort, outPort), () => null, log).subscriber();
+  t.ok(subscriber.filtersByUser, 'over ZeroMQ, a topic per user keeps the rest off the wire');
+  subscriber.close();
+});
 busSuite(t, 'ZeroMQ bus through the broker, CURVE', async () => {
   const [inPort, outPort] = await freePorts(2);
   const endpoints = busEndpoints('127.0.0.1', inPort, outPort);

@@ -7,6 +7,8 @@ import type { StoredMessage } from '../message.js';
  */
 export const HEARTBEAT_TOPIC = 'hb.';
 export const userTopic = (userId: number): string => `u.${userId}.`;
+/** Every user's messages: a prefix of each user's topic (ZeroMQ matches prefixes; the memory bus this one too). */
+export const EVERY_USER_TOPIC = 'u.';
 
 export interface Heartbeat {
   id: string;
@@ -41,6 +43,13 @@ export interface BusPublisher {
  * a loss, which is when messages may have been missed.
  */
 export interface BusSubscriber {
+  /**
+   * Whether subscribing each connected user's topic keeps the others' messages away. Over
+   * ZeroMQ it does: they never cross the wire to this process. In one process every message is
+   * at hand anyway, and a topic per user would only cost memory (a topic and map entries for
+   * each connected user): there a subscriber takes `EVERY_USER_TOPIC` once instead.
+   */
+  readonly filtersByUser: boolean;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
   /** Delivers each event to `handle` until the subscriber is closed. */

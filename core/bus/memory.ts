@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { StoredMessage } from '../message.js';
-import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
+import { EVERY_USER_TOPIC, HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
 
 /** Each topic's subscribers (see MemoryBus.topics). */
 type Topics = Map<string, readonly MemorySubscriber[]>;
@@ -8,8 +8,9 @@ type Topics = Map<string, readonly MemorySubscriber[]>;
 /**
  * The bus inside one process (`npm start`): a published message reaches each subscriber of its
  * topic synchronously, as the very object the api stored (the gateway serialises it once for
- * all its sockets), in publish order, with nothing to lose on the way. Topics match exactly:
- * every topic in use is a whole one (a user's, the heartbeats').
+ * all its sockets), in publish order, with nothing to lose on the way. Topics match exactly
+ * (a user's, the heartbeats'), but for `EVERY_USER_TOPIC`, which gets every user's messages as
+ * ZeroMQ's prefix match would.
  */
 export class MemoryBus implements Bus {
   readonly kind = 'memory';
@@ -24,7 +25,11 @@ export class MemoryBus implements Bus {
 
   publisher(): BusPublisher {
     return {
-      publishMessage: (message: StoredMessage) => this.deliver(userTopic(message.userId), { topic: 'user', message }),
+      publishMessage: (message: StoredMessage) => {
+        const event: BusEvent = { topic: 'user', message };
+        this.deliver(EVERY_USER_TOPIC, event);
+        this.deliver(userTopic(message.userId), event);
+      },
       publishHeartbeat: (heartbeat: Heartbeat) => this.deliver(HEARTBEAT_TOPIC, { topic: 'heartbeat', heartbeat }),
       close: () => {},
     };
@@ -57,6 +62,7 @@ class MemorySubscriber implements BusSubscriber {
   onReconnect: () => void = () => {};
   onDisconnect: () => void = () => {};
   readonly connected = true;
+  readonly filtersByUser = false;
 
   constructor(private readonly topics: Topics) {}
 

@@ -115,6 +115,7 @@ export class ZeroMqSubscriber implements BusSubscriber {
 
   onReconnect: () => void = () => {};
   onDisconnect: () => void = () => {};
+  readonly filtersByUser = true;
 
   get connected(): boolean {
     return this.connectedOnce && !this.lost;

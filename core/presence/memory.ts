@@ -1,50 +1,40 @@
 import type { NodeInfo, NodeRegistry, NonceCache, Presence } from './presence.js';
 
-/**
- * A user's sockets by gateway, as [gatewayId, count, gatewayId, count, …]: embedded mode has one
- * gateway, and a Map per user cost ~150 bytes of every connected user's memory.
- */
-type GatewaySockets = (string | number)[];
-
 /** In-process presence for the embedded mode, where every role shares one process. */
 export class MemoryPresence implements Presence {
-  /** userId → sockets by gateway */
-  private readonly sockets = new Map<number, GatewaySockets>();
+  /**
+   * Each gateway's users, with their live sockets there. Embedded mode has one gateway, so a user
+   * costs one number in one map: a map per user cost ~150 bytes of every connected user's memory,
+   * an array of [gateway, count] per user ~64.
+   */
+  private readonly gateways = new Map<string, Map<number, number>>();
   private readonly acks = new Map<number, number>();
 
   async add(userId: number, gatewayId: string): Promise<void> {
-    const gateways = this.sockets.get(userId);
-    if (!gateways) return void this.sockets.set(userId, [gatewayId, 1]);
-    const at = gateways.indexOf(gatewayId);
-    if (at < 0) gateways.push(gatewayId, 1);
-    else gateways[at + 1] = (gateways[at + 1] as number) + 1;
+    let sockets = this.gateways.get(gatewayId);
+    if (!sockets) this.gateways.set(gatewayId, (sockets = new Map()));
+    sockets.set(userId, (sockets.get(userId) ?? 0) + 1);
   }
 
   async remove(userId: number, gatewayId: string): Promise<void> {
-    const gateways = this.sockets.get(userId);
-    const at = gateways?.indexOf(gatewayId) ?? -1;
-    if (!gateways || at < 0) return;
-    const count = gateways[at + 1] as number;
-    if (count > 1) gateways[at + 1] = count - 1;
-    else if (gateways.length > 2) gateways.splice(at, 2);
-    else this.sockets.delete(userId);
+    const sockets = this.gateways.get(gatewayId);
+    const count = sockets?.get(userId);
+    if (!sockets || count === undefined) return;
+    if (count > 1) sockets.set(userId, count - 1);
+    else sockets.delete(userId);
   }
 
   async gatewaysOf(userId: number): Promise<string[]> {
-    return (this.sockets.get(userId) ?? []).filter((_, index) => index % 2 === 0) as string[];
+    return [...this.gateways].filter(([, sockets]) => sockets.has(userId)).map(([gatewayId]) => gatewayId);
   }
 
   async online(userIds: readonly number[]): Promise<Set<number>> {
-    return new Set(userIds.filter((id) => this.sockets.has(id)));
+    const everywhere = [...this.gateways.values()];
+    return new Set(userIds.filter((id) => everywhere.some((sockets) => sockets.has(id))));
   }
 
   async dropGateway(gatewayId: string): Promise<void> {
-    for (const [userId, gateways] of [...this.sockets]) {
-      const at = gateways.indexOf(gatewayId);
-      if (at < 0) continue;
-      if (gateways.length > 2) gateways.splice(at, 2);
-      else this.sockets.delete(userId);
-    }
+    this.gateways.delete(gatewayId);
   }
 
   async ack(userId: number, seq: number): Promise<void> {
