@@ -6,18 +6,20 @@ import { framesOf } from './frames.js';
 import { Group, type GroupContext } from './group.js';
 
 const TOPIC_PREFIX: Record<Dialect, string> = { pushwire: 'u', original: 'o' };
+const NO_GROUPING: Record<Dialect, boolean> = { pushwire: false, original: false };
 
 /**
  * One user's sockets on a gateway: a group per dialect for those in step, and the rest
- * (catching up, repairing, slow) `solo`, each with its own delivery. A solo socket that gets in
- * step joins its group as a message passes.
+ * (catching up, repairing, slow, or alone in their dialect) `solo`, each with its own delivery.
+ * A solo socket that gets in step joins its group as a message passes, once its dialect has two
+ * sockets or more here.
  */
 export class UserSockets {
   /**
-   * A group per dialect, made when its first socket gets in step: a user's one socket that is
-   * never sent anything (most users, most of the time) costs no group. Two groups with their sets,
-   * closures and topic names were ~0.6 KiB of an idle user's ~4 (`bench:memory --users each`).
-   * Two fields rather than an object by dialect: that object was another ~60 bytes a user.
+   * A group per dialect, made when a socket gets in step while another of its dialect is here:
+   * a user's lone socket (most users' case) costs no group. Two groups with their sets, closures
+   * and topic names were ~0.6 KiB of an idle user's ~4 (`bench:memory --users each`). Two fields
+   * rather than an object by dialect: that object was another ~60 bytes a user.
    */
   private pushwire: Group | undefined;
   private original: Group | undefined;
@@ -67,10 +69,23 @@ export class UserSockets {
   deliver(message: StoredMessage): void {
     this.pushwire?.offer(message);
     this.original?.offer(message);
+    const grouping = this.size > 1 ? this.dialectsToGroup() : NO_GROUPING;
     this.eachSolo((connection) => {
       connection.offer(message);
-      if (connection.inSync && this.group(connection.frames.dialect).admit(connection)) this.removeSolo(connection);
+      const dialect = connection.frames.dialect;
+      if (grouping[dialect] && connection.inSync && this.group(dialect).admit(connection)) this.removeSolo(connection);
     });
+  }
+
+  /**
+   * The dialects with two sockets or more here. A group is for those: for a lone socket (most
+   * users' one) it would be a second delivery, a topic and a native subscription, ~0.9 KiB of
+   * every user sent a message, to write what the socket's own delivery writes directly.
+   */
+  private dialectsToGroup(): Record<Dialect, boolean> {
+    const sockets = { pushwire: this.pushwire?.members.size ?? 0, original: this.original?.members.size ?? 0 };
+    this.eachSolo((connection) => sockets[connection.frames.dialect]++);
+    return { pushwire: sockets.pushwire > 1, original: sockets.original > 1 };
   }
 
   /** The store says the user's sequence reached `storedLastSeq`. */

@@ -55,15 +55,24 @@ t.test('in-step sockets join their group: each message is written once, to the t
   t.equal(history.reads, 0, 'no store read without a gap');
 });
 
-t.test('a group exists only once a socket of its dialect gets in step: an idle socket costs none', async (t) => {
-  const { user, connect, publish } = setup();
-  const { socket } = await connect(0);
+t.test('a group is made for two sockets of a dialect in step: a lone socket, idle or sent to, costs none', async (t) => {
+  const { topics, user, connect, publish } = setup();
+  const first = await connect(0);
   t.equal(user.groupOf('pushwire'), undefined, 'connected, nothing sent: no group');
   t.equal(user.size, 1, 'the socket counts, on its own');
   publish(1);
-  t.ok(user.groupOf('pushwire')?.members.size === 1, 'the first message brought it in step: its group is made and it joins');
+  publish(2);
+  t.equal(user.groupOf('pushwire'), undefined, 'sent to, alone: still no group…');
+  t.same(first.socket.titles(), ['m1', 'm2'], '…its own delivery writes to it');
+  t.same([...first.socket.topics], [], 'and it joined no topic');
+  const second = await connect(2);
+  publish(3);
+  t.ok(user.groupOf('pushwire')?.members.size === 2, 'with a second socket in step, both join their group');
   t.equal(user.groupOf('original'), undefined, 'no socket of the original dialect: no group for it');
-  t.same(socket.titles(), ['m1']);
+  publish(4);
+  t.same(topics.titles('u1'), ['m4'], 'written once to the group\'s topic');
+  t.same(first.socket.titles(), ['m1', 'm2', 'm3', 'm4']);
+  t.same(second.socket.titles(), ['m3', 'm4']);
 });
 
 t.test('a group waits out the grace for a gap, then repairs it once for all its members', async (t) => {
@@ -148,12 +157,12 @@ t.test('a group whose last member went stops: a repair still reading publishes n
   await settle();
   await settle();
   t.same(topics.titles('u1'), [], 'the stopped group sent nothing');
-  // Sentinel: a socket that arrives now gets a new group, which does publish.
-  const late = await connect(3);
+  // Sentinel: sockets that arrive now get a new group, which does publish.
+  const late = [await connect(3), await connect(3)];
   publish(4);
   publish(5);
   t.same(topics.titles('u1'), ['m5']);
-  t.same(late.socket.titles(), ['m4', 'm5']);
+  for (const { socket } of late) t.same(socket.titles(), ['m4', 'm5']);
 });
 
 t.test('a socket catching up stays on its own until it is in step, then joins at the group\'s position', async (t) => {
@@ -175,13 +184,14 @@ t.test('a socket catching up stays on its own until it is in step, then joins at
   publish(5);
   t.same(late.socket.titles(), ['m1', 'm2', 'm3', 'm4', 'm5']);
   t.same(live.socket.titles(), ['m1', 'm2', 'm3', 'm4', 'm5']);
-  t.same(topics.titles('u1'), ['m2', 'm3', 'm4', 'm5']);
+  // Alone, the live socket had no group; with the second socket here it made one at m3, which
+  // the late one joined at m4, once its catch-up was done.
+  t.same(topics.titles('u1'), ['m4', 'm5']);
 });
 
 t.test('each dialect has its own group and topic: the original\'s sockets get bare envelopes', async (t) => {
   const { topics, connect, publish } = setup();
-  const pushwire = await connect(0, 'pushwire');
-  const original = await connect(0, 'original');
+  const [pushwire, original] = [await connect(0, 'pushwire'), await connect(0, 'original'), await connect(0, 'pushwire'), await connect(0, 'original')];
   publish(1);
   publish(2);
   t.same([...pushwire.socket.topics], ['u1']);
@@ -191,4 +201,18 @@ t.test('each dialect has its own group and topic: the original\'s sockets get ba
   t.match(pushwire.socket.frames.at(-1), { type: 'message', body: { title: 'm2' } });
   t.notOk('type' in original.socket.frames.at(-1)!, 'no type field in the original dialect');
   t.match(original.socket.frames.at(-1), { queue: 'q', body: { title: 'm2' } });
+});
+
+t.test('a socket alone in its dialect stays on its own, beside one of the other dialect', async (t) => {
+  const { topics, user, connect, publish } = setup();
+  const pushwire = await connect(0, 'pushwire');
+  const original = await connect(0, 'original');
+  publish(1);
+  publish(2);
+  t.equal(user.groupOf('pushwire'), undefined);
+  t.equal(user.groupOf('original'), undefined);
+  t.same([...pushwire.socket.topics, ...original.socket.topics], [], 'neither joined a topic');
+  t.same(topics.titles('u1'), []);
+  t.same(pushwire.socket.titles(), ['m1', 'm2'], 'each written to by its own delivery');
+  t.same(original.socket.titles(), ['m1', 'm2']);
 });
