@@ -38,7 +38,12 @@ const BACKPRESSURE_CHECK_MS = 50;
  * reconnects, and every `resyncMs` as a backstop.
  */
 export class Hub {
-  private readonly users = new Map<number, UserSockets>();
+  /**
+   * Each user's sockets here: the one connection (most users' case), or their UserSockets once
+   * they have two. A lone socket is never grouped, so it needs nothing more (UserSockets was
+   * another ~64 bytes of every connected user).
+   */
+  private readonly users = new Map<number, Connection | UserSockets>();
   private readonly groups: GroupContext;
   /** Groups that got a publish since the last backpressure check. */
   private readonly published = new Set<Group>();
@@ -83,13 +88,17 @@ export class Hub {
 
   /** Subscribes the user's topic (first socket) and records presence. Call before reading the store. */
   attach(connection: Connection): void {
-    let user = this.users.get(connection.userId);
-    if (!user) {
-      user = new UserSockets(connection.userId, this.groups);
-      this.users.set(connection.userId, user);
+    const user = this.users.get(connection.userId);
+    if (user instanceof UserSockets) user.add(connection);
+    else if (user) {
+      const sockets = new UserSockets(connection.userId, this.groups);
+      sockets.add(user);
+      sockets.add(connection);
+      this.users.set(connection.userId, sockets);
+    } else {
+      this.users.set(connection.userId, connection);
       if (this.bus.filtersByUser) this.bus.subscribe(userTopic(connection.userId));
     }
-    user.add(connection);
     this.connections++;
     metrics.connections.inc();
     this.settling.add([connection.userId]);
@@ -98,10 +107,14 @@ export class Hub {
 
   detach(connection: Connection): void {
     const user = this.users.get(connection.userId);
-    if (!user?.remove(connection)) return;
+    // Whether it was the user's last socket here.
+    let last: boolean;
+    if (user === connection) last = true;
+    else if (user instanceof UserSockets && user.remove(connection)) last = user.size === 0;
+    else return;
     this.connections--;
     metrics.connections.dec();
-    if (user.size === 0) {
+    if (last) {
       this.users.delete(connection.userId);
       if (this.bus.filtersByUser) this.bus.unsubscribe(userTopic(connection.userId));
     }
@@ -115,8 +128,13 @@ export class Hub {
     const lagSeconds = Math.max(0, Date.now() / 1000 - message.micros / 1e6);
     metrics.busLag.observe(lagSeconds);
     this.latencies.add(lagSeconds * 1000);
-    this.delivered += user.size;
-    user.deliver(message);
+    if (user instanceof UserSockets) {
+      this.delivered += user.size;
+      user.deliver(message);
+    } else {
+      this.delivered++;
+      user.offer(message);
+    }
   }
 
   /** Members of groups that just published whose socket buffer grew go back to their own queues. */
