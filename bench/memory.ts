@@ -12,9 +12,15 @@
  * or, with `--users each`, each as a user of its own (the per-user shape: a group, a bus
  * subscription and presence per connection).
  *
- *   npm run bench:memory -- --connections 10000 --runs 3 [--transports uws,ws] [--users one|each]
+ * RSS moves with V8's heap sizing (tens of MiB between runs of the same code), so `--heap` adds
+ * what `npm start` keeps alive for each connection, from heap snapshots idle and holding them:
+ * the JavaScript a connection really costs, by kind, free of garbage and heap slack.
+ *
+ *   npm run bench:memory -- --connections 10000 --runs 3 [--transports uws,ws] [--users one|each] [--heap]
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Option } from 'commander';
 import WebSocket from 'ws';
 import { Http } from '../test/helpers/client.js';
@@ -23,6 +29,7 @@ import { gatewayPids, startEmbedded, startMultiprocess } from '../test/helpers/s
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
 import { benchCommand, positive } from './args.js';
 import { startBaseline } from './baseline.js';
+import { heapCensus, perItem, takeSnapshot } from './heap-census.js';
 import { inParallel } from './targets.js';
 
 const args = benchCommand('bench:memory', 'Resident memory idle and per idle websocket: npm start and the gateway on each transport, against bare uWebSockets.js.')
@@ -30,8 +37,9 @@ const args = benchCommand('bench:memory', 'Resident memory idle and per idle web
   .option('--runs <n>', 'runs; the table shows medians', positive, 3)
   .option('--transports <list>', 'gateway transports, comma-separated (uws, ws)', 'uws,ws')
   .addOption(new Option('--users <who>', "Pushwire's connections: all one user's, or each a user of its own").choices(['one', 'each']).default('one'))
+  .option('--heap', "also the live JavaScript per connection of npm start, from heap snapshots (one more run; two snapshots of ~100 MiB)", false)
   .parse()
-  .opts<{ connections: number; runs: number; transports: string; users: 'one' | 'each' }>();
+  .opts<{ connections: number; runs: number; transports: string; users: 'one' | 'each'; heap: boolean }>();
 const CONNECTIONS = args.connections;
 const RUNS = args.runs;
 
@@ -131,6 +139,30 @@ async function measureEmbedded(): Promise<{ name: string; runs: PerConnection[] 
   return { name: 'Pushwire `npm start` (every role, SQLite)', runs };
 }
 
+/** The live JavaScript `npm start` keeps per connection: heap snapshots idle (tokens made) and holding the connections. */
+async function measureHeap(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'pushwire-heap-'));
+  const system = await startEmbedded({ PUSHWIRE_LOG_LEVEL: 'info', NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` });
+  try {
+    const [pid] = system.pids();
+    const answers = () => fetch(`${system.apiUrl}/metrics`);
+    const auth = await authsOf(system.apiUrl);
+    const idle = heapCensus(await takeSnapshot(pid, dir, answers));
+    const sockets = await open(system.wsUrl, auth, 0, CONNECTIONS);
+    const held = heapCensus(await takeSnapshot(pid, dir, answers));
+    sockets.forEach((socket) => socket.terminate());
+    const { bytes, kinds } = perItem(idle, held, CONNECTIONS, 10);
+    return [
+      `Live JavaScript of \`npm start\` per connection (heap snapshots idle and holding ${CONNECTIONS}, ${args.users === 'one' ? 'one user' : 'each its own user'}): ${bytes.toFixed(0)} bytes. The largest kinds:`,
+      '', '| kind | per connection | bytes |', '|---|---:|---:|',
+      ...kinds.map(({ kind, count, bytes }) => `| ${kind.replaceAll('|', '\\|')} | ${count.toFixed(2)} | ${bytes.toFixed(0)} |`), '',
+    ].join('\n');
+  } finally {
+    await system.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const bare: PerConnection[] = [];
   if (loadUws().uws) {
@@ -157,6 +189,7 @@ async function main(): Promise<void> {
     '', '| server | idle RSS MiB | average KiB | × bare uWS | marginal KiB (second half) | × bare uWS |', '|---|---:|---:|---:|---:|---:|',
     ...(b ? [row('bare uWS', b)] : []), ...gateways.map(({ name, runs }) => row(name, medians(runs))), '',
   ].join('\n'));
+  if (args.heap) process.stdout.write(`\n${await measureHeap()}`);
   process.exit(0);
 }
 
