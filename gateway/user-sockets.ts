@@ -23,17 +23,12 @@ export class UserSockets {
    */
   private pushwire: Group | undefined;
   private original: Group | undefined;
-  /**
-   * The sockets on their own: the one (a user's usual single socket), or a set of them once there
-   * are more. A set for one was another ~150 bytes of every connected user.
-   */
-  private solo: Connection | Set<Connection> | undefined;
+  private readonly solo = new Set<Connection>();
 
   constructor(readonly userId: number, private readonly context: GroupContext) {}
 
   get size(): number {
-    const solo = this.solo instanceof Set ? this.solo.size : this.solo ? 1 : 0;
-    return solo + (this.pushwire?.members.size ?? 0) + (this.original?.members.size ?? 0);
+    return this.solo.size + (this.pushwire?.members.size ?? 0) + (this.original?.members.size ?? 0);
   }
 
   /** The group of a dialect's sockets in step, if one was made. */
@@ -43,26 +38,12 @@ export class UserSockets {
 
   /** A socket, on its own until it gets in step. */
   add(connection: Connection): void {
-    if (this.solo === undefined) this.solo = connection;
-    else if (this.solo instanceof Set) this.solo.add(connection);
-    else this.solo = new Set([this.solo, connection]);
+    this.solo.add(connection);
   }
 
   /** False if the connection was not here. */
   remove(connection: Connection): boolean {
-    return this.removeSolo(connection) || (this.groupOf(connection.frames.dialect)?.remove(connection) ?? false);
-  }
-
-  private removeSolo(connection: Connection): boolean {
-    if (this.solo !== connection) return this.solo instanceof Set && this.solo.delete(connection);
-    this.solo = undefined;
-    return true;
-  }
-
-  /** Each socket on its own (one may leave while visited). */
-  private eachSolo(visit: (connection: Connection) => void): void {
-    if (this.solo instanceof Set) for (const connection of this.solo) visit(connection);
-    else if (this.solo) visit(this.solo);
+    return this.solo.delete(connection) || (this.groupOf(connection.frames.dialect)?.remove(connection) ?? false);
   }
 
   /** A message from the bus: once to each group, and to each solo socket, which joins its group if now in step. */
@@ -70,11 +51,11 @@ export class UserSockets {
     this.pushwire?.offer(message);
     this.original?.offer(message);
     const grouping = this.size > 1 ? this.dialectsToGroup() : NO_GROUPING;
-    this.eachSolo((connection) => {
+    for (const connection of this.solo) {
       connection.offer(message);
       const dialect = connection.frames.dialect;
-      if (grouping[dialect] && connection.inSync && this.group(dialect).admit(connection)) this.removeSolo(connection);
-    });
+      if (grouping[dialect] && connection.inSync && this.group(dialect).admit(connection)) this.solo.delete(connection);
+    }
   }
 
   /**
@@ -84,7 +65,7 @@ export class UserSockets {
    */
   private dialectsToGroup(): Record<Dialect, boolean> {
     const sockets = { pushwire: this.pushwire?.members.size ?? 0, original: this.original?.members.size ?? 0 };
-    this.eachSolo((connection) => sockets[connection.frames.dialect]++);
+    for (const connection of this.solo) sockets[connection.frames.dialect]++;
     return { pushwire: sockets.pushwire > 1, original: sockets.original > 1 };
   }
 
@@ -92,14 +73,14 @@ export class UserSockets {
   verify(storedLastSeq: number, stillOnTheBus: StillOnTheBus): void {
     this.pushwire?.verify(storedLastSeq, stillOnTheBus);
     this.original?.verify(storedLastSeq, stillOnTheBus);
-    this.eachSolo((connection) => connection.verify(storedLastSeq, stillOnTheBus));
+    for (const connection of this.solo) connection.verify(storedLastSeq, stillOnTheBus);
   }
 
   /** The dialect's group, made now if it has none. */
   private group(dialect: Dialect): Group {
     const existing = this.groupOf(dialect);
     if (existing) return existing;
-    const made = new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, framesOf[dialect], this.context, (connection) => this.add(connection));
+    const made = new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, framesOf[dialect], this.context, (connection) => this.solo.add(connection));
     if (dialect === 'pushwire') this.pushwire = made;
     else this.original = made;
     return made;
