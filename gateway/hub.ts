@@ -86,7 +86,7 @@ export class Hub {
   /** Kept as sockets come and go: heartbeats and /health read it, and walking every user would not scale. */
   connections = 0;
 
-  /** Subscribes the user's topic (first socket) and records presence. Call before reading the store. */
+  /** Subscribes the user's topic (first socket, on a bus that filters by user) and records presence. Call before reading the store. */
   attach(connection: Connection): void {
     const user = this.users.get(connection.userId);
     if (user instanceof UserSockets) user.add(connection);

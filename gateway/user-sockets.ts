@@ -6,7 +6,6 @@ import { framesOf } from './frames.js';
 import { Group, type GroupContext } from './group.js';
 
 const TOPIC_PREFIX: Record<Dialect, string> = { pushwire: 'u', original: 'o' };
-const NO_GROUPING: Record<Dialect, boolean> = { pushwire: false, original: false };
 
 /**
  * One user's sockets on a gateway: a group per dialect for those in step, and the rest
@@ -50,7 +49,7 @@ export class UserSockets {
   deliver(message: StoredMessage): void {
     this.pushwire?.offer(message);
     this.original?.offer(message);
-    const grouping = this.size > 1 ? this.dialectsToGroup() : NO_GROUPING;
+    const grouping = this.dialectsToGroup();
     for (const connection of this.solo) {
       connection.offer(message);
       const dialect = connection.frames.dialect;
