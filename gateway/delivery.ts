@@ -2,9 +2,9 @@ import { encodeKey, type Since } from '../core/ids.js';
 import type { StoredMessage } from '../core/message.js';
 import { metrics } from '../core/metrics.js';
 import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
-import { CloseCode, type ControlFrame } from '../sdk/wire.js';
+import { CloseCode, type ControlFrame, type Dialect } from '../sdk/wire.js';
 import { realClock, type Clock } from './clock.js';
-import { pushwireFrames, type FrameFormat } from './frames.js';
+import { originalFrames, pushwireFrames, type FrameFormat } from './frames.js';
 import type { Sink } from './sink.js';
 
 /** What a delivery reads from the store: its catch-up pages and the ranges it repairs. */
@@ -30,13 +30,37 @@ export interface DeliveryOptions {
   onError(error: unknown): void;
 }
 
+/**
+ * What every delivery of a dialect on a gateway shares: one object, so a delivery holds one field
+ * for it rather than four (an idle connection's delivery is most of what it keeps).
+ */
+export interface DeliveryContext {
+  history: History;
+  options: DeliveryOptions;
+  /** The sinks' dialect writes their frames. */
+  frames: FrameFormat;
+  clock: Clock;
+}
+
+/** The deliveries' shared context for each dialect. */
+export function deliveryContexts(history: History, options: DeliveryOptions, clock: Clock = realClock): Record<Dialect, DeliveryContext> {
+  return {
+    pushwire: { history, options, clock, frames: pushwireFrames },
+    original: { history, options, clock, frames: originalFrames },
+  };
+}
+
 interface Outgoing {
   frame: string;
   /** queue + kind + replaceId: a newer frame with the same key replaces this one while it waits. */
   collapseKey: string | null;
 }
 
-type Phase = 'syncing' | 'paging' | 'live';
+/**
+ * `syncing`: reading a catch-up page; `paging`: waiting for the client's next fetch; `live`:
+ * sending from the bus; `repairing`: live, reading a gap from the store; `ended`: for good.
+ */
+type Phase = 'syncing' | 'paging' | 'live' | 'repairing' | 'ended';
 
 /**
  * Asked when a store check's grace is over and the socket is still behind: true while what was
@@ -69,21 +93,19 @@ const deliveredBy = {
  * Delivery of one user's messages to one sink (a socket, or a group's topic), exactly once and
  * in sequence order.
  *
- * Invariant: every message of the user with seq <= `lastSeq` has been sent to the sink,
+ * Invariant: every message of the user with seq <= `sentSeq` has been sent to the sink,
  * or collapsed away by a newer one, or does not exist. Live bus messages arrive in any order
- * and may be missing; a message with seq > lastSeq + 1 means the bus dropped something, so
+ * and may be missing; a message with seq > sentSeq + 1 means the bus dropped something, so
  * the gap is read from the store before going on. While catch-up or a repair reads the
  * store, live messages are held and replayed afterwards, skipping what was already sent.
  */
-export class Delivery {
-  /** Every message of the user with seq <= lastSeq has been sent (see the class invariant). */
-  lastSeq = 0;
-  private ended = false;
+export class Delivery<S extends Sink = Sink> {
+  /** Every message of the user with seq <= sentSeq has been sent (see the class invariant). */
+  sentSeq = 0;
   private phase: Phase = 'syncing';
   private held: readonly StoredMessage[] = NONE;
   /** Highest seq known to exist (from the bus or a store check), even if its message was not held. */
   private maxSeen = 0;
-  private filling = false;
   private pending: readonly Outgoing[] = NONE;
   private verifyTimer: unknown = null;
   /** The latest store check's question for the bus, asked when its grace is over. */
@@ -93,13 +115,22 @@ export class Delivery {
 
   constructor(
     readonly userId: number,
-    private readonly sink: Sink,
-    private readonly history: History,
-    private readonly options: DeliveryOptions,
-    /** The sink's dialect writes its frames. */
-    readonly frames: FrameFormat = pushwireFrames,
-    private readonly clock: Clock = realClock,
+    protected readonly sink: S,
+    private readonly context: DeliveryContext,
   ) {}
+
+  /** The sink's dialect's frames. */
+  get frames(): FrameFormat {
+    return this.context.frames;
+  }
+
+  private get options(): DeliveryOptions {
+    return this.context.options;
+  }
+
+  private get clock(): Clock {
+    return this.context.clock;
+  }
 
   /**
    * Starts delivery. The caller has subscribed this user on the bus and then read
@@ -109,7 +140,7 @@ export class Delivery {
   async start(storedLastSeq: number, since: Since | undefined, limit: number): Promise<void> {
     this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
     if (since === undefined) {
-      this.lastSeq = storedLastSeq;
+      this.sentSeq = storedLastSeq;
       return this.goLive();
     }
     return this.catchUp(since, limit, storedLastSeq);
@@ -126,11 +157,11 @@ export class Delivery {
 
   /** Live, nothing held, waiting or being read: fit to be a group's delivery, or to join one. */
   get inSync(): boolean {
-    return !this.ended && this.phase === 'live' && !this.filling && this.held.length === 0 && this.pending.length === 0;
+    return this.phase === 'live' && this.held.length === 0 && this.pending.length === 0;
   }
 
   get closed(): boolean {
-    return this.ended;
+    return this.phase === 'ended';
   }
 
   /** The sink's buffer is past the soft backpressure limit. */
@@ -143,7 +174,7 @@ export class Delivery {
    * what the group knew exists beyond it (held out of order, say) is repaired from the store.
    */
   resumeAt(seq: number, highestSeen: number): void {
-    this.lastSeq = seq;
+    this.sentSeq = seq;
     this.verify(highestSeen);
   }
 
@@ -152,14 +183,15 @@ export class Delivery {
   }
 
   private async catchUp(since: Since, limit: number, storedLastSeq: number): Promise<void> {
+    if (this.closed) return;
     this.phase = 'syncing';
     let result: ReadResult;
     try {
-      result = await this.history.read({ userId: this.userId, since, limit, collapse: true });
+      result = await this.context.history.read({ userId: this.userId, since, limit, collapse: true });
     } catch (error) {
       return this.fail(error);
     }
-    if (this.ended) return;
+    if (this.closed) return;
     const last = result.messages.at(-1);
     // The page and its summary in one write to the socket (one syscall, not two, per catch-up).
     this.sink.batch(() => {
@@ -171,9 +203,9 @@ export class Delivery {
     });
     metrics.catchupSize.observe(result.messages.length);
     deliveredBy.catchup.inc(result.messages.length * this.sink.receivers);
-    if (result.more) this.lastSeq = last!.seq;
+    if (result.more) this.sentSeq = last!.seq;
     // Everything up to the newest row read, or up to what was stored before the read, is now covered.
-    else this.lastSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.lastSeq);
+    else this.sentSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.sentSeq);
     if (result.more && !this.frames.clientPages) return this.catchUp({ seq: last!.seq }, limit, storedLastSeq);
     if (result.more) {
       this.phase = 'paging';
@@ -184,23 +216,24 @@ export class Delivery {
   }
 
   private goLive(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.phase = 'live';
     return this.replayHeld();
   }
 
   /** A message from the bus. */
   offer(message: StoredMessage): void {
-    if (this.ended) return;
+    if (this.closed) return;
     this.maxSeen = Math.max(this.maxSeen, message.seq);
-    if (this.phase !== 'live' || this.filling) {
+    if (this.phase !== 'live') {
       // Held messages are also in the store; past the limit, forget them and repair from maxSeen.
       if (this.phase !== 'paging' && this.held.length < this.options.maxPending) this.ownHeld().push(message);
       return;
     }
-    if (message.seq <= this.lastSeq) return;
-    if (message.seq === this.lastSeq + 1) {
+    if (message.seq <= this.sentSeq) return;
+    if (message.seq === this.sentSeq + 1) {
       this.sendMessage(message, 'live');
-      this.lastSeq = message.seq;
+      this.sentSeq = message.seq;
       if (this.held.length > 0) this.sendHeldInSequence();
       return;
     }
@@ -221,7 +254,7 @@ export class Delivery {
 
   private repairGap(): void {
     this.clearGapTimer();
-    if (this.held.length === 0 || this.filling || this.phase !== 'live' || this.ended) return;
+    if (this.held.length === 0 || this.phase !== 'live') return;
     metrics.gapRepairs.inc();
     void this.repair(Math.min(...this.held.map((message) => message.seq)) - 1);
   }
@@ -230,11 +263,11 @@ export class Delivery {
   private sendHeldInSequence(): void {
     const held = this.ownHeld().sort((a, b) => a.seq - b.seq);
     let taken = 0;
-    while (taken < held.length && held[taken].seq <= this.lastSeq + 1) {
+    while (taken < held.length && held[taken].seq <= this.sentSeq + 1) {
       const message = held[taken++];
-      if (message.seq <= this.lastSeq) continue;
+      if (message.seq <= this.sentSeq) continue;
       this.sendMessage(message, 'live');
-      this.lastSeq = message.seq;
+      this.sentSeq = message.seq;
     }
     held.splice(0, taken);
     if (held.length > 0) return;
@@ -282,31 +315,31 @@ export class Delivery {
   }
 
   private behindStore(): boolean {
-    return !this.ended && this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq;
+    return this.phase === 'live' && this.maxSeen > this.sentSeq;
   }
 
-  /** Sends everything in (lastSeq, target] from the store, then what was held meanwhile. */
+  /** Sends everything in (sentSeq, target] from the store, then what was held meanwhile. */
   private async repair(target: number): Promise<void> {
-    if (this.filling) return;
-    this.filling = true;
+    if (this.phase !== 'live') return;
+    this.phase = 'repairing';
     try {
-      while (this.lastSeq < target && !this.ended) {
-        const rows = await this.history.range({ userId: this.userId, afterSeq: this.lastSeq, uptoSeq: target, max: this.options.fillBatch });
-        if (this.ended) return;
+      while (this.sentSeq < target && this.phase === 'repairing') {
+        const rows = await this.context.history.range({ userId: this.userId, afterSeq: this.sentSeq, uptoSeq: target, max: this.options.fillBatch });
+        if (this.closed) return;
         this.sink.batch(() => {
           for (const row of rows) {
-            if (row.seq <= this.lastSeq) continue;
+            if (row.seq <= this.sentSeq) continue;
             this.sendMessage(row, 'repair');
-            this.lastSeq = row.seq;
+            this.sentSeq = row.seq;
           }
         });
         // Fewer rows than asked for: the rest of the range was deleted with its queue.
-        if (rows.length < this.options.fillBatch) this.lastSeq = Math.max(this.lastSeq, target);
+        if (rows.length < this.options.fillBatch) this.sentSeq = Math.max(this.sentSeq, target);
       }
     } catch (error) {
       return this.fail(error);
     } finally {
-      this.filling = false;
+      if (this.phase === 'repairing') this.phase = 'live';
     }
     return this.replayHeld();
   }
@@ -315,7 +348,7 @@ export class Delivery {
     const held = this.held.length > 0 ? this.ownHeld().sort((a, b) => a.seq - b.seq) : NONE;
     this.held = NONE;
     for (const message of held) this.offer(message);
-    if (this.phase === 'live' && !this.filling && this.maxSeen > this.lastSeq) await this.repair(this.maxSeen);
+    if (this.phase === 'live' && this.maxSeen > this.sentSeq) await this.repair(this.maxSeen);
   }
 
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
@@ -331,7 +364,7 @@ export class Delivery {
 
   /** Sends `frame` (of `message`, or a control frame), or queues it while the socket is behind. */
   private enqueue(frame: string, message: StoredMessage | null): void {
-    if (this.ended) return;
+    if (this.closed) return;
     if (this.pending.length === 0 && !this.behind) {
       this.sink.send(frame);
       return;
@@ -353,7 +386,7 @@ export class Delivery {
 
   /** The socket drained some of its buffer: send what waits, while it stays under the soft limit. */
   drain(): void {
-    while (!this.ended && this.pending.length && !this.behind) {
+    while (!this.closed && this.pending.length && !this.behind) {
       this.sink.send(this.ownPending().shift()!.frame);
     }
     if (this.pending.length === 0) this.pending = NONE;
@@ -371,14 +404,14 @@ export class Delivery {
 
   /** Ends the delivery and its sink. */
   close(code: number, reason: string): void {
-    if (this.ended) return;
+    if (this.closed) return;
     this.stop();
     this.sink.close(code, reason);
   }
 
   /** Ends the delivery, and leaves its sink as it is: the socket closed already, or the group has no members left. */
   stop(): void {
-    this.ended = true;
+    this.phase = 'ended';
     if (this.verifyTimer !== null) this.clock.clearTimeout(this.verifyTimer);
     this.verifyTimer = null;
     this.clearGapTimer();

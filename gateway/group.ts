@@ -1,15 +1,13 @@
 import type { StoredMessage } from '../core/message.js';
-import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
-import { Delivery, type DeliveryOptions, type History, type StillOnTheBus } from './delivery.js';
-import type { FrameFormat } from './frames.js';
+import type { Dialect } from '../sdk/wire.js';
+import { Delivery, type DeliveryContext, type StillOnTheBus } from './delivery.js';
 import { TopicSink } from './sink.js';
 
 /** What every group of a gateway shares. */
 export interface GroupContext {
-  history: History;
-  options: DeliveryOptions;
-  clock: Clock;
+  /** The deliveries' context of each dialect. */
+  deliveries: Record<Dialect, DeliveryContext>;
   /** Publishes a frame to the group's topic (uWS writes it to every member natively). */
   publish(group: Group, frame: string): void;
 }
@@ -28,14 +26,15 @@ export class Group {
   constructor(
     readonly userId: number,
     readonly topic: string,
-    private readonly frames: FrameFormat,
+    /** The delivery context of the group's dialect. */
+    private readonly deliveryContext: DeliveryContext,
     private readonly context: GroupContext,
     /** A member left and delivers on its own again. */
     private readonly onLeft: (connection: Connection) => void,
   ) {}
 
   get lastSeq(): number {
-    return this.delivery?.lastSeq ?? 0;
+    return this.delivery?.sentSeq ?? 0;
   }
 
   get highestSeen(): number {
@@ -57,10 +56,10 @@ export class Group {
   admit(connection: Connection): boolean {
     if (!this.delivery) {
       const sink = new TopicSink(this.members, (frame) => this.context.publish(this, frame), () => this.dissolve());
-      this.delivery = new Delivery(this.userId, sink, this.context.history, this.context.options, this.frames, this.context.clock);
+      this.delivery = new Delivery(this.userId, sink, this.deliveryContext);
       void this.delivery.start(connection.lastSeq, undefined, 0);
     }
-    if (!this.delivery.inSync || this.delivery.lastSeq !== connection.lastSeq) return false;
+    if (!this.delivery.inSync || this.delivery.sentSeq !== connection.lastSeq) return false;
     this.members.add(connection);
     connection.joined(this);
     return true;

@@ -7,9 +7,9 @@ import type { Store } from '../core/store/store.js';
 import { AckBuffer } from './ack-buffer.js';
 import { ArmedTimer } from './armed-timer.js';
 import { BusProgress } from './bus-progress.js';
-import { realClock } from './clock.js';
 import type { Connection } from './connection.js';
-import type { DeliveryOptions, History } from './delivery.js';
+import type { Dialect } from '../sdk/wire.js';
+import { deliveryContexts, type DeliveryContext, type DeliveryOptions, type History } from './delivery.js';
 import type { Group, GroupContext } from './group.js';
 import { LatencyWindow } from './latency-window.js';
 import { SettleSchedule } from './settle-schedule.js';
@@ -44,6 +44,8 @@ export class Hub {
    * another ~64 bytes of every connected user).
    */
   private readonly users = new Map<number, Connection | UserSockets>();
+  /** Every delivery's shared context, by dialect: the connections' and the groups'. */
+  readonly deliveries: Record<Dialect, DeliveryContext>;
   private readonly groups: GroupContext;
   /** Groups that got a publish since the last backpressure check. */
   private readonly published = new Set<Group>();
@@ -64,8 +66,9 @@ export class Hub {
     private readonly options: HubOptions,
     private readonly log: Logger,
   ) {
+    this.deliveries = deliveryContexts(store.history, options.delivery);
     this.groups = {
-      history: store.history, options: options.delivery, clock: realClock,
+      deliveries: this.deliveries,
       publish: (group, frame) => {
         options.publish(group.topic, frame);
         this.published.add(group);

@@ -50,7 +50,7 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
   }, activity.periodMs);
   stillConnected.unref();
   const sessions = new Set<Session>();
-  const sessionContext: SessionContext = { gatewayId: id, config, store: batched, presence, hub, admission, activity, delivery, log };
+  const sessionContext: SessionContext = { gatewayId: id, config, store: batched, presence, hub, admission, activity, log };
   let draining = false;
   const server = await transport.listen<Session>({
     host: config.host, port: config.gatewayPort, maxFrameBytes: config.maxFrameBytes, idleTimeoutSeconds: config.idleTimeoutSeconds,

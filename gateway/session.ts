@@ -9,9 +9,7 @@ import { CloseCode, PUSHWIRE_SUBPROTOCOL, type AuthFrame, type ClientFrame, type
 import type { Admission } from './admission.js';
 import type { BatchedStore } from './batched-store.js';
 import { Connection } from './connection.js';
-import type { DeliveryOptions } from './delivery.js';
 import type { Hub } from './hub.js';
-import { framesOf } from './frames.js';
 import { errorFrame, readClientFrame, type IncomingFrame } from './protocol.js';
 import type { ClientSocket, Upgrade } from './transport/transport.js';
 
@@ -24,7 +22,6 @@ export interface SessionContext {
   hub: Hub;
   admission: Admission;
   activity: Activity;
-  delivery: DeliveryOptions;
   log: Logger;
 }
 
@@ -153,7 +150,7 @@ export class Session {
     const limit = frame.limit ?? config.defaultLimit;
     if (limit > config.maxLimit) return this.refuse(new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
     clearTimeout(authTimer);
-    const connection = new Connection(user.id, this.socket, store.history, this.context.delivery, framesOf[dialect]);
+    const connection = new Connection(user.id, this.socket, hub.deliveries[dialect]);
     this.state = { kind: 'authenticated', connection };
     activity.seen(user.id);
     // Subscribe first, then read the store: nothing committed in between can be missed.

@@ -2,7 +2,6 @@ import type { StoredMessage } from '../core/message.js';
 import type { Dialect } from '../sdk/wire.js';
 import type { Connection } from './connection.js';
 import type { StillOnTheBus } from './delivery.js';
-import { framesOf } from './frames.js';
 import { Group, type GroupContext } from './group.js';
 
 const TOPIC_PREFIX: Record<Dialect, string> = { pushwire: 'u', original: 'o' };
@@ -79,7 +78,7 @@ export class UserSockets {
   private group(dialect: Dialect): Group {
     const existing = this.groupOf(dialect);
     if (existing) return existing;
-    const made = new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, framesOf[dialect], this.context, (connection) => this.solo.add(connection));
+    const made = new Group(this.userId, `${TOPIC_PREFIX[dialect]}${this.userId}`, this.context.deliveries[dialect], this.context, (connection) => this.solo.add(connection));
     if (dialect === 'pushwire') this.pushwire = made;
     else this.original = made;
     return made;

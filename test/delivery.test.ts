@@ -1,15 +1,18 @@
 import t from 'tap';
-import { Delivery } from '../gateway/delivery.js';
-import { pushwireFrames } from '../gateway/frames.js';
+import { Delivery, deliveryContexts, type DeliveryOptions, type History } from '../gateway/delivery.js';
+import type { Clock } from '../gateway/clock.js';
 import { FakeHistory, FakeSocket, settle } from './helpers/fake-delivery.js';
 import { ManualClock } from './helpers/manual-clock.js';
 
 const options = { publicUrl: 'http://x', softBackpressureBytes: 1000, maxPending: 5, fillBatch: 2, verifyGraceMs: 0, onError: () => {} };
 
+/** A pushwire delivery's context, on real timers unless a clock is given. */
+const contextOf = (history: History, deliveryOptions: DeliveryOptions, clock?: Clock) => deliveryContexts(history, deliveryOptions, clock).pushwire;
+
 t.test('in order live messages go straight out; duplicates are skipped', async (t) => {
   const history = new FakeHistory();
   const socket = new FakeSocket();
-  const delivery = new Delivery(1, socket, history, options);
+  const delivery = new Delivery(1, socket, contextOf(history, options));
   await delivery.start(0, undefined, 10);
   for (const seq of [1, 2, 2, 1, 3]) delivery.offer(history.add(seq));
   t.same(socket.titles(), ['m1', 'm2', 'm3']);
@@ -19,7 +22,7 @@ t.test('in order live messages go straight out; duplicates are skipped', async (
 t.test('a gap on the bus is repaired from the store, in batches, before later messages', async (t) => {
   const history = new FakeHistory();
   const socket = new FakeSocket();
-  const delivery = new Delivery(1, socket, history, options);
+  const delivery = new Delivery(1, socket, contextOf(history, options));
   await delivery.start(0, undefined, 10);
   delivery.offer(history.add(1));
   for (const seq of [2, 3, 4, 5]) history.add(seq); // committed, but the bus dropped them
@@ -29,13 +32,13 @@ t.test('a gap on the bus is repaired from the store, in batches, before later me
   await settle();
   await settle();
   t.same(socket.titles(), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
-  t.equal(delivery.lastSeq, 7);
+  t.equal(delivery.sentSeq, 7);
 });
 
 t.test('messages that cross on the bus wait for each other a moment: no store read', async (t) => {
   const history = new FakeHistory();
   const socket = new FakeSocket();
-  const delivery = new Delivery(1, socket, history, { ...options, verifyGraceMs: 60_000 });
+  const delivery = new Delivery(1, socket, contextOf(history, { ...options, verifyGraceMs: 60_000 }));
   await delivery.start(0, undefined, 10);
   const [first, second, third] = [history.add(1), history.add(2), history.add(3)];
   delivery.offer(third);
@@ -52,7 +55,7 @@ t.test('a gap the bus does not fill within the grace is read from the store', as
   const history = new FakeHistory();
   const socket = new FakeSocket();
   const clock = new ManualClock();
-  const delivery = new Delivery(1, socket, history, { ...options, verifyGraceMs: 20 }, pushwireFrames, clock);
+  const delivery = new Delivery(1, socket, contextOf(history, { ...options, verifyGraceMs: 20 }, clock));
   await delivery.start(0, undefined, 10);
   delivery.offer(history.add(1));
   history.add(2); // committed, but the bus dropped it
@@ -70,7 +73,7 @@ t.test('catch-up: live messages arriving during the store read are sent after it
   const history = new FakeHistory();
   for (const seq of [1, 2, 3]) history.add(seq);
   const socket = new FakeSocket();
-  const delivery = new Delivery(1, socket, history, options);
+  const delivery = new Delivery(1, socket, contextOf(history, options));
   let open!: () => void;
   history.gate = new Promise((resolve) => { open = resolve; });
   const started = delivery.start(3, { seq: 1 }, 10);
@@ -86,7 +89,7 @@ t.test('catch-up: live messages arriving during the store read are sent after it
 t.test('the store says we are behind: verify repairs', async (t) => {
   const history = new FakeHistory();
   const socket = new FakeSocket();
-  const delivery = new Delivery(1, socket, history, options);
+  const delivery = new Delivery(1, socket, contextOf(history, options));
   await delivery.start(0, undefined, 10);
   history.add(1);
   delivery.verify(1);
@@ -98,7 +101,7 @@ t.test('behind the store only while the bus brings the message: no store read', 
   const history = new FakeHistory();
   const socket = new FakeSocket();
   const clock = new ManualClock();
-  const delivery = new Delivery(1, socket, history, { ...options, verifyGraceMs: 50 }, pushwireFrames, clock);
+  const delivery = new Delivery(1, socket, contextOf(history, { ...options, verifyGraceMs: 50 }, clock));
   await delivery.start(0, undefined, 10);
   const inFlight = history.add(1);
   delivery.verify(1);
@@ -118,7 +121,7 @@ t.test('behind the store while the bus still brings older messages: no store rea
   const history = new FakeHistory();
   const socket = new FakeSocket();
   const clock = new ManualClock();
-  const delivery = new Delivery(1, socket, history, { ...options, verifyGraceMs: 50 }, pushwireFrames, clock);
+  const delivery = new Delivery(1, socket, contextOf(history, { ...options, verifyGraceMs: 50 }, clock));
   await delivery.start(0, undefined, 10);
   const [first, second] = [history.add(1), history.add(2)];
   let onTheBus = true;
@@ -145,7 +148,7 @@ t.test('a bus that keeps saying the messages are on their way is waited for 5 s 
   const history = new FakeHistory();
   const socket = new FakeSocket();
   const clock = new ManualClock();
-  const delivery = new Delivery(1, socket, history, { ...options, verifyGraceMs: 50 }, pushwireFrames, clock);
+  const delivery = new Delivery(1, socket, contextOf(history, { ...options, verifyGraceMs: 50 }, clock));
   await delivery.start(0, undefined, 10);
   history.add(1);
   delivery.verify(1, () => true);
@@ -160,7 +163,7 @@ t.test('a bus that keeps saying the messages are on their way is waited for 5 s 
 t.test('slow socket: waiting messages collapse by replaceId, then the socket is closed past the limit', async (t) => {
   const history = new FakeHistory();
   const socket = new FakeSocket();
-  const delivery = new Delivery(1, socket, history, options);
+  const delivery = new Delivery(1, socket, contextOf(history, options));
   await delivery.start(0, undefined, 10);
   socket.buffered = 5000;
   delivery.offer(history.add(1, 'score'));

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Connection } from '../gateway/connection.js';
-import { framesOf } from '../gateway/frames.js';
+import { deliveryContexts } from '../gateway/delivery.js';
 import { UserSockets } from '../gateway/user-sockets.js';
 import type { Dialect } from '../sdk/wire.js';
 import { FakeHistory, FakeSocket, FakeTopics, settle } from './helpers/fake-delivery.js';
@@ -17,8 +17,9 @@ function setup(verifyGraceMs = 0) {
   const topics = new FakeTopics(sockets);
   const options = { publicUrl: 'http://x', softBackpressureBytes: 1000, maxPending: 50, fillBatch: 2, verifyGraceMs, onError: () => {} };
   const groupsThatPublished = new Set<string>();
+  const deliveries = deliveryContexts(history, options, clock);
   const user = new UserSockets(1, {
-    history, options, clock,
+    deliveries,
     publish: (group, frame) => {
       groupsThatPublished.add(group.topic);
       topics.publish(group.topic, frame);
@@ -28,7 +29,7 @@ function setup(verifyGraceMs = 0) {
   const connect = async (storedLastSeq: number, dialect: Dialect = 'pushwire', since?: number) => {
     const socket = new FakeSocket();
     sockets.push(socket);
-    const connection = new Connection(1, socket, history, options, framesOf[dialect], clock);
+    const connection = new Connection(1, socket, deliveries[dialect]);
     user.add(connection);
     const started = connection.start(storedLastSeq, since === undefined ? undefined : { seq: since }, 10);
     return { socket, connection, started };

@@ -4,7 +4,6 @@ import { createLogger } from '../core/log.js';
 import type { StoredMessage } from '../core/message.js';
 import { MemoryPresence } from '../core/presence/memory.js';
 import { Connection } from '../gateway/connection.js';
-import { framesOf } from '../gateway/frames.js';
 import { Hub } from '../gateway/hub.js';
 import { FakeHistory, FakeSocket, FakeTopics } from './helpers/fake-delivery.js';
 
@@ -32,7 +31,7 @@ function setup() {
   const connect = async (userId: number) => {
     const socket = new FakeSocket();
     sockets.push(socket);
-    const connection = new Connection(userId, socket, history, options, framesOf.pushwire);
+    const connection = new Connection(userId, socket, hub.deliveries.pushwire);
     hub.attach(connection);
     await connection.start(history.rows.filter((row) => row.userId === userId).length, undefined, 0);
     return { socket, connection };
