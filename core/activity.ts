@@ -11,7 +11,17 @@ export class Activity {
   private pending = new Set<number>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly store: Store, readonly periodMs: number, private readonly log: Logger) {
+  constructor(
+    private readonly store: Store,
+    readonly periodMs: number,
+    private readonly log: Logger,
+    /**
+     * Users active for as long as they stay (a gateway's connected users), recorded at every
+     * flush: asked then rather than added each period, since the set would otherwise hold every
+     * connected user all the time (~33 bytes each).
+     */
+    private readonly stillActive: () => Iterable<number> = () => [],
+  ) {
     this.timer = setInterval(() => void this.flush(), periodMs);
     this.timer.unref();
   }
@@ -26,9 +36,11 @@ export class Activity {
   }
 
   async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const users = [...this.pending];
+    const seen = this.pending;
     this.pending = new Set();
+    for (const user of this.stillActive()) seen.add(user);
+    if (seen.size === 0) return;
+    const users = [...seen];
     await this.store.touchUsers(users, Date.now() * 1000).catch((error: unknown) => {
       users.forEach((user) => this.pending.add(user));
       this.log.warn({ err: error }, 'recording activity failed; retried next period');

@@ -89,6 +89,11 @@ export class Hub {
   /** Kept as sockets come and go: heartbeats and /health read it, and walking every user would not scale. */
   connections = 0;
 
+  /** The users with a socket here. */
+  userIds(): Iterable<number> {
+    return this.users.keys();
+  }
+
   /** Subscribes the user's topic (first socket, on a bus that filters by user) and records presence. Call before reading the store. */
   attach(connection: Connection): void {
     const user = this.users.get(connection.userId);

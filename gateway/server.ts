@@ -44,11 +44,7 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
   });
   const admission = new Admission(config, rateLimitRedis ? { redis: rateLimitRedis, prefix: config.redisPrefix } : null, log);
   // Users connected stay active: recorded at authentication and every period while connected.
-  const activity = new Activity(store, Activity.periodFor(config.idleTokenTtlSeconds), log);
-  const stillConnected = setInterval(() => {
-    for (const session of sessions) if (session.connection) activity.seen(session.connection.userId);
-  }, activity.periodMs);
-  stillConnected.unref();
+  const activity = new Activity(store, Activity.periodFor(config.idleTokenTtlSeconds), log, () => hub.userIds());
   const sessions = new Set<Session>();
   const sessionContext: SessionContext = { gatewayId: id, config, store: batched, presence, hub, admission, activity, log };
   let draining = false;
@@ -124,7 +120,6 @@ export async function startGateway(config: Config, { store, presence, bus, rateL
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
       for (const { socket } of [...sessions]) socket.close(CloseCode.goingAway, 'gateway shutting down, reconnect');
       await hub.close();
-      clearInterval(stillConnected);
       admission.close();
       await activity.close();
       // Give the farewell heartbeat a moment to leave before the socket closes.
