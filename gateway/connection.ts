@@ -16,6 +16,8 @@ export interface MemberSocket extends Sink {
  * group's sockets subscribe) while it is in step with the user's other sockets.
  */
 export class Connection extends Delivery<MemberSocket> {
+  /** A connection is also its session's state, once authenticated (see `SessionState`). */
+  kind: 'authenticated' | 'draining' = 'authenticated';
   private group: Group | null = null;
 
   /** Every message of the user with seq <= lastSeq has been sent to this socket: by its own delivery, or its group's. */
