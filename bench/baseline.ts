@@ -8,9 +8,16 @@ export interface Baseline {
   close(): void;
 }
 
-/** Starts a baseline server (see baseline-server.ts) in its own process. */
-export function startBaseline(kind: 'uws' | 'uws-topics' | 'socketio'): Promise<Baseline> {
-  return started(spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.js', import.meta.url)), kind], { stdio: ['ignore', 'pipe', 'inherit'] }), kind);
+/** Starts a baseline server (see baseline-server.ts) in its own process; `nodeOptions` as NODE_OPTIONS. */
+export function startBaseline(kind: 'uws' | 'uws-topics' | 'socketio', nodeOptions?: string): Promise<Baseline> {
+  const env = nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: nodeOptions };
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./baseline-server.js', import.meta.url)), kind], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // What it says on stderr, but the inspector's notices (an inspected baseline prints several each run).
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const said = chunk.toString().split('\n').filter((line) => !/^(Debugger (listening|attached|ending)|For help, see)/.test(line)).join('\n');
+    if (said.trim()) process.stderr.write(`${said}\n`);
+  });
+  return started(child, kind);
 }
 
 /** Starts the durable floor (durable-floor-server.ts) on this database. */

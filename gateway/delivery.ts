@@ -79,6 +79,12 @@ const NOT_ON_THE_BUS: StillOnTheBus = () => false;
  */
 const NONE: readonly never[] = Object.freeze([]);
 
+/** A store check's wait for the bus: its timer, and the latest check's question for the bus, asked when the grace is over. */
+interface BusWait {
+  timer: unknown;
+  stillOnTheBus: StillOnTheBus;
+}
+
 /** How long a store check waits at most for a bus that keeps saying the messages are on their way. */
 const BUS_WAIT_LIMIT_MS = 5000;
 
@@ -107,9 +113,8 @@ export class Delivery<S extends Sink = Sink> {
   /** Highest seq known to exist (from the bus or a store check), even if its message was not held. */
   private maxSeen = 0;
   private pending: readonly Outgoing[] = NONE;
-  private verifyTimer: unknown = null;
-  /** The latest store check's question for the bus, asked when its grace is over. */
-  private stillOnTheBus: StillOnTheBus = NOT_ON_THE_BUS;
+  /** Set while a store check found this behind and the bus has its grace to bring what is missing. */
+  private busWait: BusWait | null = null;
   /** Set while live messages wait, out of order, for the ones the bus has not brought yet. */
   private gapTimer: unknown = null;
 
@@ -301,16 +306,20 @@ export class Delivery<S extends Sink = Sink> {
     this.maxSeen = Math.max(this.maxSeen, storedLastSeq);
     if (!this.behindStore()) return;
     if (this.options.verifyGraceMs === 0) return void this.repair(this.maxSeen);
-    this.stillOnTheBus = stillOnTheBus;
-    if (this.verifyTimer === null) this.awaitBus(this.clock.now());
+    if (this.busWait) this.busWait.stillOnTheBus = stillOnTheBus;
+    else this.busWait = { timer: this.awaitBus(this.clock.now()), stillOnTheBus };
   }
 
-  private awaitBus(since: number): void {
-    this.verifyTimer = this.clock.setTimeout(() => {
-      this.verifyTimer = null;
-      if (!this.behindStore()) return;
-      if (this.stillOnTheBus() && this.clock.now() - since < BUS_WAIT_LIMIT_MS) return this.awaitBus(since);
-      void this.repair(this.maxSeen);
+  /** The timer of a wait for the bus that began at `since`. */
+  private awaitBus(since: number): unknown {
+    return this.clock.setTimeout(() => {
+      const wait = this.busWait!;
+      if (this.behindStore() && wait.stillOnTheBus() && this.clock.now() - since < BUS_WAIT_LIMIT_MS) {
+        wait.timer = this.awaitBus(since);
+        return;
+      }
+      this.busWait = null;
+      if (this.behindStore()) void this.repair(this.maxSeen);
     }, this.options.verifyGraceMs);
   }
 
@@ -412,8 +421,8 @@ export class Delivery<S extends Sink = Sink> {
   /** Ends the delivery, and leaves its sink as it is: the socket closed already, or the group has no members left. */
   stop(): void {
     this.phase = 'ended';
-    if (this.verifyTimer !== null) this.clock.clearTimeout(this.verifyTimer);
-    this.verifyTimer = null;
+    if (this.busWait) this.clock.clearTimeout(this.busWait.timer);
+    this.busWait = null;
     this.clearGapTimer();
   }
 }

@@ -19,12 +19,15 @@ interface UserData<S> {
  * use of a closed socket, so every method checks first.
  */
 class UwsClientSocket<S> implements ClientSocket {
-  closed = false;
   state!: S;
-  /** The open handler returned: a close from now on runs the close handler at once. */
-  private opened = false;
+  /** `open`: the open handler returned, so a close from now on runs the close handler at once. One field, not two flags. */
+  private status: 'opening' | 'open' | 'closed' = 'opening';
 
   constructor(private readonly ws: WebSocket<UserData<S>>, private readonly handlers: SocketHandlers<S>) {}
+
+  get closed(): boolean {
+    return this.status === 'closed';
+  }
 
   /** A getter, not a field: one field fewer in every socket. */
   get receivers(): number {
@@ -60,24 +63,25 @@ class UwsClientSocket<S> implements ClientSocket {
   }
 
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.status === 'closed') return;
+    const opened = this.status === 'open';
+    this.status = 'closed';
     this.ws.end(code, reason);
-    if (this.opened) this.handlers.close(this.state);
+    if (opened) this.handlers.close(this.state);
   }
 
   /** uWS says the socket closed (whoever closed it). */
   closedByUws(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.status === 'closed') return;
+    this.status = 'closed';
     this.handlers.close(this.state);
   }
 
   start(upgrade: Upgrade): void {
     this.state = this.handlers.open(this, upgrade);
-    this.opened = true;
     // Closed while opening (say, refused at once): the close handler still runs, once.
-    if (this.closed) this.handlers.close(this.state);
+    if (this.status === 'closed') this.handlers.close(this.state);
+    else this.status = 'open';
   }
 }
 
