@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../test/helpers/client.js';
 
 /** Live objects of one kind: how many, and their own bytes. */
 export interface KindCount {
@@ -55,12 +56,12 @@ export async function takeSnapshot(pid: number, dir: string, answers: () => Prom
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const made = readdirSync(dir).find((name) => name.endsWith('.heapsnapshot') && !known.has(name));
     if (!made) continue;
     await answers();
     const size = statSync(join(dir, made)).size;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     if (size > 0 && statSync(join(dir, made)).size === size) return join(dir, made);
   }
   throw new Error(`no heap snapshot from process ${pid} within 120 s`);

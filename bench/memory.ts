@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import WebSocket from 'ws';
-import { Http } from '../test/helpers/client.js';
+import { Http, sleep } from '../test/helpers/client.js';
 import { loadUws } from '../gateway/transport/uws-loader.js';
 import { gatewayPids, startEmbedded, startMultiprocess } from '../test/helpers/system.js';
 import { transportEnv, transportSkip, type TransportName } from '../test/helpers/transports.js';
@@ -50,7 +50,6 @@ const CONNECTIONS = args.connections;
 const RUNS = args.runs;
 
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Every server measured runs an inspector on a port of its own, for `collectGarbage`. */
 const INSPECTED = '--inspect=127.0.0.1:0';
 
@@ -92,10 +91,10 @@ async function measure(pids: () => number[], url: Url, auth: Auth): Promise<Run>
   const total = () => pids().reduce((sum, pid) => sum + rss(pid), 0);
   /** RSS 2 s from now, and then after a full collection in each process. */
   const read = async () => {
-    await pause(2000);
+    await sleep(2000);
     const sized = total();
     await Promise.all(pids().map((pid) => collectGarbage(pid)));
-    await pause(500);
+    await sleep(500);
     return { sized, rest: total() };
   };
   const half = Math.floor(CONNECTIONS / 2);
@@ -105,7 +104,7 @@ async function measure(pids: () => number[], url: Url, auth: Auth): Promise<Run>
   sockets.push(...(await open(url, auth, half, CONNECTIONS)));
   const after = await read();
   sockets.forEach((socket) => socket.terminate());
-  await pause(2000);
+  await sleep(2000);
   const perConnection = (at: 'sized' | 'rest'): PerConnection => ({
     idle: before[at], average: (after[at] - before[at]) / CONNECTIONS, marginal: (after[at] - middle[at]) / (CONNECTIONS - half),
   });
@@ -175,7 +174,7 @@ async function measureHeap(): Promise<string> {
     const idle = heapCensus(await takeSnapshot(pid, dir, answers));
     const sockets = await open(() => system.wsUrl, auth, 0, CONNECTIONS);
     // Past the store checks that follow each new subscription (the last at 1 s): what is left is what a connection keeps.
-    await pause(3000);
+    await sleep(3000);
     const held = heapCensus(await takeSnapshot(pid, dir, answers));
     sockets.forEach((socket) => socket.terminate());
     const { bytes, kinds } = perItem(idle, held, CONNECTIONS, 10);

@@ -1,6 +1,6 @@
 import type { StoredMessage } from '../core/message.js';
-import type { Connection } from './connection.js';
 import type { Dialect } from '../sdk/wire.js';
+import type { Connection } from './connection.js';
 import { Delivery, type DeliveryContext, type StillOnTheBus } from './delivery.js';
 import { TopicSink } from './sink.js';
 
