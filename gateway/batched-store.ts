@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { StoredMessage } from '../core/message.js';
-import type { RangeRequest, ReadRequest, ReadResult, Store } from '../core/store/store.js';
+import type { FramePage, FrameReadRequest } from '../core/store/frame-page.js';
+import type { RangeRequest, Store } from '../core/store/store.js';
 import type { History } from './delivery.js';
 
 /**
@@ -41,12 +42,12 @@ export function batchedStore(store: Store) {
   const lastSeqs = keyed((userIds: readonly number[]) => store.lastSeqs(userIds), 1000);
   // Catch-up pages can be large: fewer per query.
   const readGate = gate(store.writers);
-  const reads = new DataLoader<ReadRequest, ReadResult>((requests) => readGate.run(() => store.readMany(requests)),
+  const reads = new DataLoader<FrameReadRequest, FramePage>((requests) => readGate.run(() => store.readFrames(requests)),
     { cache: false, maxBatchSize: 100, batchScheduleFn: readGate.schedule });
   // A bus outage sends every connection that missed something to repair at once: one query per 100.
   const ranges = new DataLoader<RangeRequest, StoredMessage[]>((requests) => readGate.run(() => store.ranges(requests)),
     { cache: false, maxBatchSize: 100, batchScheduleFn: readGate.schedule });
-  const history: History = { read: (request) => reads.load(request), range: (request) => ranges.load(request) };
+  const history: History = { readFrames: (request) => reads.load(request), range: (request) => ranges.load(request) };
   return {
     userByToken: (token: string) => users.load(token),
     lastSeq: (userId: number) => lastSeqs.load(userId),

@@ -1,7 +1,8 @@
 import { encodeKey, type Since } from '../core/ids.js';
 import type { StoredMessage } from '../core/message.js';
 import { metrics } from '../core/metrics.js';
-import type { RangeRequest, ReadRequest, ReadResult } from '../core/store/store.js';
+import { collapseKeyOf, type FramePage, type FrameReadRequest } from '../core/store/frame-page.js';
+import type { RangeRequest } from '../core/store/store.js';
 import { CloseCode, type ControlFrame, type Dialect } from '../sdk/wire.js';
 import { realClock, type Clock } from './clock.js';
 import { originalFrames, pushwireFrames, type FrameFormat } from './frames.js';
@@ -9,7 +10,8 @@ import type { Sink } from './sink.js';
 
 /** What a delivery reads from the store: its catch-up pages and the ranges it repairs. */
 export interface History {
-  read(request: ReadRequest): Promise<ReadResult>;
+  /** A catch-up page, as the frames of the request's dialect. */
+  readFrames(request: FrameReadRequest): Promise<FramePage>;
   range(request: RangeRequest): Promise<StoredMessage[]>;
 }
 
@@ -190,29 +192,32 @@ export class Delivery<S extends Sink = Sink> {
   private async catchUp(since: Since, limit: number, storedLastSeq: number): Promise<void> {
     if (this.closed) return;
     this.phase = 'syncing';
-    let result: ReadResult;
+    let page: FramePage;
     try {
-      result = await this.context.history.read({ userId: this.userId, since, limit, collapse: true });
+      page = await this.context.history.readFrames({
+        userId: this.userId, since, limit, collapse: true, dialect: this.frames.dialect, publicUrl: this.options.publicUrl,
+      });
     } catch (error) {
       return this.fail(error);
     }
     if (this.closed) return;
-    const last = result.messages.at(-1);
+    const { frames, collapseKeys } = page;
+    const last = page.seqs.at(-1);
     // The page and its summary in one write to the socket (one syscall, not two, per catch-up).
     this.sink.batch(() => {
-      for (const message of result.messages) this.enqueue(this.frames.message(message, this.options.publicUrl, false), message);
+      for (let index = 0; index < frames.length; index++) this.enqueue(frames[index], collapseKeys?.[index] ?? null);
       this.sendControl({
-        type: 'catchup', count: result.messages.length, more: result.more, truncated: result.truncated,
-        last: last ? encodeKey(last.userId, last.seq) : null,
+        type: 'catchup', count: frames.length, more: page.more, truncated: page.truncated,
+        last: last === undefined ? null : encodeKey(this.userId, last),
       });
     });
-    metrics.catchupSize.observe(result.messages.length);
-    deliveredBy.catchup.inc(result.messages.length * this.sink.receivers);
-    if (result.more) this.sentSeq = last!.seq;
+    metrics.catchupSize.observe(frames.length);
+    deliveredBy.catchup.inc(frames.length * this.sink.receivers);
+    if (page.more) this.sentSeq = last!;
     // Everything up to the newest row read, or up to what was stored before the read, is now covered.
-    else this.sentSeq = Math.max(last?.seq ?? 0, storedLastSeq, this.sentSeq);
-    if (result.more && !this.frames.clientPages) return this.catchUp({ seq: last!.seq }, limit, storedLastSeq);
-    if (result.more) {
+    else this.sentSeq = Math.max(last ?? 0, storedLastSeq, this.sentSeq);
+    if (page.more && !this.frames.clientPages) return this.catchUp({ seq: last! }, limit, storedLastSeq);
+    if (page.more) {
       this.phase = 'paging';
       this.held = NONE;
       return;
@@ -371,14 +376,18 @@ export class Delivery<S extends Sink = Sink> {
     if (text !== null) this.enqueue(text, null);
   }
 
-  /** Sends `frame` (of `message`, or a control frame), or queues it while the socket is behind. */
-  private enqueue(frame: string, message: StoredMessage | null): void {
+  /**
+   * Sends `frame`, or queues it while the socket is behind. `replaceable`: what a newer frame
+   * replaces it under while it waits: its message (whose key is made only if it has to wait), a
+   * page's key for it, or null (a control frame, a message without a replaceId).
+   */
+  private enqueue(frame: string, replaceable: StoredMessage | string | null): void {
     if (this.closed) return;
     if (this.pending.length === 0 && !this.behind) {
       this.sink.send(frame);
       return;
     }
-    const outgoing: Outgoing = { frame, collapseKey: message?.replaceId == null ? null : `${message.queue} ${message.kind} ${message.replaceId}` };
+    const outgoing: Outgoing = { frame, collapseKey: replaceable === null || typeof replaceable === 'string' ? replaceable : collapseKeyOf(replaceable) };
     if (outgoing.collapseKey !== null) {
       const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
       if (older >= 0) {

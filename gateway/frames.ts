@@ -1,4 +1,5 @@
-import { envelopeJson, toFrame, type StoredMessage } from '../core/message.js';
+import type { StoredMessage } from '../core/message.js';
+import { frameOf } from '../core/store/frame-page.js';
 import type { ControlFrame, Dialect } from '../sdk/wire.js';
 
 /** How a dialect writes messages and control frames to its sockets. */
@@ -32,14 +33,14 @@ function lastOnly(serialise: (message: StoredMessage, publicUrl: string) => stri
 
 export const pushwireFrames: FrameFormat = {
   dialect: 'pushwire',
-  message: lastOnly(toFrame),
+  message: lastOnly(frameOf.pushwire),
   control: (frame) => JSON.stringify(frame),
   clientPages: true,
 };
 
 export const originalFrames: FrameFormat = {
   dialect: 'original',
-  message: lastOnly(envelopeJson),
+  message: lastOnly(frameOf.original),
   control: () => null,
   clientPages: false,
 };

@@ -37,11 +37,11 @@ t.test('a database from before messages were kept in arrival order upgrades with
   await store.append([message(gone, 'soon gone')]);
   await store.deleteQueue(gone.id);
   const ids = users.map(({ user }) => user.id);
-  const reads = () => store.readMany([
+  const reads = () => store.readFrames([
     ...ids.map((userId) => ({ userId, limit: 100, collapse: false, since: { seq: 0 } })),
     ...ids.map((userId) => ({ userId, limit: 100, collapse: true, since: { seq: 2 } })),
     { userId: ids[0], queueId: site.id, limit: 2, collapse: false, since: { seq: 0 } },
-  ]);
+  ].map((request) => ({ ...request, dialect: 'pushwire' as const, publicUrl: 'http://h' })));
   const before = await reads();
   const seqsBefore = await store.lastSeqs(ids);
 

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishAnswer, publishAnswerJson, toEnvelope, toFrame } from '../core/message.js';
+import { envelopeJson, publishAnswer, publishAnswerJson, toEnvelope, toFrame } from '../core/message.js';
 import { PgDb, type Db } from '../core/store/db.js';
 import { SqlDevices } from '../core/store/sql-devices.js';
 import { SqlOutbox } from '../core/store/sql-outbox.js';
@@ -85,11 +85,15 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       // What the append answers goes on the bus and into live frames: the body's text it keeps makes the same bytes as serialising the body.
       t.same(stored.map((m) => toFrame(m!, 'http://h"ost')), stored.map((m) => JSON.stringify({ type: m!.kind, ...toEnvelope(m!, 'http://h"ost') })), 'frames of what was stored');
       t.same(stored.map((m) => publishAnswerJson(m!, 'http://h"ost')), stored.map((m) => JSON.stringify(publishAnswer(m!, 'http://h"ost'))), 'publish answers of what was stored');
-      const reads = await store.readMany(created.map(({ user }) => ({ userId: user.id, limit: 10, collapse: true, since: { seq: 0 } })));
+      const requests = created.map(({ user }) => ({ userId: user.id, limit: 10, collapse: true, since: { seq: 0 } }));
+      const reads = await Promise.all(requests.map((request) => store.read(request)));
       t.same(reads.map((read) => read.messages.map((m) => [m.body, m.replaceId])), awkward.map((text) => [[{ title: text, nested: { text, list: [text, null] } }, text]]), 'read back exactly');
       // A store that answers bodies as JSON text has them spliced into frames: the same bytes as serialising the body.
       const frames = reads.flatMap((read) => read.messages).map((m) => [toFrame(m, 'http://h"ost'), JSON.stringify({ type: m.kind, ...toEnvelope(m, 'http://h"ost') })]);
       t.same(frames.map(([frame]) => frame), frames.map(([, serialised]) => serialised), 'frames of what was read');
+      // Catch-up pages come as frames made where the rows were read (the embedded store's thread): the same bytes again.
+      const pages = await store.readFrames(requests.map((request) => ({ ...request, dialect: 'pushwire' as const, publicUrl: 'http://h"ost' })));
+      t.same(pages.flatMap((page) => page.frames), frames.map(([, serialised]) => serialised), 'catch-up frames of what was read');
       const lasts = await store.lastSeqs(created.map(({ user }) => user.id));
       t.same(created.map(({ user }) => lasts.get(user.id)), awkward.map(() => 1), 'lastSeqs');
       t.same((await store.ranges([{ userId: created[0].user.id, afterSeq: 0, uptoSeq: 1, max: 10 }]))[0].map((m) => m.body.title), [awkward[0]], 'range');
@@ -174,7 +178,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
       t.ok(byTime.messages.every((m) => m.micros > all.messages[0].micros));
     });
 
-    await t.test('readMany answers several reads at once, each as read alone would', async (t) => {
+    await t.test('readFrames answers several reads at once, each as read alone would, as frames of its dialect', async (t) => {
       const first = await fresh();
       const second = await fresh();
       await store.append([message(first.site, 'a', 3600, 'a1'), message(first.site, 'a', 3600, 'a2'), message(first.own, null, 3600, 'o')]);
@@ -186,11 +190,16 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
         { userId: second.user.id, limit: 10, collapse: false, since: { seq: 2 } },
         { userId: 987_654_321, limit: 10, collapse: false },
       ];
-      const together = await store.readMany(requests);
+      const dialects = ['pushwire', 'original', 'original', 'pushwire', 'pushwire'] as const;
+      const together = await store.readFrames(requests.map((request, index) => ({ ...request, dialect: dialects[index], publicUrl: 'http://h' })));
       const alone = await Promise.all(requests.map((request) => store.read(request)));
-      t.same(together, alone);
-      t.same(together.map((r) => r.messages.map((m) => m.body.title)), [['a2', 'o'], ['s1'], ['a2'], [], []]);
-      t.same(together.map((r) => r.more), [false, true, false, false, false]);
+      t.same(alone.map((r) => r.messages.map((m) => m.body.title)), [['a2', 'o'], ['s1'], ['a2'], [], []]);
+      t.same(together.map((page) => page.frames), alone.map((r, index) => r.messages.map((m) => (dialects[index] === 'pushwire' ? toFrame : envelopeJson)(m, 'http://h'))), 'the frames of what read answers');
+      t.same(together.map((page) => page.seqs), alone.map((r) => r.messages.map((m) => m.seq)));
+      t.same(together.map((page) => page.collapseKeys), [[`${first.site.name} message a`, null], null, [`${first.site.name} message a`], null, null],
+        'each frame collapses under its queue, kind and replaceId; a page where none collapses says so once');
+      t.same(together.map((page) => [page.more, page.truncated]), alone.map((r) => [r.more, r.truncated]));
+      t.same(together.map((page) => page.more), [false, true, false, false, false]);
     });
 
     await t.test('retention: backlog and expiry prune, and catch-up from before says truncated', async (t) => {
@@ -384,7 +393,7 @@ t.test('postgresql: storing a batch finds its users and queues through their ind
   t.same(await tablesReadWhole(), [], 'nor after');
 
   // A reconnect's catch-up starts at its position in the user's sequence, in the index, rather than filtering the whole backlog.
-  await store.readMany([{ userId: queues[0].user_id, since: { seq: 1 }, limit: 10, collapse: true }]);
+  await store.readFrames([{ userId: queues[0].user_id, since: { seq: 1 }, limit: 10, collapse: true, dialect: 'pushwire', publicUrl: 'http://h' }]);
   const read = sent.get('read_many')!;
   await explainer.exec(`PREPARE read_plan AS ${read.text}`);
   const [plan] = await explainer.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT JSON) EXECUTE read_plan(${read.params.map((value) => `'{${(value as unknown[]).map((item) => item ?? 'NULL').join(',')}}'`).join(', ')})`);

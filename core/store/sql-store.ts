@@ -1,5 +1,6 @@
 import { timed } from '../metrics.js';
 import type { Db } from './db.js';
+import { framePage, type FramePage, type FrameReadRequest } from './frame-page.js';
 import { migrations } from './migrations.js';
 import type { NewMessage, Queue, RangeRequest, ReadRequest, ReadResult, Store, User } from './store.js';
 import type { MessageKind, StoredMessage } from '../message.js';
@@ -223,12 +224,16 @@ export class SqlStore implements Store {
     return (await this.readMany([request]))[0];
   }
 
+  async readFrames(requests: readonly FrameReadRequest[]): Promise<FramePage[]> {
+    return (await this.readMany(requests)).map((result, index) => framePage(result, requests[index]));
+  }
+
   /**
    * Several reads in one query (one round trip, one statement: the gateway batches the
    * catch-ups of a reconnect storm). Each request joins the position retention pruned up to
    * (of its user, or of its queue) with its page of messages; no message gives a null page.
    */
-  async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
+  private async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
     return timed('read', async () => {
       const position = (request: ReadRequest) => request.since ?? { seq: 0 };
       const afterSeqs = requests.map((r) => { const since = position(r); return 'seq' in since ? since.seq : null; });

@@ -1,5 +1,6 @@
 import type { Since } from '../ids.js';
 import type { MessageKind, StoredMessage } from '../message.js';
+import type { FramePage, FrameReadRequest } from './frame-page.js';
 
 export interface User {
   id: number;
@@ -84,8 +85,8 @@ export interface Store {
   /** Stores a batch in one transaction. Null for a message whose queue no longer exists. */
   append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]>;
   read(request: ReadRequest): Promise<ReadResult>;
-  /** Several reads in one round trip, results in request order. */
-  readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]>;
+  /** Several reads in one round trip, each page as its dialect's frames (catch-ups), results in request order. */
+  readFrames(requests: readonly FrameReadRequest[]): Promise<FramePage[]>;
   /** Several ranges in one round trip (the gateway batches the repairs after a bus outage), results in request order. */
   ranges(requests: readonly RangeRequest[]): Promise<StoredMessage[][]>;
   /** Whether this user's sequence holds this seq. */

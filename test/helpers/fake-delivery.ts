@@ -1,5 +1,6 @@
 import type { StoredMessage } from '../../core/message.js';
-import type { RangeRequest, ReadRequest, ReadResult } from '../../core/store/store.js';
+import { framePage, type FramePage, type FrameReadRequest } from '../../core/store/frame-page.js';
+import type { RangeRequest } from '../../core/store/store.js';
 import type { MemberSocket } from '../../gateway/connection.js';
 import type { History } from '../../gateway/delivery.js';
 
@@ -17,14 +18,14 @@ export class FakeHistory implements History {
     return row;
   }
 
-  async read(request: ReadRequest): Promise<ReadResult> {
+  async readFrames(request: FrameReadRequest): Promise<FramePage> {
     this.reads++;
     await this.gate;
     this.failIfDown();
     const after = request.since && 'seq' in request.since ? request.since.seq : 0;
     const rows = this.rows.filter((row) => row.seq > after);
     const page = rows.slice(0, request.limit);
-    return { messages: page, more: rows.length > request.limit, truncated: false };
+    return framePage({ messages: page, more: rows.length > request.limit, truncated: false }, request);
   }
 
   async range({ afterSeq, uptoSeq, max }: RangeRequest): Promise<StoredMessage[]> {

@@ -4,9 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { timed } from '../../metrics.js';
 import type { ApplicationStore } from '../applications.js';
 import type { DeviceStore } from '../devices.js';
+import { splitFrames } from '../frame-page.js';
 import type { MoxieStore } from '../moxie.js';
 import type { PushOutbox } from '../outbox.js';
-import type { NewMessage, ReadRequest, ReadResult, Store } from '../store.js';
+import type { NewMessage, ReadRequest, Store } from '../store.js';
 import { asText, expandInHalves, messagesFromRows, readFromRows, settingIn, storedFrom } from './shared.js';
 import type { Answer, Call, Stores, Target } from './worker.js';
 
@@ -96,8 +97,7 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
       return storedFrom(batch, texts, await store.appendKeys(texts));
     }),
     read: (request: ReadRequest) => timed('read', async () => readFromRows(request.userId, (await store.readRows([request]))[0])),
-    readMany: (requests: readonly ReadRequest[]): Promise<ReadResult[]> => timed('read', async () =>
-      (await store.readRows(requests)).map((page, index) => readFromRows(requests[index].userId, page))),
+    readFrames: (requests) => timed('read', async () => (await store.joinedFrames(requests)).map(splitFrames)),
     ranges: (requests) => timed('range', async () => (await store.rangeRows(requests)).map((rows, index) => messagesFromRows(requests[index].userId, rows))),
     hasMessage: store.hasMessage,
     lastSeqs: (userIds) => timed('last_seqs', () => store.lastSeqs(userIds)),

@@ -1,4 +1,5 @@
 import { StoredJsonMessage, type MessageKind, type StoredMessage } from '../../message.js';
+import { framePage, joinFrames, type FramePage, type FrameReadRequest, type JoinedFramePage } from '../frame-page.js';
 import type { NewMessage, Queue, RangeRequest, ReadRequest, ReadResult, Store, User } from '../store.js';
 import { isoNow, type Sqlite } from './db.js';
 import { migrate } from './schema.js';
@@ -231,15 +232,24 @@ export class SqliteStore implements Store {
   }
 
   async read(request: ReadRequest): Promise<ReadResult> {
-    return (await this.readMany([request]))[0];
+    return readFromRows(request.userId, this.readRows([request])[0]);
   }
 
-  async readMany(requests: readonly ReadRequest[]): Promise<ReadResult[]> {
-    return this.readRows(requests).map((page, index) => readFromRows(requests[index].userId, page));
+  async readFrames(requests: readonly FrameReadRequest[]): Promise<FramePage[]> {
+    return this.framePages(requests);
+  }
+
+  /** `readFrames` as it crosses to the caller's thread: the frames built here, where the rows are, each page's in one string. */
+  joinedFrames(requests: readonly FrameReadRequest[]): JoinedFramePage[] {
+    return this.framePages(requests).map(joinFrames);
+  }
+
+  private framePages(requests: readonly FrameReadRequest[]): FramePage[] {
+    return this.readRows(requests).map((page, index) => framePage(readFromRows(requests[index].userId, page), requests[index]));
   }
 
   /**
-   * `readMany` as rows (what crosses to the caller's thread). Collapsing keeps the newest row of
+   * Reads as rows (what `read` sends to the caller's thread). Collapsing keeps the newest row of
    * each (queue, kind, replaceId) group at its own position, so the newest row overall always
    * survives and "resume after the last key returned" skips nothing that matters. `limit` counts
    * after collapsing; one extra row tells `more`.
