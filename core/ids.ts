@@ -25,8 +25,17 @@ export function decodeKey(key: string): { userId: number; seq: number } | null {
 const TIMESTAMP_PATTERN = /^\d{1,12}(\.\d{1,6})?$/;
 
 /** Seconds since the epoch with microseconds, as the wire carries timestamps. */
+/**
+ * Seconds since the epoch with six decimals. A stored time is whole microseconds: split exactly
+ * into seconds and microseconds, it takes half the time `toFixed` does (the text is the same: the
+ * division `toFixed` rounds is within its last decimal until the year 2106). Frames and publish
+ * answers each carry one.
+ */
 export function formatTimestamp(micros: number): string {
-  return (micros / 1e6).toFixed(6);
+  if (!Number.isSafeInteger(micros) || micros < 0) return (micros / 1e6).toFixed(6);
+  const seconds = Math.floor(micros / 1e6);
+  const fraction = micros - seconds * 1e6;
+  return `${seconds}.${fraction >= 100_000 ? fraction : String(fraction).padStart(6, '0')}`;
 }
 
 export function parseTimestamp(value: string): number | null {
