@@ -368,7 +368,7 @@ export class Delivery<S extends Sink = Sink> {
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
     deliveredBy[path].inc(this.sink.receivers);
     // Only a live message is shared by several sockets; one read from the store is this socket's own.
-    this.enqueue(this.frames.message(message, this.options.publicUrl, path === 'live'), message);
+    this.enqueue(this.frames.message(message, this.options.publicUrl, path === 'live'), collapseKeyOf(message));
   }
 
   sendControl(frame: ControlFrame): void {
@@ -377,17 +377,16 @@ export class Delivery<S extends Sink = Sink> {
   }
 
   /**
-   * Sends `frame`, or queues it while the socket is behind. `replaceable`: what a newer frame
-   * replaces it under while it waits: its message (whose key is made only if it has to wait), a
-   * page's key for it, or null (a control frame, a message without a replaceId).
+   * Sends `frame`, or queues it while the socket is behind. `collapseKey`: what a newer frame
+   * replaces it under while it waits (null: a control frame, a message without a replaceId).
    */
-  private enqueue(frame: string, replaceable: StoredMessage | string | null): void {
+  private enqueue(frame: string, collapseKey: string | null): void {
     if (this.closed) return;
     if (this.pending.length === 0 && !this.behind) {
       this.sink.send(frame);
       return;
     }
-    const outgoing: Outgoing = { frame, collapseKey: replaceable === null || typeof replaceable === 'string' ? replaceable : collapseKeyOf(replaceable) };
+    const outgoing: Outgoing = { frame, collapseKey };
     if (outgoing.collapseKey !== null) {
       const older = this.pending.findIndex((waiting) => waiting.collapseKey === outgoing.collapseKey);
       if (older >= 0) {
