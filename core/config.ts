@@ -122,7 +122,7 @@ export const options = {
     doc: 'An HTTP request (headers and body) that has not all arrived by then gets 408 request_timeout and its connection is closed, so slow senders cannot hold connections.' },
   slowRequestMs: { env: 'PUSHWIRE_SLOW_REQUEST_MS', schema: positiveInt, default: 1000,
     doc: 'HTTP requests slower than this are logged at info (with 5xx answers); the rest only at debug, so logging costs no write per request.' },
-  authTimeoutMs: { env: 'PUSHWIRE_AUTH_TIMEOUT_MS', schema: positiveInt, default: 5000, doc: 'A websocket that has not authenticated by then is closed (4002).' },
+  authTimeoutMs: { env: 'PUSHWIRE_AUTH_TIMEOUT_MS', schema: positiveInt, default: 5000, doc: 'A websocket that has not sent its auth frame by then is closed (4002); looking up its token afterwards does not count against it.' },
   idleTimeoutSeconds: { env: 'PUSHWIRE_IDLE_TIMEOUT', schema: z.coerce.number().int().min(8).max(960), default: 60,
     doc: 'Websocket idle timeout; the gateway pings before it, so only dead sockets are reaped.' },
   maxFrameBytes: { env: 'PUSHWIRE_MAX_FRAME_BYTES', schema: positiveInt, default: 4096, doc: 'Largest client frame; larger closes with 1009.' },

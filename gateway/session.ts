@@ -27,7 +27,7 @@ export interface SessionContext {
 
 /**
  * Where a client socket is. Each state holds what exists in it, and only it: a connection exists
- * once authenticated, the authentication deadline only until then, the dialect from the auth on
+ * once authenticated, the authentication deadline only until the auth frame arrives, the dialect from the auth on
  * (`asksPushwire`, until then: the upgrade asked for the pushwire subprotocol).
  * Once authenticated the state is the connection itself (`authenticated`, or `draining`: the
  * gateway is shutting down and asked the client to reconnect elsewhere; it still delivers until
@@ -36,7 +36,7 @@ export interface SessionContext {
  */
 export type SessionState =
   | { kind: 'unauthenticated'; authTimer: NodeJS.Timeout; asksPushwire: boolean }
-  | { kind: 'authenticating'; authTimer: NodeJS.Timeout; dialect: Dialect }
+  | { kind: 'authenticating'; dialect: Dialect }
   | Connection
   | { kind: 'closed' };
 
@@ -111,7 +111,8 @@ export class Session {
         // Text that is no frame at all may come from a client of the original: it waits for its token.
         if (incoming.kind === 'unknown') return;
         if (incoming.frame.type !== 'auth') return this.refuse(new PushwireError('bad_request', AUTHENTICATE_FIRST), CloseCode.protocolError);
-        return this.startAuthentication(this.state.authTimer, incoming.frame, incoming.kind === 'text-auth' && !this.state.asksPushwire ? 'original' : 'pushwire');
+        clearTimeout(this.state.authTimer);
+        return this.startAuthentication(incoming.frame, incoming.kind === 'text-auth' && !this.state.asksPushwire ? 'original' : 'pushwire');
       case 'authenticating':
         if (this.state.dialect === 'original') return;
         return this.refuse(new PushwireError('bad_request', AUTHENTICATE_FIRST), CloseCode.protocolError);
@@ -128,18 +129,23 @@ export class Session {
     }
   }
 
-  private startAuthentication(authTimer: NodeJS.Timeout, frame: AuthFrame, dialect: Dialect): void {
-    this.state = { kind: 'authenticating', authTimer, dialect };
+  /**
+   * The client has authenticated in time once its auth frame is here: the token's lookup is the
+   * gateway's part, and a slow store must not close the socket as if the client had said nothing
+   * (4002). A lookup that fails closes it with 1011.
+   */
+  private startAuthentication(frame: AuthFrame, dialect: Dialect): void {
+    this.state = { kind: 'authenticating', dialect };
     // An original client expects every message published once its token is sent, and has no
     // `since` to ask for them: whatever commits while the token is looked up is caught up from now.
     const original = dialect === 'original' ? { since: String(Date.now() / 1000), limit: this.context.config.maxLimit } : {};
-    void this.authenticate(authTimer, { ...frame, ...original }, dialect).catch((error) => {
+    void this.authenticate({ ...frame, ...original }, dialect).catch((error) => {
       this.context.log.error({ err: error }, 'authentication failed');
       this.refuse(new PushwireError('unavailable'), CloseCode.internal);
     });
   }
 
-  private async authenticate(authTimer: NodeJS.Timeout, frame: AuthFrame, dialect: Dialect): Promise<void> {
+  private async authenticate(frame: AuthFrame, dialect: Dialect): Promise<void> {
     const { store, config, hub, presence, activity, log } = this.context;
     const user = await store.userByToken(frame.token);
     if (this.ended) return;
@@ -152,7 +158,6 @@ export class Session {
     }
     const limit = frame.limit ?? config.defaultLimit;
     if (limit > config.maxLimit) return this.refuse(new PushwireError('bad_limit', `limit is at most ${config.maxLimit}`), CloseCode.protocolError);
-    clearTimeout(authTimer);
     const connection = new Connection(user.id, this.socket, hub.deliveries[dialect]);
     this.state = connection;
     activity.seen(user.id);
@@ -237,7 +242,7 @@ export class Session {
     const state = this.state;
     this.state = CLOSED;
     this.context.admission.closed(this.address);
-    if (state.kind === 'unauthenticated' || state.kind === 'authenticating') clearTimeout(state.authTimer);
+    if (state.kind === 'unauthenticated') clearTimeout(state.authTimer);
     if (state.kind === 'authenticated' || state.kind === 'draining') {
       state.stop();
       this.context.hub.detach(state);

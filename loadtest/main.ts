@@ -27,11 +27,12 @@ const options = new Command()
   .option('--batch <n>', 'messages per publish request: 1 posts to each queue URL, more posts batches to POST /publish', positive, 1)
   .option('--sources <n>', 'loopback source addresses to spread clients over (64k ports each)', positive, 4)
   .option('--drain <seconds>', 'how long to wait for the last deliveries', whole, 15)
+  .option('--connect-timeout <seconds>', 'how long a client keeps retrying to get in (refused, or closed before hello) before the run fails', positive, 60)
   .option('--json', 'print the result as JSON instead of a table')
   .option('--html <file>', 'also write an HTML report with the latency histogram')
   .option('--storm-command <command>', 'reconnect storm: once every client is connected, run this (e.g. kill or drain a gateway), publish meanwhile, and time until every client has reconnected and caught up')
   .parse()
-  .opts<{ api: string; clients: number; shape: LoadOptions['shape']; messages: number; rate: number; concurrency: number; batch: number; sources: number; drain: number; json?: boolean; html?: string; stormCommand?: string }>();
+  .opts<{ api: string; clients: number; shape: LoadOptions['shape']; messages: number; rate: number; concurrency: number; batch: number; sources: number; drain: number; connectTimeout: number; json?: boolean; html?: string; stormCommand?: string }>();
 
 runLoad({
   ...options,

@@ -15,6 +15,8 @@ export interface LoadResult {
   deliveriesPerSecond: number;
   publishesPerSecond: number;
   connectMs: { p50: number; p99: number; max: number };
+  /** First connections that did not get in at once (refused, closed before hello, silent) and were tried again. */
+  connectRetries: number;
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
   server: { cpuSeconds: number | null; rssBytes: number | null };
   /** Reconnect storm: until every client had reconnected and caught up, from the storm's start and from the end of its command. */
@@ -42,7 +44,7 @@ export function summaryTable(result: LoadResult): string {
     ['lost, duplicates', `${result.lost}, ${result.duplicates}`],
     ['deliveries/s', Math.round(result.deliveriesPerSecond)],
     ['publishes/s', Math.round(result.publishesPerSecond)],
-    ['connect p50 / p99 / max (ms)', `${ms(result.connectMs.p50)} / ${ms(result.connectMs.p99)} / ${ms(result.connectMs.max)}`],
+    ['connect p50 / p99 / max (ms), retries', `${ms(result.connectMs.p50)} / ${ms(result.connectMs.p99)} / ${ms(result.connectMs.max)}, ${result.connectRetries}`],
     ['publish→deliver p50 / p90 / p99 / p99.9 / max (ms)', [result.latencyMs.p50, result.latencyMs.p90, result.latencyMs.p99, result.latencyMs.p999, result.latencyMs.max].map(ms).join(' / ')],
     ...(result.storm ? [['reconnect storm: caught up after (s), reconnects', `${result.storm.secondsFromStart.toFixed(2)} from the start, ${result.storm.secondsAfterCommand.toFixed(2)} after the command; ${result.storm.reconnects}`]] : []),
     ['server CPU (s), RSS (MiB)', `${result.server.cpuSeconds?.toFixed(2) ?? 'n/a'}, ${result.server.rssBytes === null ? 'n/a' : (result.server.rssBytes / 2 ** 20).toFixed(1)}`],

@@ -17,6 +17,8 @@ export interface LoadOptions {
   batch?: number;
   sources: number;
   drain: number;
+  /** Seconds a client keeps trying to get in (refused, closed before hello) before the run fails; 60 when not given. */
+  connectTimeout?: number;
   /** Reconnect storm: run this (kill or drain a gateway) once every client is connected. */
   storm?: () => Promise<void>;
   /** Progress bars on stderr. */
@@ -76,7 +78,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const connectTimes = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   const connecting = progress('connect', clients.length);
   await pool(clients.length, 200, async (i) => {
-    const ms = await clients[i].connect(nodes.nodes[i % nodes.nodes.length]);
+    const ms = await clients[i].start(nodes.nodes[i % nodes.nodes.length], (options.connectTimeout ?? 60) * 1000);
     connectTimes.recordValue(Math.max(1, Math.round(ms * 1000)));
     connecting.increment();
   });
@@ -158,6 +160,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     deliveriesPerSecond: delivered() / seconds,
     publishesPerSecond: (options.messages - failures) / publishSeconds,
     connectMs: { p50: connectTimes.getValueAtPercentile(50) / 1000, p99: connectTimes.getValueAtPercentile(99) / 1000, max: connectTimes.maxValue / 1000 },
+    connectRetries: clients.reduce((n, c) => n + c.connectRetries, 0),
     latencyMs: percentiles(latency, 1000),
     server: {
       cpuSeconds: before.cpuSeconds !== null && after.cpuSeconds !== null ? after.cpuSeconds - before.cpuSeconds : null,

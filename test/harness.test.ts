@@ -54,3 +54,17 @@ t.test('a daemon stopped on purpose is stopped with its whole process group', as
   await eventually(() => !alive(grandchild), 10_000);
   t.pass('and is stopped with it');
 });
+
+t.test('a daemon that does not stop on SIGTERM is killed after its grace, as circus would, and its output says so', async (t) => {
+  const { Daemon } = await import('./helpers/process.js');
+  const stubborn = new Daemon('stubborn', process.execPath, ['-e', `
+    process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
+    console.log('ready');
+    setInterval(() => {}, 1000);
+  `], process.env, process.cwd(), undefined, 500).start();
+  await stubborn.waitForOutput('ready');
+  const pid = stubborn.pid!;
+  t.equal(await stubborn.stop('SIGTERM'), null, 'ended by a signal, not an exit code');
+  t.notOk(alive(pid), 'and is gone');
+  t.match(stubborn.output.join(''), /ignoring SIGTERM[\s\S]*stubborn still running 500 ms after SIGTERM: killed/);
+});

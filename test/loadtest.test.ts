@@ -27,6 +27,7 @@ for (const shape of ['hot', 'per-client', 'mixed']) {
     t.same([report.lost, report.duplicates], [0, 0]);
     t.ok(report.latencyMs.p99 > 0 && report.latencyMs.p50 <= report.latencyMs.p99);
     t.ok(report.connectMs.max > 0);
+    t.equal(report.connectRetries, 0, 'every client in at the first attempt');
     t.ok((report.server.rssBytes ?? 0) > 0, 'server memory read from /metrics');
     t.match(readFileSync(html, 'utf8'), /<svg[^>]*aria-label="latency histogram">.*<rect/s);
   });
@@ -54,6 +55,17 @@ t.test('--storm-command runs once the clients are connected and the storm is tim
   const report = JSON.parse(result.stdout);
   t.ok(report.storm.secondsFromStart >= report.storm.secondsAfterCommand);
   t.equal(report.storm.reconnects, 0, 'a storm that kills nothing reconnects nobody');
+});
+
+t.test('a client the gateway will not let in fails the run with the reason once --connect-timeout has passed: no hang', async (t) => {
+  // Five sockets an address: the sixth to eighth are refused (429) for as long as the first five stay.
+  const capped = await startEmbedded({ PUSHWIRE_RATE_LIMIT_EXEMPT: '', PUSHWIRE_MAX_CONNECTIONS_PER_ADDRESS: '5' });
+  t.teardown(() => capped.stop());
+  const started = Date.now();
+  const result = spawnSync(process.execPath, ['dist/loadtest/main.js', '--api', capped.apiUrl, '--clients', '8', '--sources', '1', '--messages', '1', '--connect-timeout', '3', '--json'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  t.equal(result.status, 2, result.stderr.slice(-500));
+  t.match(result.stderr, /pushwire-loadtest: ws:\/\/[^ ]+: Unexpected server response: 429/);
+  t.ok(Date.now() - started >= 3000, 'tried again until the deadline');
 });
 
 t.test('bad arguments are refused with a message', async (t) => {

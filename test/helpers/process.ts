@@ -47,8 +47,12 @@ export class Daemon {
   private child: ChildProcess | null = null;
   private exited: Promise<number | null> = Promise.resolve(null);
 
-  /** `inheritFd`: a descriptor of ours the child gets as its fd 3 (a listening socket, like circus's). */
-  constructor(readonly name: string, private readonly cmd: string, private readonly args: string[], private readonly env: NodeJS.ProcessEnv, private readonly cwd: string, private readonly inheritFd?: number) {}
+  /**
+   * `inheritFd`: a descriptor of ours the child gets as its fd 3 (a listening socket, like circus's).
+   * `graceMs`: how long a graceful stop may take before the group is killed, as circus's
+   * graceful_timeout (its default: 30 s).
+   */
+  constructor(readonly name: string, private readonly cmd: string, private readonly args: string[], private readonly env: NodeJS.ProcessEnv, private readonly cwd: string, private readonly inheritFd?: number, private readonly graceMs = 30_000) {}
 
   start(): this {
     const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe', ...(this.inheritFd === undefined ? [] : [this.inheritFd])];
@@ -87,9 +91,28 @@ export class Daemon {
     }
   }
 
-  /** Stops it with `signal` (SIGTERM: graceful; SIGKILL: a crash) and waits for the exit. */
+  /**
+   * Stops it with `signal` (SIGTERM: graceful; SIGKILL: a crash) and waits for the exit: its code,
+   * or null when a signal ended it. A graceful stop still running after `graceMs` is killed, as
+   * circus does, and its output says so: a hang on the way out fails the test that waited, fast.
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.running) process.kill(-this.child!.pid!, signal);
-    return this.exited;
+    if (!this.running) return this.exited;
+    const group = this.child!.pid!;
+    process.kill(-group, signal);
+    if (signal === 'SIGKILL') return this.exited;
+    const grace = setTimeout(() => {
+      this.output.push(`[test harness] ${this.name} still running ${this.graceMs} ms after ${signal}: killed, as circus's graceful_timeout would\n`);
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }, this.graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(grace);
+    }
   }
 }

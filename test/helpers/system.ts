@@ -40,8 +40,8 @@ export interface System {
   restart(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
   stopRole(role: RoleName, signal?: NodeJS.Signals): Promise<void>;
   startRole(role: RoleName): Promise<void>;
-  /** Stops the one process of `role` with this pid (multi-process only). */
-  stopProcess(role: RoleName, pid: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the one process of `role` with this pid (multi-process only); its exit code, null if a signal ended it. */
+  stopProcess(role: RoleName, pid: number, signal?: NodeJS.Signals): Promise<number | null>;
   /** Base URLs of each role's /health, /ready and /metrics (multi-process: one per watcher, first process). */
   readonly operationalUrls: Partial<Record<RoleName, string>>;
   /** Stops every role gracefully, then starts them all again. */
@@ -156,6 +156,8 @@ interface Watcher {
   args: string[];
   numprocesses: number;
   priority: number;
+  /** ms a graceful stop may take before circus kills the process (graceful_timeout, in seconds there; 30 unless set). */
+  gracefulTimeoutMs: number;
   env: Record<string, string>;
 }
 
@@ -173,6 +175,7 @@ export function readCircusIni(path = join(ROOT, 'circus.ini')): Watcher[] {
         args: String(watcher.args ?? '').split(/\s+/).filter(Boolean),
         numprocesses: Number(watcher.numprocesses ?? 1),
         priority: Number(watcher.priority ?? 0),
+        gracefulTimeoutMs: Number(watcher.graceful_timeout ?? 30) * 1000,
         env: parsed[`env:${name}`] ?? {},
       };
     })
@@ -214,7 +217,7 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}, p
     const socket = socketName ? await bindShared(Number(isolation[`PUSHWIRE_${socketName.toUpperCase()}_PORT` as keyof typeof isolation])) : null;
     const args = watcher.args.map((arg) => arg.replace(/\$\(circus\.sockets\.\w+\)/, '3'));
     const started = Array.from({ length: watcher.numprocesses - running.length }, (_, index) =>
-      new Daemon(`${watcher.name}.${running.length + index}`, cmd, args, env, ROOT, socket?.fd).start());
+      new Daemon(`${watcher.name}.${running.length + index}`, cmd, args, env, ROOT, socket?.fd, watcher.gracefulTimeoutMs).start());
     daemons.set(watcher.name, [...running, ...started]);
     try {
       await Promise.all(started.map((daemon) => daemon.waitForOutput(READY[watcher.name], 30_000)));
@@ -247,7 +250,7 @@ export async function startMultiprocess(extraEnv: Record<string, string> = {}, p
     stopProcess: async (role, pid, signal = 'SIGTERM') => {
       const daemon = (daemons.get(role) ?? []).find((candidate) => candidate.pid === pid);
       if (!daemon) throw new Error(`no ${role} process ${pid}`);
-      await daemon.stop(signal);
+      return daemon.stop(signal);
     },
     operationalUrls: {
       api: urls(ports).apiUrl,

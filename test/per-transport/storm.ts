@@ -11,14 +11,16 @@ export function stormTests(transport: TransportName): void {
   if (!system) return;
 
   t.test('a gateway drained under load: every client back and caught up, nothing lost or repeated', async (t) => {
+    let exitCode: number | null | undefined;
     const result = await runLoad({
       api: system().apiUrl, clients: 200, shape: 'per-client', messages: 200, rate: 0, concurrency: 16, sources: 2, drain: 20, progress: false,
       storm: async () => {
         const status = (await new Http(system().monitorUrl).request<{ gateways: { id: string }[] }>('GET', '/status')).body;
         const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(status.gateways[0].id)![1]);
-        await system().stopProcess('gateway', pid, 'SIGTERM');
+        exitCode = await system().stopProcess('gateway', pid, 'SIGTERM');
       },
     });
+    t.equal(exitCode, 0, 'the drained gateway exited on its own, within circus.ini\'s graceful_timeout');
     t.same([result.lost, result.duplicates], [0, 0], `delivered ${result.delivered} of ${result.expected}`);
     t.equal(result.delivered, result.expected);
     t.ok(result.storm!.reconnects > 0, `${result.storm!.reconnects} clients reconnected`);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { Test } from 'tap';
 import { eventually, Http, WsClient, sleep, type Envelope } from '../helpers/client.js';
 import type { System } from '../helpers/system.js';
@@ -143,6 +144,22 @@ export function resilienceSuite(t: Test, system: () => System, kind: System['kin
     moved.close();
     await draining;
     await system().startRole('gateway');
+  });
+
+  t.test('a token sent in time is not refused for a slow lookup: the store held past PUSHWIRE_AUTH_TIMEOUT_MS, then hello', { skip: kind === 'embedded' ? 'the embedded store cannot be held from outside' : false }, async (t) => {
+    const { token } = await http().user();
+    const holder = new pg.Client({ connectionString: system().databaseUrl });
+    await holder.connect();
+    t.teardown(() => holder.end());
+    // The test systems' auth timeout is 1 s: the token's lookup waits on this lock twice as long.
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    const client = await WsClient.connect(system().wsUrl, { token });
+    await sleep(2000);
+    await holder.query('COMMIT');
+    await client.waitFor((frame) => frame.type === 'hello', 10_000);
+    t.equal(client.closeCode, null, 'still open once its token was found');
+    client.close();
   });
 
   t.test('tokens never reach the logs', async (t) => {
