@@ -2,7 +2,7 @@ import type { BusPublisher } from '../core/bus/bus.js';
 import type { Logger } from '../core/log.js';
 import { metrics } from '../core/metrics.js';
 import { PushwireError } from '../core/errors.js';
-import type { StoredMessage } from '../core/message.js';
+import type { MessageKind, StoredMessage } from '../core/message.js';
 import type { NewMessage, Store } from '../core/store/store.js';
 
 interface Pending {
@@ -122,13 +122,16 @@ export class Publisher {
 
   /** Publishes what was stored, in batch order, and answers every publish of the batch. */
   private settle(batch: Pending[], outcomes: Outcome[]): void {
+    // Counted once a batch per kind: a labelled counter hashes its labels on every call.
+    const published = new Map<MessageKind, number>();
     outcomes.forEach((outcome, index) => {
       if (outcome instanceof PushwireError) return batch[index].reject(outcome);
       this.touchedQueues.add(batch[index].message.queueId);
-      metrics.published.inc({ kind: outcome.kind });
+      published.set(outcome.kind, (published.get(outcome.kind) ?? 0) + 1);
       this.bus.publishMessage(outcome);
       batch[index].resolve(outcome);
     });
+    published.forEach((count, kind) => metrics.published.inc({ kind }, count));
   }
 
   /**

@@ -8,10 +8,19 @@ export interface QueueOwner {
   userId: number;
 }
 
+/** A cached owner and whether it was asked for since eviction last passed it. */
+interface Kept {
+  owner: QueueOwner;
+  used: boolean;
+}
+
 /**
  * Queue name → owner, for the publish path. Kept in memory (a queue's owner never changes) up to
- * `capacity` names, least recently used out first; names not cached yet are looked up together,
- * one query for everything asked within one turn of the event loop.
+ * `capacity` names; names not cached yet are looked up together, one query for everything asked
+ * within one turn of the event loop. Eviction is least recently used, approximated as CLOCK
+ * (second chance): a hit only marks its entry used, where moving it to the end of the Map cost a
+ * delete and an insert on every publish; eviction passes used entries to the end, unmarked, and
+ * drops the first unused one.
  *
  * Deletion: the api that deletes a queue forgets it here; another api process still holding the
  * name learns it when the store refuses the append (the append itself checks that the queue
@@ -19,7 +28,7 @@ export interface QueueOwner {
  * costs one 404, never a message stored for a deleted queue.
  */
 export class QueueOwners {
-  private readonly cache = new Map<string, QueueOwner>();
+  private readonly cache = new Map<string, Kept>();
   private readonly lookups: DataLoader<string, QueueOwner | undefined>;
 
   constructor(store: Pick<Store, 'queuesByNames'>, private readonly capacity: number) {
@@ -37,12 +46,10 @@ export class QueueOwners {
 
   /** The queue's owner, or undefined when there is no such queue (not cached: it may be created later). */
   async get(name: string): Promise<QueueOwner | undefined> {
-    const cached = this.cache.get(name);
-    if (cached) {
-      // Re-inserting moves it to the end: the Map's order is the recency order.
-      this.cache.delete(name);
-      this.cache.set(name, cached);
-      return cached;
+    const kept = this.cache.get(name);
+    if (kept) {
+      kept.used = true;
+      return kept.owner;
     }
     return this.lookups.load(name);
   }
@@ -52,7 +59,13 @@ export class QueueOwners {
   }
 
   private remember(owner: QueueOwner): void {
-    this.cache.set(owner.name, owner);
-    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(owner.name, { owner, used: false });
+    while (this.cache.size > this.capacity) {
+      const [name, oldest] = this.cache.entries().next().value!;
+      this.cache.delete(name);
+      if (!oldest.used) continue;
+      oldest.used = false;
+      this.cache.set(name, oldest);
+    }
   }
 }
