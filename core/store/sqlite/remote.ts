@@ -8,7 +8,7 @@ import { splitFrames } from '../frame-page.js';
 import type { MoxieStore } from '../moxie.js';
 import type { PushOutbox } from '../outbox.js';
 import type { NewMessage, ReadRequest, Store } from '../store.js';
-import { asText, expandInHalves, messagesFromRows, readFromRows, settingIn, storedFrom } from './shared.js';
+import { appendColumns, expandInHalves, messagesFromRows, readFromRows, settingIn, storedFrom } from './shared.js';
 import type { Answer, Call, Stores, Target } from './worker.js';
 
 export interface EmbeddedStores {
@@ -93,8 +93,8 @@ export async function openSqliteStores(dataDir: string): Promise<EmbeddedStores>
     deleteQueue: store.deleteQueue,
     setReadMarker: store.setReadMarker,
     append: (batch: readonly NewMessage[]) => timed('append', async () => {
-      const texts = batch.map(asText);
-      return storedFrom(batch, texts, await store.appendKeys(texts));
+      const { columns, bodyJsons } = appendColumns(batch);
+      return storedFrom(batch, bodyJsons, await store.appendKeys(columns));
     }),
     read: (request: ReadRequest) => timed('read', async () => readFromRows(request.userId, (await store.readRows([request]))[0])),
     readFrames: (requests) => timed('read', async () => (await store.joinedFrames(requests)).map(splitFrames)),

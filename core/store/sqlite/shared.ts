@@ -8,27 +8,81 @@ import { unstorable } from '../../storable.js';
 import type { Reach } from '../outbox.js';
 import type { NewMessage, ReadResult } from '../store.js';
 
-/** A message to append with its body as the JSON text the database keeps. */
-export type NewMessageText = Omit<NewMessage, 'body'> & { bodyJson: string };
+const KINDS: readonly MessageKind[] = ['message', 'read', 'marker'];
 
 /**
- * A message as an append takes it: its body serialised once, on the caller's thread (the text is
- * what is stored, what crosses to the database's thread, one string, and what frames splice in).
- * Refuses, as PostgreSQL does, what PostgreSQL cannot hold (a NUL, an unpaired surrogate, a number
- * that is not finite), with a data error's SQLSTATE (class 22: the publisher then retries the batch
- * without the message). SQLite could store them; refusing them keeps every store answering alike.
+ * A batch to append as it crosses to the database's thread: in columns, not objects (copying an
+ * object copies its field names with each one; a typed array is one block of memory, the bodies
+ * one string).
  */
-export function asText({ body, ...message }: NewMessage): NewMessageText {
-  const where = unstorable([message.replaceId, body, message.ttlSeconds]);
-  if (where !== null) throw Object.assign(new Error(`not storable: ${where}`), { code: '22P05' });
-  return { ...message, bodyJson: JSON.stringify(body) };
+export interface AppendColumns {
+  /** Four a message: queueId, userId, ttlSeconds, kind (its index in KINDS). */
+  numbers: Float64Array;
+  /** The bodies' JSON texts, back to back, and each one's length. */
+  bodies: string;
+  bodyLengths: Uint32Array;
+  replaceIds: (string | null)[];
 }
 
-/** The stored messages of a batch, from what `appendKeys` answered for it. */
-export function storedFrom(batch: readonly NewMessage[], texts: readonly NewMessageText[], keys: readonly ([number, number] | null)[]): (StoredMessage | null)[] {
-  return keys.map((key, index) => key && {
-    userId: batch[index].userId, seq: key[0], queue: batch[index].queue, micros: key[1],
-    kind: batch[index].kind, replaceId: batch[index].replaceId, body: batch[index].body, bodyJson: texts[index].bodyJson,
+/** One message of AppendColumns, as the append reads it. */
+export interface AppendRow {
+  queueId: number;
+  userId: number;
+  ttlSeconds: number;
+  kind: MessageKind;
+  replaceId: string | null;
+  bodyJson: string;
+}
+
+/**
+ * A batch as an append takes it, and each body's JSON text: serialised once, on the caller's
+ * thread (the text is what is stored, what crosses to the database's thread, and what frames
+ * splice in). Refuses, as PostgreSQL does, what PostgreSQL cannot hold (a NUL, an unpaired
+ * surrogate, a number that is not finite), with a data error's SQLSTATE (class 22: the publisher
+ * then retries the batch without the message). SQLite could store them; refusing them keeps every
+ * store answering alike.
+ */
+export function appendColumns(batch: readonly NewMessage[]): { columns: AppendColumns; bodyJsons: string[] } {
+  const numbers = new Float64Array(batch.length * 4);
+  const bodyLengths = new Uint32Array(batch.length);
+  const bodyJsons: string[] = [];
+  const replaceIds: (string | null)[] = [];
+  batch.forEach(({ queueId, userId, ttlSeconds, kind, replaceId, body }, index) => {
+    const where = unstorable([replaceId, body, ttlSeconds]);
+    if (where !== null) throw Object.assign(new Error(`not storable: ${where}`), { code: '22P05' });
+    const bodyJson = JSON.stringify(body);
+    numbers[index * 4] = queueId;
+    numbers[index * 4 + 1] = userId;
+    numbers[index * 4 + 2] = ttlSeconds;
+    numbers[index * 4 + 3] = KINDS.indexOf(kind);
+    bodyLengths[index] = bodyJson.length;
+    bodyJsons.push(bodyJson);
+    replaceIds.push(replaceId);
+  });
+  return { columns: { numbers, bodies: bodyJsons.join(''), bodyLengths, replaceIds }, bodyJsons };
+}
+
+/** Calls `each` with every message of AppendColumns and its index, in order. */
+export function forEachAppendRow({ numbers, bodies, bodyLengths, replaceIds }: AppendColumns, each: (message: AppendRow, index: number) => void): void {
+  let offset = 0;
+  for (let index = 0; index < bodyLengths.length; index++) {
+    const bodyJson = bodies.slice(offset, offset += bodyLengths[index]);
+    const at = index * 4;
+    each({ queueId: numbers[at], userId: numbers[at + 1], ttlSeconds: numbers[at + 2], kind: KINDS[numbers[at + 3]], replaceId: replaceIds[index], bodyJson }, index);
+  }
+}
+
+/**
+ * The stored messages of a batch, from what `appendKeys` answered for it: each message's seq and
+ * timestamp, two numbers a message (a seq of 0: not stored, its queue is gone or not its user's).
+ */
+export function storedFrom(batch: readonly NewMessage[], bodyJsons: readonly string[], keys: Float64Array): (StoredMessage | null)[] {
+  return batch.map((message, index) => {
+    const seq = keys[index * 2];
+    return seq === 0 ? null : {
+      userId: message.userId, seq, queue: message.queue, micros: keys[index * 2 + 1],
+      kind: message.kind, replaceId: message.replaceId, body: message.body, bodyJson: bodyJsons[index],
+    };
   });
 }
 

@@ -3,7 +3,7 @@ import { framePage, joinFrames, type FramePage, type FrameReadRequest, type Join
 import type { NewMessage, Queue, RangeRequest, ReadRequest, ReadResult, Store, User } from '../store.js';
 import { isoNow, type Sqlite } from './db.js';
 import { migrate } from './schema.js';
-import { asText, messagesFromRows, readFromRows, storedFrom, type MessageRow, type NewMessageText, type RowPage } from './shared.js';
+import { appendColumns, forEachAppendRow, messagesFromRows, readFromRows, storedFrom, type AppendColumns, type MessageRow, type RowPage } from './shared.js';
 
 /** Queues trimmed per transaction by a retention sweep, so appends wait for one chunk at most. */
 const PRUNE_CHUNK = 1000;
@@ -192,25 +192,29 @@ export class SqliteStore implements Store {
    * with live devices leaves a push check, due now.
    */
   async append(batch: readonly NewMessage[]): Promise<(StoredMessage | null)[]> {
-    const texts = batch.map(asText);
-    return storedFrom(batch, texts, this.appendKeys(texts));
+    const { columns, bodyJsons } = appendColumns(batch);
+    return storedFrom(batch, bodyJsons, this.appendKeys(columns));
   }
 
-  /** `append` answering only each message's [seq, micros]: the caller has the rest (and across threads, copying it back costs). */
-  appendKeys(batch: readonly NewMessageText[]): ([number, number] | null)[] {
-    if (batch.length === 0) return [];
+  /**
+   * `append` answering only each message's seq and timestamp, two numbers a message (a seq of 0:
+   * skipped): the caller has the rest, and across threads, copying it back costs.
+   */
+  appendKeys(batch: AppendColumns): Float64Array {
+    const keys = new Float64Array(batch.bodyLengths.length * 2);
+    if (keys.length === 0) return keys;
     return this.sqlite.transaction(() => {
       const micros = this.nextMicros();
       const owners = new Map<number, number | undefined>();
       const users = new Map<number, { seq: number; devices: boolean }>();
-      const keys = batch.map((message): [number, number] | null => {
+      forEachAppendRow(batch, (message, index) => {
         if (!owners.has(message.queueId)) owners.set(message.queueId, this.sqlite.get<{ user_id: number }>('SELECT user_id FROM queues WHERE id = ?', message.queueId)?.user_id);
-        if (owners.get(message.queueId) !== message.userId) return null;
+        if (owners.get(message.queueId) !== message.userId) return;
         let user = users.get(message.userId);
         if (!user) {
           const row = this.sqlite.get<{ last_seq: number; devices: number }>(
             `SELECT ${LAST_SEQ} AS last_seq, EXISTS (SELECT 1 FROM devices WHERE user_id = u.id AND expired_at IS NULL) AS devices FROM users u WHERE id = ?`, message.userId);
-          if (!row) return null;
+          if (!row) return;
           user = { seq: row.last_seq, devices: row.devices === 1 };
           users.set(message.userId, user);
         }
@@ -219,7 +223,8 @@ export class SqliteStore implements Store {
           'INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           message.userId, seq, message.queueId, micros, micros + message.ttlSeconds * 1_000_000, message.kind, message.replaceId, message.bodyJson);
         if (message.kind === 'message' && user.devices) this.sqlite.run('INSERT INTO push_checks (user_id, seq, due_at) VALUES (?, ?, ?)', message.userId, seq, micros);
-        return [seq, micros];
+        keys[2 * index] = seq;
+        keys[2 * index + 1] = micros;
       });
       return keys;
     });
