@@ -46,12 +46,14 @@ export class QueueOwners {
 
   /** The queue's owner, or undefined when there is no such queue (not cached: it may be created later). */
   async get(name: string): Promise<QueueOwner | undefined> {
+    return this.known(name) ?? this.lookups.load(name);
+  }
+
+  /** The queue's owner if it is cached, at once: a publish need not wait a turn for what it has. */
+  known(name: string): QueueOwner | undefined {
     const kept = this.cache.get(name);
-    if (kept) {
-      kept.used = true;
-      return kept.owner;
-    }
-    return this.lookups.load(name);
+    if (kept) kept.used = true;
+    return kept?.owner;
   }
 
   forget(name: string): void {

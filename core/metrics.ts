@@ -13,12 +13,27 @@ collectDefaultMetrics({ register: registry, prefix: 'pushwire_', eventLoopMonito
 
 const registers = [registry];
 
+/**
+ * Frames of messages written to websockets, by path, counted in plain numbers where they are
+ * written (once per socket per message: prom-client hashes a counter's labels on every inc) and
+ * added to pushwire_messages_delivered_total when it is read.
+ */
+export const framesDelivered = { live: 0, catchup: 0, repair: 0 };
+
 export const metrics = {
   connections: new Gauge({ name: 'pushwire_connections', help: 'Authenticated websocket connections on this gateway.', registers }),
   authFailures: new Counter({ name: 'pushwire_auth_failures_total', help: 'Websocket authentications refused, by reason.', labelNames: ['reason'], registers }),
   upgradesRefused: new Counter({ name: 'pushwire_upgrades_refused_total', help: 'Websocket upgrades refused per client address, by reason (connections, connects, auth_failures).', labelNames: ['reason'], registers }),
   published: new Counter({ name: 'pushwire_messages_published_total', help: 'Entries stored in user sequences, by kind.', labelNames: ['kind'], registers }),
-  delivered: new Counter({ name: 'pushwire_messages_delivered_total', help: 'Frames of messages written to websockets, by path (live, catchup, repair).', labelNames: ['path'], registers }),
+  delivered: new Counter({
+    name: 'pushwire_messages_delivered_total', help: 'Frames of messages written to websockets, by path (live, catchup, repair).', labelNames: ['path'], registers,
+    collect() {
+      for (const path of ['live', 'catchup', 'repair'] as const) {
+        this.inc({ path }, framesDelivered[path]);
+        framesDelivered[path] = 0;
+      }
+    },
+  }),
   collapsed: new Counter({ name: 'pushwire_messages_collapsed_total', help: 'Messages a slow socket never got because a newer one with the same replaceId replaced them.', registers }),
   dropped: new Counter({ name: 'pushwire_sockets_dropped_total', help: 'Sockets closed by the server, by reason (slow consumer, store failure).', labelNames: ['reason'], registers }),
   catchupSize: new Histogram({ name: 'pushwire_catchup_messages', help: 'Messages sent per catch-up page.', buckets: [0, 1, 5, 10, 50, 100, 500, 1000], registers }),

@@ -1,6 +1,6 @@
 import { encodeKey, type Since } from '../core/ids.js';
 import type { StoredMessage } from '../core/message.js';
-import { metrics } from '../core/metrics.js';
+import { framesDelivered, metrics } from '../core/metrics.js';
 import { collapseKeyOf, type FramePage, type FrameReadRequest } from '../core/store/frame-page.js';
 import type { RangeRequest } from '../core/store/store.js';
 import { CloseCode, type ControlFrame, type Dialect } from '../sdk/wire.js';
@@ -89,13 +89,6 @@ interface BusWait {
 
 /** How long a store check waits at most for a bus that keeps saying the messages are on their way. */
 const BUS_WAIT_LIMIT_MS = 5000;
-
-/** Counter children bound once: this runs once per socket per message. */
-const deliveredBy = {
-  live: metrics.delivered.labels('live'),
-  catchup: metrics.delivered.labels('catchup'),
-  repair: metrics.delivered.labels('repair'),
-};
 
 /**
  * Delivery of one user's messages to one sink (a socket, or a group's topic), exactly once and
@@ -212,7 +205,7 @@ export class Delivery<S extends Sink = Sink> {
       });
     });
     metrics.catchupSize.observe(frames.length);
-    deliveredBy.catchup.inc(frames.length * this.sink.receivers);
+    framesDelivered.catchup += frames.length * this.sink.receivers;
     if (page.more) this.sentSeq = last!;
     // Everything up to the newest row read, or up to what was stored before the read, is now covered.
     else this.sentSeq = Math.max(last ?? 0, storedLastSeq, this.sentSeq);
@@ -366,7 +359,7 @@ export class Delivery<S extends Sink = Sink> {
   }
 
   sendMessage(message: StoredMessage, path: 'live' | 'catchup' | 'repair'): void {
-    deliveredBy[path].inc(this.sink.receivers);
+    framesDelivered[path] += this.sink.receivers;
     // Only a live message is shared by several sockets; one read from the store is this socket's own.
     this.enqueue(this.frames.message(message, this.options.publicUrl, path === 'live'), collapseKeyOf(message));
   }

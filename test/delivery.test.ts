@@ -1,4 +1,5 @@
 import t from 'tap';
+import { metrics } from '../core/metrics.js';
 import { Delivery, deliveryContexts, type DeliveryOptions, type History } from '../gateway/delivery.js';
 import type { Clock } from '../gateway/clock.js';
 import { FakeHistory, FakeSocket, settle } from './helpers/fake-delivery.js';
@@ -177,4 +178,22 @@ t.test('slow socket: waiting messages collapse by replaceId, then the socket is 
   socket.buffered = 5000;
   for (let seq = 5; seq <= 11; seq++) delivery.offer(history.add(seq));
   t.equal(socket.closedWith, 4008, 'closed as a slow consumer');
+});
+
+t.test('every frame written is counted in pushwire_messages_delivered_total, by path', async (t) => {
+  const counted = async () => Object.fromEntries((await metrics.delivered.get()).values.map((value) => [value.labels.path, value.value]));
+  const before = await counted();
+  const history = new FakeHistory();
+  for (const seq of [1, 2, 3]) history.add(seq);
+  const socket = new FakeSocket();
+  const delivery = new Delivery(1, socket, contextOf(history, options));
+  await delivery.start(3, { seq: 1 }, 10); // catch-up: 2 and 3
+  delivery.offer(history.add(4)); // live
+  history.add(5); // the bus dropped it: repaired from the store
+  delivery.offer(history.add(6));
+  await settle();
+  await settle();
+  t.same(socket.titles(), ['m2', 'm3', 'm4', 'm5', 'm6']);
+  const after = await counted();
+  t.same(['catchup', 'live', 'repair'].map((path) => (after[path] ?? 0) - (before[path] ?? 0)), [2, 2, 1]);
 });

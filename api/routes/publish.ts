@@ -12,7 +12,7 @@ import { requireStorable } from '../storable.js';
  * For the routes that need only the queue's name: the queue's publish limit applies.
  */
 export async function publishToQueue(context: ApiContext, name: string, fields: PublishFields, clientAddress: string): Promise<StoredMessage> {
-  const owner = await context.queues.get(name);
+  const owner = context.queues.known(name) ?? (await context.queues.get(name));
   if (!owner) throw new PushwireError('queue_not_found');
   context.publishes.take(owner.id, clientAddress);
   const { ttl, ...body } = fields;
