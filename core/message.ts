@@ -92,21 +92,27 @@ function envelopeMembers(message: StoredMessage, publicUrl: string): string {
 
 /** A queue name JSON has no character to escape in (every name Pushwire gives is hex). */
 const PLAIN_NAME = /^[\w-]*$/;
+export const isPlainQueueName = (name: string): boolean => PLAIN_NAME.test(name);
 /** The public URL the quoted prefix below was made for: one per process, in practice. */
 let quotedFor: string | null = null;
 let quotedPrefix = '';
+
+/** The JSON string of a queue's URL up to its name: `"{publicUrl}/queue/`, unclosed. */
+export function quotedQueuePrefix(publicUrl: string): string {
+  if (publicUrl !== quotedFor) {
+    quotedPrefix = JSON.stringify(queueUrl(publicUrl, '')).slice(0, -2);
+    quotedFor = publicUrl;
+  }
+  return quotedPrefix;
+}
 
 /**
  * `JSON.stringify(queueUrl(publicUrl, queue))`, with the quoted prefix made once: serialising the
  * whole URL was two fifths of a frame's text (each message's frame and publish answer make one).
  */
 function quotedQueueUrl(publicUrl: string, queue: string): string {
-  if (!PLAIN_NAME.test(queue)) return JSON.stringify(queueUrl(publicUrl, queue));
-  if (publicUrl !== quotedFor) {
-    quotedPrefix = JSON.stringify(queueUrl(publicUrl, '')).slice(0, -2);
-    quotedFor = publicUrl;
-  }
-  return `${quotedPrefix}${queue}/"`;
+  if (!isPlainQueueName(queue)) return JSON.stringify(queueUrl(publicUrl, queue));
+  return `${quotedQueuePrefix(publicUrl)}${queue}/"`;
 }
 
 /**

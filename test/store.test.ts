@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envelopeJson, publishAnswer, publishAnswerJson, toEnvelope, toFrame } from '../core/message.js';
+import { frameOf } from '../core/store/frame-page.js';
 import { PgDb, type Db } from '../core/store/db.js';
 import { SqlDevices } from '../core/store/sql-devices.js';
 import { SqlOutbox } from '../core/store/sql-outbox.js';
 import { SqlStore } from '../core/store/sql-store.js';
-import type { NewMessage, Queue, Store } from '../core/store/store.js';
+import type { NewMessage, Queue, ReadRequest, Store } from '../core/store/store.js';
 import type { DeviceStore } from '../core/store/devices.js';
 import type { PushOutbox } from '../core/store/outbox.js';
 import { Sqlite } from '../core/store/sqlite/db.js';
@@ -200,6 +201,42 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
         'each frame collapses under its queue, kind and replaceId; a page where none collapses says so once');
       t.same(together.map((page) => [page.more, page.truncated]), alone.map((r) => [r.more, r.truncated]));
       t.same(together.map((page) => page.more), [false, true, false, false, false]);
+    });
+
+    await t.test('readFrames: any body, queue name, limit and position give the frames of what read answers, in both dialects', async (t) => {
+      const { user, own, site } = await fresh();
+      const awkward = [`it's`, 'say "hi"', 'line\nbreak', 'back\\slash', 'ünï 😀', '\u2028', 'x'.repeat(300)];
+      await store.append(awkward.map((title, index) => ({ ...message(index % 2 ? site : own, null, 3600, title), body: { title, nested: [title, null] } })));
+      // Another user's page names a queue whose URL needs escaping in JSON, and collapses.
+      const other = await fresh();
+      const odd = await store.queueForDomain(other.user.id, 'odd.example', `odd "q" ${name} ${++counter}`);
+      await store.append([message(odd, null, 3600, 'odd'), message(other.own, 'r', 3600, 'collapses')]);
+      // A timestamp whose microseconds start with a zero (".012345"): stored just after a whole second.
+      const early = await fresh();
+      for (let tries = 0; tries < 5; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 10));
+        const [stored] = await store.append([message(early.own, null, 3600, 'early')]);
+        if (stored!.micros % 1_000_000 < 100_000) break;
+      }
+      const requests: ReadRequest[] = [
+        { userId: early.user.id, limit: 10, collapse: true },
+        { userId: user.id, limit: 100, collapse: true },
+        { userId: user.id, limit: 3, collapse: true },
+        { userId: user.id, limit: 100, collapse: false, since: { seq: 2 } },
+        { userId: user.id, queueId: own.id, limit: 2, collapse: true, since: { micros: 0 } },
+        { userId: user.id, queueId: site.id, limit: 100, collapse: true },
+        { userId: user.id, limit: 10, collapse: true, since: { seq: 100 } },
+        { userId: user.id, limit: 1, collapse: false, since: { seq: 5 } },
+        { userId: other.user.id, limit: 10, collapse: true },
+      ];
+      const reads = await Promise.all(requests.map((request) => store.read(request)));
+      t.ok(reads[0].messages.some((m) => m.micros % 1_000_000 < 100_000), 'a timestamp with a leading zero in its microseconds');
+      t.same(reads.slice(1).map((read) => [read.messages.length, read.more]), [[7, false], [3, true], [5, false], [2, true], [3, false], [0, false], [1, true], [2, false]], 'the reads hold what the test means');
+      for (const dialect of ['pushwire', 'original'] as const) {
+        const pages = await store.readFrames(requests.map((request) => ({ ...request, dialect, publicUrl: 'http://h"ost/ü' })));
+        t.same(pages.map((page) => page.frames), reads.map((read) => read.messages.map((m) => frameOf[dialect](m, 'http://h"ost/ü'))), `${dialect}: the frames`);
+        t.same(pages.map((page) => [page.seqs, page.more, page.truncated]), reads.map((read) => [read.messages.map((m) => m.seq), read.more, read.truncated]), `${dialect}: seqs, more, truncated`);
+      }
     });
 
     await t.test('retention: backlog and expiry prune, and catch-up from before says truncated', async (t) => {

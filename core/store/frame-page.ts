@@ -51,14 +51,16 @@ export function framePage(result: ReadResult, request: FrameReadRequest): FrameP
 }
 
 /**
- * A page as it crosses between threads: its frames as one string and their lengths. One string is
- * one copy, and the frames taken out of it are slices that share it, where an array of frames is a
- * string to allocate and copy per frame.
+ * A page as it crosses between threads: its frames as one string, each followed by a newline but
+ * the last, and their lengths. One string is one copy, and the frames taken out of it are slices
+ * that share it, where an array of frames is a string to allocate and copy per frame. The
+ * separator lets the embedded store have SQLite join a page's frames (see its `joinedFrames`);
+ * the lengths, not the separators, say where a frame ends.
  */
 export type JoinedFramePage = Omit<FramePage, 'frames'> & { text: string; lengths: number[] };
 
 export function joinFrames({ frames, ...page }: FramePage): JoinedFramePage {
-  return { ...page, text: frames.join(''), lengths: frames.map((frame) => frame.length) };
+  return { ...page, text: frames.join('\n'), lengths: frames.map((frame) => frame.length) };
 }
 
 export function splitFrames({ text, lengths, ...page }: JoinedFramePage): FramePage {
@@ -66,7 +68,7 @@ export function splitFrames({ text, lengths, ...page }: JoinedFramePage): FrameP
   let start = 0;
   for (let index = 0; index < lengths.length; index++) {
     frames[index] = text.slice(start, start + lengths[index]);
-    start += lengths[index];
+    start += lengths[index] + 1;
   }
   return { ...page, frames };
 }
