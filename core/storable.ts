@@ -9,9 +9,10 @@ const MAX_DEPTH = 32;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * Where a value holds something PostgreSQL cannot store: a NUL character (text and jsonb refuse
- * it), a lone UTF-16 surrogate (not valid Unicode: jsonb refuses its escape), a number that is
- * not finite (a form's `ttl=Infinity` coerced by the schema). Null when everything is storable.
+ * Where a value holds something PostgreSQL cannot store: a NUL character (text refuses it), a
+ * lone UTF-16 surrogate (not valid Unicode), a number that is not finite (a form's `ttl=Infinity`
+ * coerced by the schema). Null when everything is storable. A body is held to the same rule
+ * (a json column would keep a NUL's escape), so every store and every field refuse alike.
  */
 export function unstorable(value: unknown, path = '', depth = 0): string | null {
   if (typeof value === 'string') return value.includes('\u0000') || LONE_SURROGATE.test(value) ? path || 'value' : null;

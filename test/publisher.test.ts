@@ -136,8 +136,11 @@ t.test('a message PostgreSQL refuses fails alone: the batch it shared is retried
   const published: StoredMessage[] = [];
   const bus = { publishMessage: (message: StoredMessage) => published.push(message) } as unknown as BusPublisher;
   const publisher = new Publisher(store, bus, { commitsInFlight: 1, max: 100, parallelFrom: 1 }, log);
-  const titles = ['a', 'b', 'bad\u0000', 'c', 'd', 'e', 'f'];
-  const results = await Promise.allSettled(titles.map((title) => publisher.publish({ ...message(queue.id), queue: queue.name, userId: user.id, body: { title } })));
+  // A NUL in a replaceId: text cannot hold it.
+  const titles = ['a', 'b', 'bad', 'c', 'd', 'e', 'f'];
+  const results = await Promise.allSettled(titles.map((title) => publisher.publish({
+    ...message(queue.id), queue: queue.name, userId: user.id, body: { title }, replaceId: title === 'bad' ? 'bad\u0000' : null,
+  })));
   t.match(results[2], { status: 'rejected', reason: { code: 'invalid_field', status: 400 } }, 'the refused one');
   const stored = results.filter((r): r is PromiseFulfilledResult<StoredMessage> => r.status === 'fulfilled').map((r) => r.value);
   t.same(stored.map((m) => m.body.title), ['a', 'b', 'c', 'd', 'e', 'f'], 'every neighbour stored');

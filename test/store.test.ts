@@ -103,7 +103,7 @@ function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
 
     await t.test('a value the database cannot hold refuses the whole batch as data (SQLSTATE 22), storing nothing', async (t) => {
       const { user, site } = await fresh();
-      const error = await store.append([message(site, null, 3600, 'fine'), message(site, null, 3600, 'nul \u0000')]).catch((e: unknown) => e);
+      const error = await store.append([message(site, null, 3600, 'fine'), message(site, 'nul \u0000', 3600, 'fine too')]).catch((e: unknown) => e);
       t.match((error as { code?: string }).code, /^22/, 'a data error, which the publisher isolates');
       t.same((await store.lastSeqs([user.id])).get(user.id), 0, 'nothing stored, no sequence number taken');
     });
@@ -431,7 +431,7 @@ t.test('postgresql: storing a batch finds its users and queues through their ind
 
   // A reconnect's catch-up starts at its position in the user's sequence, in the index, rather than filtering the whole backlog.
   await store.readFrames([{ userId: queues[0].user_id, since: { seq: 1 }, limit: 10, collapse: true, dialect: 'pushwire', publicUrl: 'http://h' }]);
-  const read = sent.get('read_many')!;
+  const read = sent.get('read_frames')!;
   await explainer.exec(`PREPARE read_plan AS ${read.text}`);
   const [plan] = await explainer.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT JSON) EXECUTE read_plan(${read.params.map((value) => `'{${(value as unknown[]).map((item) => item ?? 'NULL').join(',')}}'`).join(', ')})`);
   t.match(JSON.stringify(plan['QUERY PLAN']), /"Index Cond":"\(\(user_id = r\.user_id\) AND \(seq > COALESCE\(r\.after_seq, '0'::bigint\)\)\)"/, 'the read starts at the position');
