@@ -5,8 +5,17 @@
 
 /** Deeper than any request we take: a body nested past this is refused rather than walked. */
 const MAX_DEPTH = 32;
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Text PostgreSQL can hold: no NUL, and well-formed UTF-16 (no lone surrogate). */
+function storableText(text: string): boolean {
+  return !text.includes('\u0000') && text.isWellFormed();
+}
+
+declare global {
+  interface String {
+    /** ES2024 (Node 20 has it): no lone surrogate. Native, where a regular expression per string cost ~3% of a batch's event loop. */
+    isWellFormed(): boolean;
+  }
+}
 
 /**
  * Where a value holds something PostgreSQL cannot store: a NUL character (text refuses it), a
@@ -15,14 +24,22 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * (a json column would keep a NUL's escape), so every store and every field refuse alike.
  */
 export function unstorable(value: unknown, path = '', depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') || LONE_SURROGATE.test(value) ? path || 'value' : null;
+  if (typeof value === 'string') return storableText(value) ? null : path || 'value';
   if (typeof value === 'number') return Number.isFinite(value) ? null : path || 'value';
   // Uploaded files (multipart) are bytes, not text.
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return null;
   if (depth > MAX_DEPTH) return path;
-  for (const [key, item] of Object.entries(value)) {
-    const inner = unstorable(key, path, depth + 1) ?? unstorable(item, path ? `${path}.${key}` : key, depth + 1);
-    if (inner !== null) return inner;
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!storableText(key)) return path || 'value';
+    const item = fields[key];
+    // A field's path is written only when it is refused, or leads to an object to look into.
+    if (typeof item === 'object' && item !== null) {
+      const inner = unstorable(item, path ? `${path}.${key}` : key, depth + 1);
+      if (inner !== null) return inner;
+    } else if (unstorable(item) !== null) {
+      return path ? `${path}.${key}` : key;
+    }
   }
   return null;
 }
