@@ -1,9 +1,9 @@
 /**
  * Catch-up pages as the gateway sends them: a read's messages already written as their dialect's
- * frames. A store builds them where it read the rows (the embedded store on its own thread), so
- * what reaches the event loop is text to send, not a row per message to copy, make an object of
- * and serialise there: 1,000 users catching up on 20 messages each cost about a fifth less CPU a
- * message (BENCHMARKS.md, nineteenth pass).
+ * frames. Both stores have the database write them (SQLite on the embedded store's thread,
+ * PostgreSQL in its backend), one row a page, so what reaches the event loop is text to send, not
+ * a row per message to copy, make an object of and serialise there (BENCHMARKS.md, nineteenth
+ * and twenty-first passes). `frameOf` is the text they write; pages they cannot write go through it.
  */
 import type { Dialect } from '../../sdk/wire.js';
 import { envelopeJson, toFrame, type StoredMessage } from '../message.js';
