@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envelopeJson, publishAnswer, publishAnswerJson, toEnvelope, toFrame } from '../core/message.js';
 import { frameOf } from '../core/store/frame-page.js';
+import { encodeKey } from '../core/ids.js';
 import { PgDb, type Db } from '../core/store/db.js';
+import { migrations } from '../core/store/migrations.js';
 import { SqlDevices } from '../core/store/sql-devices.js';
 import { SqlOutbox } from '../core/store/sql-outbox.js';
 import { SqlStore } from '../core/store/sql-store.js';
@@ -467,4 +469,29 @@ t.test('postgresql: storing updates nearly every user\'s row where it is, writin
   // A page's room is reclaimed as its old row versions die, not at once: 39 of 1,000 rows moved here, 916 on full pages.
   const moved = (await pages()).filter((page, index) => page !== before[index]).length;
   t.ok(moved < 100, `${moved} of 1,000 users' rows moved to another page`);
+});
+
+t.test('postgresql: messages stored while bodies were jsonb are read and caught up after the body becomes json', async (t) => {
+  const [db] = await freshPgDbs(t, 1);
+  // The schema one migration back, as a database from before this one has it.
+  await db.exec('CREATE TABLE schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  const before = migrations.length - 1;
+  for (const [index, migration] of migrations.slice(0, before).entries()) {
+    await db.exec(migration);
+    await db.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
+  }
+  const body = { title: 'stored before', nested: { list: [1, 'two', null], text: 'ünï 😀 "q"' } };
+  const [{ id: userId }] = await db.query<{ id: number }>("INSERT INTO users (token, last_seq) VALUES ('old-token', 1) RETURNING id");
+  const [{ id: queueId }] = await db.query<{ id: number }>("INSERT INTO queues (name, user_id) VALUES ('old-queue', $1) RETURNING id", [userId]);
+  await db.query(`INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body)
+                  VALUES ($1, 1, $2, 1000000, 9000000000000000, 'message', NULL, $3::jsonb)`, [userId, queueId, JSON.stringify(body)]);
+  const store = new SqlStore(db);
+  await store.migrate();
+  const [page] = await store.readFrames([{ userId, limit: 10, collapse: true, dialect: 'pushwire', publicUrl: 'http://h' }]);
+  t.equal(page.frames.length, 1);
+  t.same(JSON.parse(page.frames[0]), { type: 'message', key: encodeKey(userId, 1), timestamp: '1.000000', queue: 'http://h/queue/old-queue/', body },
+    'its frame is the same JSON (jsonb printed it with its own spacing)');
+  t.same((await store.read({ userId, limit: 10, collapse: false })).messages.map((m) => m.body), [body]);
+  const [stored] = await store.append([{ queueId, queue: 'old-queue', userId, kind: 'message', replaceId: null, body: { title: 'after' }, ttlSeconds: 60 }]);
+  t.equal(stored?.seq, 2, 'and the user goes on after it');
 });
