@@ -56,6 +56,33 @@ const PAGE_OF_REQUEST = `
   ORDER BY m.seq
   LIMIT r.lim`;
 
+/** A frame's members after its type, of message m, queue q and request r (readFrames says how each is written). */
+const FRAME_MEMBERS = `'"key":"' || lpad(to_hex(m.user_id), 12, '0') || lpad(to_hex(m.seq), 12, '0')
+        || '","timestamp":"' || (m.ts / 1000000)::text || '.' || lpad((m.ts % 1000000)::text, 6, '0')
+        || '","queue":' || to_json(r.url_prefix || q.name || '/')::text || ',"body":' || m.body::text || '}'`;
+/** readFrames's statement: each request's page as its frames joined by newlines, their seqs, and collapse keys if any. */
+const READ_FRAMES = `SELECT r.idx, p.pruned_seq, p.pruned_ts, page.frames, page.seqs, page.keys
+         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int4[], $7::bool[], $8::text[])
+              WITH ORDINALITY AS r(user_id, queue_id, after_seq, after_ts, collapse, lim, typed, url_prefix, idx)
+         CROSS JOIN LATERAL (${PRUNED_OF_REQUEST}) p
+         CROSS JOIN LATERAL (
+           SELECT string_agg(CASE WHEN r.typed THEN '{"type":"' || m.kind || '",' ELSE '{' END || ${FRAME_MEMBERS}, E'\n' ORDER BY m.seq) AS frames,
+                  string_agg(m.seq::text, ',' ORDER BY m.seq) AS seqs,
+                  CASE WHEN count(m.replace_id) > 0 THEN json_agg(q.name || ' ' || m.kind || ' ' || m.replace_id ORDER BY m.seq) END AS keys
+           FROM (${PAGE_OF_REQUEST}) m JOIN queues q ON q.id = m.queue_id
+         ) page
+         ORDER BY r.idx`;
+
+/** readMany's statement: each request's page as one JSON array of [seq, queue, ts, kind, replace_id, body]. */
+const READ_MANY = `SELECT r.idx, p.pruned_seq, p.pruned_ts, page.entries AS page
+         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int4[])
+              WITH ORDINALITY AS r(user_id, queue_id, after_seq, after_ts, collapse, lim, idx)
+         CROSS JOIN LATERAL (${PRUNED_OF_REQUEST}) p
+         CROSS JOIN LATERAL (
+           SELECT json_agg(json_build_array(m.seq, q.name, m.ts, m.kind, m.replace_id, m.body) ORDER BY m.seq) AS entries
+           FROM (${PAGE_OF_REQUEST}) m JOIN queues q ON q.id = m.queue_id
+         ) page
+         ORDER BY r.idx`;
 
 /** The store over PostgreSQL. */
 export class SqlStore implements Store {
@@ -269,21 +296,8 @@ export class SqlStore implements Store {
   async readFrames(requests: readonly FrameReadRequest[]): Promise<FramePage[]> {
     return timed('read', async () => {
       const positions = requests.map(readPosition);
-      const members = `'"key":"' || lpad(to_hex(m.user_id), 12, '0') || lpad(to_hex(m.seq), 12, '0')
-        || '","timestamp":"' || (m.ts / 1000000)::text || '.' || lpad((m.ts % 1000000)::text, 6, '0')
-        || '","queue":' || to_json(r.url_prefix || q.name || '/')::text || ',"body":' || m.body::text || '}'`;
       const rows = await this.db.query<{ idx: number; pruned_seq: number; pruned_ts: number; frames: string | null; seqs: string | null; keys: (string | null)[] | null }>(
-        `SELECT r.idx, p.pruned_seq, p.pruned_ts, page.frames, page.seqs, page.keys
-         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int4[], $7::bool[], $8::text[])
-              WITH ORDINALITY AS r(user_id, queue_id, after_seq, after_ts, collapse, lim, typed, url_prefix, idx)
-         CROSS JOIN LATERAL (${PRUNED_OF_REQUEST}) p
-         CROSS JOIN LATERAL (
-           SELECT string_agg(CASE WHEN r.typed THEN '{"type":"' || m.kind || '",' ELSE '{' END || ${members}, E'\n' ORDER BY m.seq) AS frames,
-                  string_agg(m.seq::text, ',' ORDER BY m.seq) AS seqs,
-                  CASE WHEN count(m.replace_id) > 0 THEN json_agg(q.name || ' ' || m.kind || ' ' || m.replace_id ORDER BY m.seq) END AS keys
-           FROM (${PAGE_OF_REQUEST}) m JOIN queues q ON q.id = m.queue_id
-         ) page
-         ORDER BY r.idx`,
+        READ_FRAMES,
         [requests.map((r) => r.userId), requests.map((r) => r.queueId ?? null), positions.map((p) => p.afterSeq), positions.map((p) => p.afterTs),
           requests.map((r) => r.collapse), requests.map((r) => r.limit + 1), requests.map((r) => r.dialect === 'pushwire'),
           // A queue's URL up to its name.
@@ -315,15 +329,7 @@ export class SqlStore implements Store {
       // One row per request, its page as one JSON array of [seq, queue, ts, kind, replace_id, body]:
       // every value of a result row costs the driver a few µs to decode.
       const rows = await this.db.query<{ idx: number; pruned_seq: number; pruned_ts: number; page: PageEntry[] | null }>(
-        `SELECT r.idx, p.pruned_seq, p.pruned_ts, page.entries AS page
-         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::bool[], $6::int4[])
-              WITH ORDINALITY AS r(user_id, queue_id, after_seq, after_ts, collapse, lim, idx)
-         CROSS JOIN LATERAL (${PRUNED_OF_REQUEST}) p
-         CROSS JOIN LATERAL (
-           SELECT json_agg(json_build_array(m.seq, q.name, m.ts, m.kind, m.replace_id, m.body) ORDER BY m.seq) AS entries
-           FROM (${PAGE_OF_REQUEST}) m JOIN queues q ON q.id = m.queue_id
-         ) page
-         ORDER BY r.idx`,
+        READ_MANY,
         [requests.map((r) => r.userId), requests.map((r) => r.queueId ?? null), positions.map((p) => p.afterSeq), positions.map((p) => p.afterTs),
           requests.map((r) => r.collapse), requests.map((r) => r.limit + 1)], 'read_many');
       const byRequest = new Map(rows.map((row) => [Number(row.idx) - 1, row]));

@@ -23,13 +23,17 @@ const QUEUE_NAMES_KEPT = 10_000;
  * answers that); rows without one, nearly all of them, cost nothing more than a plain read.
  */
 function readText(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: number): string {
-  const shape = (atLeast(rows) * 2 + Number(bySeq)) * 4 + Number(ofQueue) * 2 + Number(collapse);
+  const shape = shapeOf(bySeq, ofQueue, collapse, rows);
   let text = READ_TEXTS.get(shape);
   if (text === undefined) READ_TEXTS.set(shape, (text = readTextOf(bySeq, ofQueue, collapse, rows)));
   return text;
 }
 /** Read texts by shape and LIMIT: a read finds its statement without building its text again. */
 const READ_TEXTS = new Map<number, string>();
+
+/** A read's shape and LIMIT as one number, the key its texts are kept under. */
+const shapeOf = (bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: number): number =>
+  (atLeast(rows) * 2 + Number(bySeq)) * 4 + Number(ofQueue) * 2 + Number(collapse);
 
 function readTextOf(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: number): string {
   return `SELECT ${MESSAGE_COLUMNS} ${readFrom(bySeq, ofQueue, collapse, rows)}`;
@@ -55,7 +59,7 @@ function readFrom(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: num
  * ordering inside the aggregates cost more than the rest of a row; pageBuilt checks both.
  */
 function frameReadText(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows: number, dialect: Dialect): string {
-  const shape = `${readText(bySeq, ofQueue, collapse, rows)} ${dialect}`;
+  const shape = shapeOf(bySeq, ofQueue, collapse, rows) * 2 + Number(dialect === 'original');
   let text = FRAME_READ_TEXTS.get(shape);
   if (text === undefined) {
     const members = `'"key":"' || printf('%012x%012x', m.user_id, m.seq) || '","timestamp":"' || printf('%d.%06d', m.ts / 1000000, m.ts % 1000000)`
@@ -67,7 +71,7 @@ function frameReadText(bySeq: boolean, ofQueue: boolean, collapse: boolean, rows
   }
   return text;
 }
-const FRAME_READ_TEXTS = new Map<string, string>();
+const FRAME_READ_TEXTS = new Map<number, string>();
 type BuiltPageRow = [text: string | null, seqs: string | null, count: number, collapsing: number, queueIds: string | null];
 
 interface Pruned { pruned_seq: number; pruned_ts: number }
@@ -82,9 +86,12 @@ function readShape(request: ReadRequest): { bySeq: boolean; ofQueue: boolean; po
 
 /** Whether retention removed messages the read asked for. */
 function truncatedSince(request: ReadRequest, pruned: Pruned): boolean {
-  const since = request.since ?? { seq: 0 };
-  return 'seq' in since ? pruned.pruned_seq > since.seq : pruned.pruned_ts > since.micros;
+  const { bySeq, position } = readShape(request);
+  return bySeq ? pruned.pruned_seq > position : pruned.pruned_ts > position;
 }
+
+/** A page with no frames. */
+const emptyPage = (truncated: boolean): JoinedFramePage => ({ text: '', lengths: [], seqs: [], collapseKeys: null, more: false, truncated });
 
 /**
  * A LIMIT for at least `rows` rows, as literal text: the next power of two (callers keep the rows
@@ -300,7 +307,7 @@ export class SqliteStore implements Store {
   joinedFrames(requests: readonly FrameReadRequest[]): JoinedFramePage[] {
     return this.sqlite.snapshot(() => requests.map((request) => {
       const pruned = this.prunedOf(request);
-      if (!pruned) return joinFrames(framePage(readFromRows(request.userId, NO_ROWS), request));
+      if (!pruned) return emptyPage(false);
       return this.pageBuilt(request, pruned) ?? joinFrames(framePage(readFromRows(request.userId, this.rowPage(request, pruned)), request));
     }));
   }
@@ -311,7 +318,7 @@ export class SqliteStore implements Store {
     const [[text, seqList, count, collapsing, queueIds]] = this.sqlite.rows<BuiltPageRow>(
       frameReadText(bySeq, ofQueue, request.collapse, request.limit + 1, request.dialect),
       quotedQueuePrefix(request.publicUrl), request.userId, position, ...(ofQueue ? [request.queueId] : []));
-    if (count === 0) return { text: '', lengths: [], seqs: [], collapseKeys: null, more: false, truncated: truncatedSince(request, pruned) };
+    if (count === 0) return emptyPage(truncatedSince(request, pruned));
     if (collapsing > 0 || !queueIds!.split(',').every((id) => isPlainQueueName(this.queueName(Number(id)) ?? ''))) return null;
     // The aggregates take the rows in one order, the same for both; ascending seqs say it is the page's.
     const seqs = seqList!.split(',').map(Number);
