@@ -51,11 +51,6 @@ export class StoredJsonMessage implements StoredMessage {
   get body(): Record<string, unknown> {
     return (this.#body ??= JSON.parse(this.bodyJson) as Record<string, unknown>);
   }
-
-  /** The same message from its fields, as a structured clone or the bus brought them. */
-  static revive(fields: StoredJsonMessage): StoredJsonMessage {
-    return new StoredJsonMessage(fields.userId, fields.seq, fields.queue, fields.micros, fields.kind, fields.replaceId, fields.bodyJson);
-  }
 }
 
 /** The seed's message format, the same over HTTP and websocket. */

@@ -2,30 +2,26 @@ import { Packr } from 'msgpackr';
 import { zmq } from './zmq.js';
 import type { Logger } from '../log.js';
 import { clientOptions, type CurveBroker, type CurveClient } from './curve.js';
-import { StoredJsonMessage, type StoredMessage } from '../message.js';
-import { HEARTBEAT_TOPIC, userTopic, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
+import type { StoredMessage } from '../message.js';
+import { decodeUserFrame, encodeUserFrame } from './user-frame.js';
+import { HEARTBEAT_TOPIC, type Bus, type BusEvent, type BusPublisher, type BusSubscriber, type Heartbeat } from './bus.js';
 
 /**
  * The bus between processes: ZeroMQ PUB/SUB through the broker's XSUB/XPUB proxy. It drops on
  * reconnect, past the high-water mark and for late joiners; everything sent here is already in
  * the store, and gateways repair any gap from it (see gateway/connection.ts).
  *
- * Frames are [topic, msgpack payload]. Subscriptions match topic prefixes, so every topic
- * ends with '.' so that user 12 never matches user 123.
+ * A user's message is one frame that begins with its topic (user-frame.ts); a heartbeat is
+ * [topic, msgpack payload]. Subscriptions match a message's first frame by prefix, so every
+ * topic ends with '.' so that user 12 never matches user 123.
  */
 const packr = new Packr({ useRecords: false });
 const HIGH_WATER_MARK = 100_000;
 
-/** The body crosses as its JSON text: one string to copy, and the gateway splices it into frames as it is. */
-function encodeUserMessage(message: StoredMessage): [string, Buffer] {
-  const { userId, seq, queue, micros, kind, replaceId } = message;
-  return [userTopic(userId), packr.pack({ userId, seq, queue, micros, kind, replaceId, bodyJson: message.bodyJson ?? JSON.stringify(message.body) })];
-}
-
-function decodeBusFrame(topic: Buffer, payload: Buffer): BusEvent | null {
-  const name = topic.toString();
-  if (name === HEARTBEAT_TOPIC) return { topic: 'heartbeat', heartbeat: packr.unpack(payload) as Heartbeat };
-  if (name.startsWith('u.')) return { topic: 'user', message: StoredJsonMessage.revive(packr.unpack(payload) as StoredJsonMessage) };
+/** A user's message is one frame (user-frame.ts); anything else, [topic, msgpack payload]. */
+function decodeBusFrame(frames: Buffer[]): BusEvent | null {
+  if (frames.length === 1) return { topic: 'user', message: decodeUserFrame(frames[0]) };
+  if (frames[0].toString() === HEARTBEAT_TOPIC) return { topic: 'heartbeat', heartbeat: packr.unpack(frames[1]) as Heartbeat };
   return null;
 }
 
@@ -54,7 +50,7 @@ function warnOnRefusal(socket: zmq.Socket, endpoint: string, log: Logger): void 
 /** Publishes without ever blocking the caller: ZeroMQ allows one send in flight, so frames wait in order here. */
 export class ZeroMqPublisher implements BusPublisher {
   private readonly socket: zmq.Publisher;
-  private readonly queue: [string, Buffer][] = [];
+  private readonly queue: (Buffer | [string, Buffer])[] = [];
   private sending = false;
 
   constructor(endpoint: string, keys: CurveClient | null, private readonly log: Logger) {
@@ -64,14 +60,14 @@ export class ZeroMqPublisher implements BusPublisher {
   }
 
   publishMessage(message: StoredMessage): void {
-    this.send(encodeUserMessage(message));
+    this.send(encodeUserFrame(message));
   }
 
   publishHeartbeat(heartbeat: Heartbeat): void {
     this.send([HEARTBEAT_TOPIC, packr.pack(heartbeat)]);
   }
 
-  private send(frame: [string, Buffer]): void {
+  private send(frame: Buffer | [string, Buffer]): void {
     this.queue.push(frame);
     if (!this.sending) void this.flush();
   }
@@ -132,10 +128,10 @@ export class ZeroMqSubscriber implements BusSubscriber {
   /** Delivers each event to `handle` until the subscriber is closed. */
   async run(handle: (event: BusEvent) => void): Promise<void> {
     try {
-      for await (const [topic, payload] of this.socket) {
+      for await (const frames of this.socket) {
         let event: BusEvent | null = null;
         try {
-          event = decodeBusFrame(topic, payload);
+          event = decodeBusFrame(frames);
         } catch (error) {
           this.log.warn({ err: error }, 'undecodable bus frame dropped');
         }
