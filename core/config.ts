@@ -134,7 +134,7 @@ export const options = {
   nodeTimeoutMs: { env: 'PUSHWIRE_NODE_TIMEOUT_MS', schema: positiveInt, default: 2500,
     doc: 'A gateway silent for this long leaves /nodes/ and presence. With the monitor\'s 250 ms sweep, a dead gateway is gone within 3 s.' },
   resyncMs: { env: 'PUSHWIRE_RESYNC_MS', schema: positiveInt, default: 10_000,
-    doc: 'Gateways compare each connected user\'s stored sequence with what they delivered this often, covering a bus that dropped.' },
+    doc: 'Gateways compare each connected user\'s stored sequence with what they delivered this often (a tenth of the users every tenth of it), covering a bus that dropped.' },
   gatewayDrainMs: { env: 'PUSHWIRE_GATEWAY_DRAIN_MS', schema: z.coerce.number().int().min(0), default: 3000,
     doc: 'On SIGTERM a gateway sends every client a reconnect frame and waits this long for them to leave before closing the rest (1001).' },
   brokerHttpPort: { env: 'PUSHWIRE_BROKER_HTTP_PORT', schema: port, default: undefined, doc: 'Broker /health, /ready and /metrics port (profile default).' },

@@ -15,6 +15,8 @@ export class SettleSchedule {
 
   /** These users (re)subscribed now: their checks start again. */
   add(userIds: readonly number[]): void {
+    // No delays, no checks (as NaN deadlines, they were checks at every timer tick, forever).
+    if (this.delaysMs.length === 0) return;
     const now = this.clock.now();
     for (const id of userIds) this.unsettled.set(id, { since: now, checks: 0 });
     this.arm();

@@ -31,6 +31,19 @@ t.test('settle checks: each user at each delay after its own subscription, one t
   t.equal(clock.pending, 0);
 });
 
+t.test('settle checks with no delays check nothing, and set no timer', async (t) => {
+  const clock = new ManualClock();
+  const checks: number[][] = [];
+  const none = new SettleSchedule([], (ids) => checks.push(ids), clock);
+  none.add([1, 2]);
+  t.equal(clock.pending, 0, 'no timer');
+  // The sentinel: a schedule with a delay, on the same clock, checks.
+  const one = new SettleSchedule([10], (ids) => checks.push(ids), clock);
+  one.add([3]);
+  clock.advance(1000);
+  t.same(checks, [[3]], 'only the schedule with a delay checked, once');
+});
+
 t.test('acks: the newest per user, handed over once and then forgotten', async (t) => {
   const acks = new AckBuffer();
   acks.record(1, 5);
