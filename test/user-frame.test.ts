@@ -38,6 +38,9 @@ t.test('a frame this version did not write, or one cut short, is refused', async
   otherVersion[topicLength] = 2;
   t.throws(() => decodeUserFrame(otherVersion), /version/);
   t.throws(() => decodeUserFrame(Buffer.from('u.5.')), /version/, 'a topic alone');
+  const otherKind = Buffer.from(frame);
+  otherKind[topicLength + 25] = 3;
+  t.throws(() => decodeUserFrame(otherKind), /no kind known \(3\)/, 'a kind this version does not know');
   t.throws(() => decodeUserFrame(frame.subarray(0, topicLength + 36)), 'cut inside the queue\'s name');
   t.throws(() => decodeUserFrame(frame.subarray(0, topicLength + 1 + 29 + 5 + 4 + 2)), /cut short/, 'cut inside the replaceId');
   t.throws(() => decodeUserFrame(Buffer.from('hb.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')), 'a heartbeat\'s topic');

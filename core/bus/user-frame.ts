@@ -17,7 +17,10 @@ import { userTopic } from './bus.js';
  * Numbers are little-endian doubles: ids, seqs and microseconds are integers below 2^53.
  */
 const VERSION = 1;
-const KINDS: readonly MessageKind[] = ['message', 'read', 'marker'];
+/** A kind's number on the wire: a Record, so a kind added to MessageKind cannot be left out. */
+const KIND_CODES: Record<MessageKind, number> = { message: 0, read: 1, marker: 2 };
+const KINDS: MessageKind[] = [];
+for (const [kind, code] of Object.entries(KIND_CODES)) KINDS[code] = kind as MessageKind;
 const NONE = 0xffff_ffff;
 /** Version and the three numbers, the kind and the two lengths. */
 const FIXED = 1 + 3 * 8 + 1 + 4 + 4;
@@ -34,7 +37,7 @@ export function encodeUserFrame(message: StoredMessage): Buffer {
   at = frame.writeDoubleLE(message.userId, at);
   at = frame.writeDoubleLE(message.seq, at);
   at = frame.writeDoubleLE(message.micros, at);
-  at = frame.writeUInt8(KINDS.indexOf(message.kind), at);
+  at = frame.writeUInt8(KIND_CODES[message.kind], at);
   at = frame.writeUInt32LE(queueBytes, at);
   at += frame.write(queue, at, 'utf8');
   at = frame.writeUInt32LE(replaceId === null ? NONE : replaceBytes, at);
@@ -53,11 +56,12 @@ export function decodeUserFrame(frame: Buffer): StoredJsonMessage {
   const seq = frame.readDoubleLE(at + 8);
   const micros = frame.readDoubleLE(at + 16);
   const kind = KINDS[frame[at + 24]];
+  if (kind === undefined) throw new Error(`a user frame of no kind known (${frame[at + 24]})`);
   const queueEnd = at + 29 + frame.readUInt32LE(at + 25);
   const queue = frame.toString('utf8', at + 29, queueEnd);
   const replaceBytes = frame.readUInt32LE(queueEnd);
   const replaceEnd = queueEnd + 4 + (replaceBytes === NONE ? 0 : replaceBytes);
-  if (kind === undefined || replaceEnd > frame.length) throw new Error('a user frame cut short');
+  if (replaceEnd > frame.length) throw new Error('a user frame cut short');
   const replaceId = replaceBytes === NONE ? null : frame.toString('utf8', queueEnd + 4, replaceEnd);
   return new StoredJsonMessage(userId, seq, queue, micros, kind, replaceId, frame.toString('utf8', replaceEnd));
 }
