@@ -1,3 +1,4 @@
+/// <reference lib="es2024.string" />
 /**
  * What PostgreSQL cannot store, found the same way at the edge (the api refuses it with 400)
  * and in the embedded store (which refuses it as PostgreSQL would).
@@ -5,16 +6,9 @@
 
 /** Deeper than any request we take: a body nested past this is refused rather than walked. */
 const MAX_DEPTH = 32;
-/** Text PostgreSQL can hold: no NUL, and well-formed UTF-16 (no lone surrogate). */
+/** Text PostgreSQL can hold: no NUL, and well-formed UTF-16 (no lone surrogate; `isWellFormed` is native, ES2024, in Node 20). */
 function storableText(text: string): boolean {
   return !text.includes('\u0000') && text.isWellFormed();
-}
-
-declare global {
-  interface String {
-    /** ES2024 (Node 20 has it): no lone surrogate. Native, where it was a regular expression with a lookbehind per string. */
-    isWellFormed(): boolean;
-  }
 }
 
 /**

@@ -1,5 +1,4 @@
-import type { MessageKind, StoredMessage } from '../message.js';
-import { StoredJsonMessage } from '../message.js';
+import { StoredJsonMessage, type MessageKind, type StoredMessage } from '../message.js';
 import { userTopic } from './bus.js';
 
 /**
