@@ -439,6 +439,51 @@ t.test('postgresql: storing a batch finds its users and queues through their ind
   t.match(JSON.stringify(plan['QUERY PLAN']), /"Index Cond":"\(\(user_id = r\.user_id\) AND \(seq > COALESCE\(r\.after_seq, '0'::bigint\)\)\)"/, 'the read starts at the position');
 });
 
+t.test('postgresql: trimming a queue\'s backlog and deleting a queue find its messages among its user\'s rows, not by reading messages whole', async (t) => {
+  const [db, explainer] = await freshPgDbs(t, 2, 1);
+  const sent: { text: string; params: unknown[] }[] = [];
+  const store = new SqlStore(watchedDb(db, ({ text, params }) => sent.push({ text, params })));
+  await store.migrate();
+  await db.exec(`INSERT INTO users (token) SELECT 'token-' || g FROM generate_series(1, 1000) g;
+                 INSERT INTO queues (name, user_id) SELECT 'queue-' || id, id FROM users`);
+  const queues = await db.query<{ id: number; name: string; user_id: number }>('SELECT id, name, user_id FROM queues ORDER BY id');
+  // Twenty messages a user: on fewer, reading the table whole is the cheaper plan, and rightly.
+  for (let round = 0; round < 20; round++) {
+    await store.append(queues.map((queue) => ({
+      queueId: queue.id, queue: queue.name, userId: queue.user_id, kind: 'message' as const, replaceId: null, body: { title: 't' }, ttlSeconds: 60,
+    })));
+  }
+  await db.exec('ANALYZE users; ANALYZE queues; ANALYZE messages');
+  const literal = (value: unknown) => `'${(Array.isArray(value) ? `{${value.join(',')}}` : String(value)).replace(/'/g, "''")}'`;
+  /** The tables a statement the store sent reads whole, by its plan (EXPLAIN, not run). */
+  const readWhole = async (statement: { text: string; params: unknown[] }) => {
+    await explainer.exec('DEALLOCATE ALL');
+    await explainer.exec(`PREPARE checked AS ${statement.text}`);
+    const [row] = await explainer.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE checked(${statement.params.map(literal).join(', ')})`);
+    const scanned: string[] = [];
+    const walk = (node: Record<string, unknown>) => {
+      if (node['Node Type'] === 'Seq Scan') scanned.push(String(node['Relation Name']));
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    walk((row['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0].Plan);
+    return scanned;
+  };
+
+  sent.length = 0;
+  t.equal(await store.prune(0, 1, [queues[0].id, queues[1].id]), 38, 'two queues trimmed to a backlog of one');
+  const trim = sent.find((statement) => statement.text.includes('cutoffs'));
+  t.ok(trim, 'the trim was sent');
+  t.same(await readWhole(trim!), [], 'trimming reads no table whole');
+
+  sent.length = 0;
+  await store.deleteQueue(queues[2].id);
+  const deletion = sent.find((statement) => /DELETE FROM messages/.test(statement.text));
+  t.ok(deletion, 'the deletion was sent');
+  t.same(await readWhole(deletion!), [], 'deleting a queue reads no table whole');
+  const [left] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
+  t.same(left, { n: 20_000 - 38 - 20 }, 'only what was trimmed and the deleted queue\'s messages are gone');
+});
+
 t.test('postgresql: storing updates nearly every user\'s row where it is, writing no index of users', async (t) => {
   const [db] = await freshPgDbs(t, 2);
   const store = new SqlStore(db);

@@ -161,8 +161,9 @@ export class SqlStore implements Store {
    */
   async deleteQueue(queueId: number): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM queues WHERE id = $1', [queueId]);
-      await tx.query('DELETE FROM messages WHERE queue_id = $1', [queueId]);
+      const [queue] = await tx.query<{ user_id: number }>('DELETE FROM queues WHERE id = $1 RETURNING user_id', [queueId]);
+      // Through its user's rows (the primary key): no index of messages leads by queue.
+      if (queue) await tx.query('DELETE FROM messages WHERE user_id = $1 AND queue_id = $2', [queue.user_id, queueId]);
     });
   }
 
@@ -389,11 +390,14 @@ export class SqlStore implements Store {
     let removed = await this.removeWhere('DELETE FROM messages WHERE expires_at <= $1', [nowMicros]);
     for (let start = 0; start < queueIds.length; start += PRUNE_CHUNK) {
       removed += await this.removeWhere(
+        // A queue's messages are found among its user's (the primary key, newest first): no
+        // index of messages leads by queue. A queue deleted meanwhile has no row, and no messages.
         `WITH cutoffs AS (
-           SELECT q.id AS queue, (SELECT k.seq FROM messages k WHERE k.queue_id = q.id ORDER BY k.seq DESC OFFSET $2 LIMIT 1) AS cutoff
-           FROM unnest($1::int8[]) AS q(id)
+           SELECT q.id AS queue, q.user_id AS owner,
+                  (SELECT k.seq FROM messages k WHERE k.user_id = q.user_id AND k.queue_id = q.id ORDER BY k.seq DESC OFFSET $2 LIMIT 1) AS cutoff
+           FROM queues q WHERE q.id = ANY($1::int8[])
          )
-         DELETE FROM messages m USING cutoffs c WHERE m.queue_id = c.queue AND m.seq <= c.cutoff`,
+         DELETE FROM messages m USING cutoffs c WHERE m.user_id = c.owner AND m.queue_id = c.queue AND m.seq <= c.cutoff`,
         [queueIds.slice(start, start + PRUNE_CHUNK), backlog]);
     }
     return removed;

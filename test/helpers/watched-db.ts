@@ -1,6 +1,6 @@
 import type { Db } from '../../core/store/db.js';
 
-/** `db`, telling `watch` of every statement sent through `query` (text, parameters, and the prepared statement's name if any). */
+/** `db`, telling `watch` of every statement sent through `query`, in a transaction too (text, parameters, and the prepared statement's name if any). */
 export function watchedDb(db: Db, watch: (statement: { text: string; params: unknown[]; name?: string }) => void): Db {
   return {
     connections: db.connections,
@@ -9,7 +9,7 @@ export function watchedDb(db: Db, watch: (statement: { text: string; params: unk
       return db.query(text, params, name);
     },
     exec: (script) => db.exec(script),
-    transaction: (work) => db.transaction(work),
+    transaction: (work) => db.transaction((tx) => work(watchedDb(tx, watch))),
     close: () => db.close(),
   };
 }
