@@ -17,6 +17,8 @@ t.test('two api processes cache a queue\'s owner; deleting it through one stops 
   const prefix = redisPrefix();
   const [brokerInPort, ...apiPorts] = await freePorts(3);
   const apis = [];
+  /** Each api's owner lookups in its store, by queue name. */
+  const lookups: string[][] = [];
   for (const apiPort of apiPorts) {
     const config = loadConfig({
       PUSHWIRE_PROFILE: 'test', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, PUSHWIRE_REDIS_PREFIX: prefix,
@@ -25,6 +27,13 @@ t.test('two api processes cache a queue\'s owner; deleting it through one stops 
       PUSHWIRE_BUS_SECURITY: 'plain',
     });
     const backends = await openBackends(config, log, 'api');
+    const looked: string[] = [];
+    lookups.push(looked);
+    const queuesByNames = backends.store.queuesByNames.bind(backends.store);
+    backends.store.queuesByNames = (names) => {
+      looked.push(...names);
+      return queuesByNames(names);
+    };
     const api = await startApi(config, backends, log);
     t.teardown(async () => {
       await api.close();
@@ -33,9 +42,12 @@ t.test('two api processes cache a queue\'s owner; deleting it through one stops 
     apis.push(new Http(api.url));
   }
   const [first, second] = apis;
-  const { token, queue } = await first.user('cached.example');
+  const { token, own, queue } = await first.user('cached.example');
   const path = new URL(queue).pathname;
-  for (const api of apis) t.equal((await api.request('POST', path, { json: { title: 'cached' } })).status, 200, 'each api looked the owner up');
+  for (const api of apis) t.equal((await api.request('POST', path, { json: { title: 'cached' } })).status, 200);
+  t.equal((await first.request('POST', new URL(own).pathname, { json: { title: 'own' } })).status, 200);
+  const name = (url: string) => new URL(url).pathname.split('/')[2];
+  t.same(lookups, [[], [name(queue)]], 'the api that created both queues knew their owner; the other looked it up once');
   t.equal((await first.request('DELETE', `${path}?token=${token}`)).status, 200);
   for (const api of [second, first, second]) {
     const gone = await api.request('POST', path, { json: { title: 'after delete' } });

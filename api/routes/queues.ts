@@ -42,7 +42,9 @@ export function queueRoutes(app: FastifyInstance, { config, store, queues, limit
     const existing = (await store.queuesOf(user.id)).find((queue) => queue.domain === domain);
     if (existing) return { queue: url(existing.name) };
     if ((await store.queueCount(user.id)) >= config.maxQueuesPerToken) throw new PushwireError('too_many_queues');
-    return { queue: url((await store.queueForDomain(user.id, domain, randomId())).name) };
+    const queue = await store.queueForDomain(user.id, domain, randomId());
+    queues.remember({ id: queue.id, name: queue.name, userId: queue.userId });
+    return { queue: url(queue.name) };
   });
 
   /** Every domain queue of the user, as {domain: queueURL}, so clients can sync. */

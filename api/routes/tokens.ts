@@ -4,7 +4,7 @@ import { queueUrl } from '../../core/message.js';
 import type { ApiContext } from '../context.js';
 import { object, string } from '../schemas.js';
 
-export function tokenRoutes(app: FastifyInstance, { config, store, limit }: ApiContext): void {
+export function tokenRoutes(app: FastifyInstance, { config, store, limit, queues }: ApiContext): void {
   /** A new user: their secret token and their own queue (where their clients read over HTTP). Each is a row kept: limited per address. */
   app.post('/token/', {
     ...limit('tokens'),
@@ -14,6 +14,7 @@ export function tokenRoutes(app: FastifyInstance, { config, store, limit }: ApiC
     },
   }, async () => {
     const { user, queue } = await store.createUser(randomId(), randomId());
+    queues.remember({ id: queue.id, name: queue.name, userId: user.id });
     return { token: user.token, queue: queueUrl(config.publicUrl, queue.name) };
   });
 }
