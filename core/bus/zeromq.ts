@@ -47,14 +47,17 @@ function warnOnRefusal(socket: zmq.Socket, endpoint: string, log: Logger): void 
   socket.events.on('handshake', () => void (said = false));
 }
 
-/** Publishes without ever blocking the caller: ZeroMQ allows one send in flight, so frames wait in order here. */
+/**
+ * Publishes without ever blocking the caller. sendTimeout 0: a PUB socket never blocks (past the
+ * high-water mark it drops), so each send completes at once, in order, with none in flight, and
+ * zeromq.js does not ask libzmq before each send whether it may (ZMQ_EVENTS: a poll and a getpid
+ * system call a message on the event loop; 3 µs).
+ */
 export class ZeroMqPublisher implements BusPublisher {
   private readonly socket: zmq.Publisher;
-  private readonly queue: (Buffer | [string, Buffer])[] = [];
-  private sending = false;
 
   constructor(endpoint: string, keys: CurveClient | null, private readonly log: Logger) {
-    this.socket = new zmq.Publisher({ sendHighWaterMark: HIGH_WATER_MARK, linger: 0, ...(keys && clientOptions(keys)) });
+    this.socket = new zmq.Publisher({ sendHighWaterMark: HIGH_WATER_MARK, sendTimeout: 0, linger: 0, ...(keys && clientOptions(keys)) });
     warnOnRefusal(this.socket, endpoint, log);
     this.socket.connect(endpoint);
   }
@@ -68,19 +71,8 @@ export class ZeroMqPublisher implements BusPublisher {
   }
 
   private send(frame: Buffer | [string, Buffer]): void {
-    this.queue.push(frame);
-    if (!this.sending) void this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    this.sending = true;
-    try {
-      while (this.queue.length && !this.socket.closed) await this.socket.send(this.queue.shift()!);
-    } catch (error) {
-      this.log.warn({ err: error }, 'bus publish failed; the store still has the message');
-    } finally {
-      this.sending = false;
-    }
+    if (this.socket.closed) return;
+    this.socket.send(frame).catch((error: unknown) => this.log.warn({ err: error }, 'bus publish failed; the store still has the message'));
   }
 
   close(): void {
