@@ -38,6 +38,24 @@ const sqlExtras = (db: Db) => ({
   expireDevice: async (deviceId: number) => void (await db.query("UPDATE devices SET expired_at = now(), expired_reason = 'unregistered' WHERE id = $1", [deviceId])),
 });
 
+/**
+ * The tables PostgreSQL would read whole to run `statement` as the store sent it: its generic plan
+ * (PREPARE + EXPLAIN EXECUTE, not run) on `explainer`, a connection set up as the store's own are.
+ */
+async function tablesReadWhole(explainer: Db, statement: { text: string; params: unknown[] }): Promise<string[]> {
+  const literal = (value: unknown) => `'${(Array.isArray(value) ? `{${value.join(',')}}` : String(value)).replace(/'/g, "''")}'`;
+  await explainer.exec('DEALLOCATE ALL');
+  await explainer.exec(`PREPARE checked AS ${statement.text}`);
+  const [row] = await explainer.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE checked(${statement.params.map(literal).join(', ')})`);
+  const scanned: string[] = [];
+  const walk = (node: Record<string, unknown>) => {
+    if (node['Node Type'] === 'Seq Scan') scanned.push(String(node['Relation Name']));
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  walk((row['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0].Plan);
+  return scanned;
+}
+
 /** One suite, run against PostgreSQL and embedded SQLite: both stores must behave the same. */
 function storeSuite(t: Test, name: string, open: () => Promise<Opened>): void {
   t.test(name, async (t) => {
@@ -413,23 +431,10 @@ t.test('postgresql: storing a batch finds its users and queues through their ind
     queueId: queue.id, queue: queue.name, userId: queue.user_id, kind: 'message' as const, replaceId: null, body: { title: 't' }, ttlSeconds: 60,
   })));
   t.equal(stored.filter((message) => message !== null).length, 3, 'the batch is stored');
-  const { text, params } = sent.get('append')!;
-  const literal = (value: unknown) => `'${(Array.isArray(value) ? `{${value.join(',')}}` : String(value)).replace(/'/g, "''")}'`;
-  // PREPARE + EXPLAIN EXECUTE on a connection set up as the store's own are: the generic plan, not run.
-  await explainer.exec(`PREPARE append_plan AS ${text}`);
-  const tablesReadWhole = async () => {
-    const [row] = await explainer.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE append_plan(${params.map(literal).join(', ')})`);
-    const scanned: string[] = [];
-    const walk = (node: Record<string, unknown>) => {
-      if (node['Node Type'] === 'Seq Scan') scanned.push(String(node['Relation Name']));
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-    };
-    walk((row['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0].Plan);
-    return scanned;
-  };
-  t.same(await tablesReadWhole(), [], 'no table is read whole before the tables have statistics');
+  const append = sent.get('append')!;
+  t.same(await tablesReadWhole(explainer, append), [], 'no table is read whole before the tables have statistics');
   await db.exec('ANALYZE users; ANALYZE queues');
-  t.same(await tablesReadWhole(), [], 'nor after');
+  t.same(await tablesReadWhole(explainer, append), [], 'nor after');
 
   // A reconnect's catch-up starts at its position in the user's sequence, in the index, rather than filtering the whole backlog.
   await store.readFrames([{ userId: queues[0].user_id, since: { seq: 1 }, limit: 10, collapse: true, dialect: 'pushwire', publicUrl: 'http://h' }]);
@@ -454,32 +459,18 @@ t.test('postgresql: trimming a queue\'s backlog and deleting a queue find its me
     })));
   }
   await db.exec('ANALYZE users; ANALYZE queues; ANALYZE messages');
-  const literal = (value: unknown) => `'${(Array.isArray(value) ? `{${value.join(',')}}` : String(value)).replace(/'/g, "''")}'`;
-  /** The tables a statement the store sent reads whole, by its plan (EXPLAIN, not run). */
-  const readWhole = async (statement: { text: string; params: unknown[] }) => {
-    await explainer.exec('DEALLOCATE ALL');
-    await explainer.exec(`PREPARE checked AS ${statement.text}`);
-    const [row] = await explainer.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE checked(${statement.params.map(literal).join(', ')})`);
-    const scanned: string[] = [];
-    const walk = (node: Record<string, unknown>) => {
-      if (node['Node Type'] === 'Seq Scan') scanned.push(String(node['Relation Name']));
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-    };
-    walk((row['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0].Plan);
-    return scanned;
-  };
 
   sent.length = 0;
   t.equal(await store.prune(0, 1, [queues[0].id, queues[1].id]), 38, 'two queues trimmed to a backlog of one');
   const trim = sent.find((statement) => statement.text.includes('cutoffs'));
   t.ok(trim, 'the trim was sent');
-  t.same(await readWhole(trim!), [], 'trimming reads no table whole');
+  t.same(await tablesReadWhole(explainer, trim!), [], 'trimming reads no table whole');
 
   sent.length = 0;
   await store.deleteQueue(queues[2].id);
   const deletion = sent.find((statement) => /DELETE FROM messages/.test(statement.text));
   t.ok(deletion, 'the deletion was sent');
-  t.same(await readWhole(deletion!), [], 'deleting a queue reads no table whole');
+  t.same(await tablesReadWhole(explainer, deletion!), [], 'deleting a queue reads no table whole');
   const [left] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
   t.same(left, { n: 20_000 - 38 - 20 }, 'only what was trimmed and the deleted queue\'s messages are gone');
 });
