@@ -117,8 +117,8 @@ const LAST_SEQ = 'max(u.last_seq, u.pruned_seq, coalesce((SELECT max(seq) FROM m
 
 /*
  * Statements run once a message or a user are module constants: the statement cache is keyed by
- * their text, and a text built at each call is a new string whose hash is computed again (a
- * tenth of the append's CPU on the database's thread).
+ * their text, and a text built at each call is a new string whose hash is computed again (the
+ * cache's lookup was 7% of the database thread's busy time in batches of 500).
  */
 /** A user's last seq, by id. */
 const LAST_SEQ_OF_USER = `SELECT ${LAST_SEQ} AS last_seq FROM users u WHERE id = ?`;
