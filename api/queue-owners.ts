@@ -8,6 +8,9 @@ export interface QueueOwner {
   userId: number;
 }
 
+/** The part of a queue a publish needs. */
+export const ownerOf = (queue: QueueOwner): QueueOwner => ({ id: queue.id, name: queue.name, userId: queue.userId });
+
 /** A cached owner and whether it was asked for since eviction last passed it. */
 interface Kept {
   owner: QueueOwner;
@@ -37,7 +40,7 @@ export class QueueOwners {
       return names.map((name) => {
         const queue = found.get(name);
         if (!queue) return undefined;
-        const owner = { id: queue.id, name: queue.name, userId: queue.userId };
+        const owner = ownerOf(queue);
         this.remember(owner);
         return owner;
       });

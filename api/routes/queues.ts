@@ -4,6 +4,7 @@ import { randomId } from '../../core/ids.js';
 import { queueUrl } from '../../core/message.js';
 import { requireOwnQueue, requireUser } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { ownerOf } from '../queue-owners.js';
 import { boolean, object, string } from '../schemas.js';
 
 const queueParams = {
@@ -43,7 +44,7 @@ export function queueRoutes(app: FastifyInstance, { config, store, queues, limit
     if (existing) return { queue: url(existing.name) };
     if ((await store.queueCount(user.id)) >= config.maxQueuesPerToken) throw new PushwireError('too_many_queues');
     const queue = await store.queueForDomain(user.id, domain, randomId());
-    queues.remember({ id: queue.id, name: queue.name, userId: queue.userId });
+    queues.remember(ownerOf(queue));
     return { queue: url(queue.name) };
   });
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomId } from '../../core/ids.js';
 import { queueUrl } from '../../core/message.js';
 import type { ApiContext } from '../context.js';
+import { ownerOf } from '../queue-owners.js';
 import { object, string } from '../schemas.js';
 
 export function tokenRoutes(app: FastifyInstance, { config, store, limit, queues }: ApiContext): void {
@@ -14,7 +15,7 @@ export function tokenRoutes(app: FastifyInstance, { config, store, limit, queues
     },
   }, async () => {
     const { user, queue } = await store.createUser(randomId(), randomId());
-    queues.remember({ id: queue.id, name: queue.name, userId: user.id });
+    queues.remember(ownerOf(queue));
     return { token: user.token, queue: queueUrl(config.publicUrl, queue.name) };
   });
 }
