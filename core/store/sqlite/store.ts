@@ -126,6 +126,7 @@ const LAST_SEQ_OF_USER = `SELECT ${LAST_SEQ} AS last_seq FROM users u WHERE id =
 const APPEND_TARGET = `SELECT q.user_id, ${LAST_SEQ} AS last_seq, EXISTS (SELECT 1 FROM devices WHERE user_id = u.id AND expired_at IS NULL) AS devices
   FROM queues q JOIN users u ON u.id = q.user_id WHERE q.id = ?`;
 const INSERT_MESSAGE = 'INSERT INTO messages (user_id, seq, queue_id, ts, expires_at, kind, replace_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_PUSH_CHECK = 'INSERT INTO push_checks (user_id, seq, due_at) VALUES (?, ?, ?)';
 
 const toQueue = (row: QueueRow): Queue => ({
   id: row.id, name: row.name, userId: row.user_id, domain: row.domain, readMicros: row.read_ts,
@@ -285,7 +286,7 @@ export class SqliteStore implements Store {
         const seq = ++user.seq;
         this.sqlite.run(INSERT_MESSAGE,
           message.userId, seq, message.queueId, micros, micros + message.ttlSeconds * 1_000_000, message.kind, message.replaceId, message.bodyJson);
-        if (message.kind === 'message' && user.devices) this.sqlite.run('INSERT INTO push_checks (user_id, seq, due_at) VALUES (?, ?, ?)', message.userId, seq, micros);
+        if (message.kind === 'message' && user.devices) this.sqlite.run(INSERT_PUSH_CHECK, message.userId, seq, micros);
         keys[2 * index] = seq;
         keys[2 * index + 1] = micros;
       });
