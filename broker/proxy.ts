@@ -1,6 +1,6 @@
 import { zmq } from '../core/bus/zmq.js';
 import { brokerSideOptions, startZapHandler, type CurveBroker } from '../core/bus/curve.js';
-import type { BusEndpoints } from '../core/bus/zeromq.js';
+import { UNLIMITED, type BusEndpoints } from '../core/bus/zeromq.js';
 import type { Role } from '../core/daemon.js';
 import type { Logger } from '../core/log.js';
 
@@ -13,7 +13,8 @@ import type { Logger } from '../core/log.js';
  */
 export async function startBroker(endpoints: BusEndpoints, log: Logger, keys: CurveBroker | null): Promise<Role> {
   const zap = keys ? await startZapHandler(keys.admitted, log) : null;
-  const frontend = new zmq.XSubscriber({ receiveHighWaterMark: 100_000, linger: 0, ...(keys && brokerSideOptions(keys, 'publish')) });
+  // It forwards every subscription to every publisher, and must drop none (core/bus/zeromq.ts).
+  const frontend = new zmq.XSubscriber({ receiveHighWaterMark: 100_000, sendHighWaterMark: UNLIMITED, linger: 0, ...(keys && brokerSideOptions(keys, 'publish')) });
   const backend = new zmq.XPublisher({ sendHighWaterMark: 100_000, linger: 0, ...(keys && brokerSideOptions(keys, 'subscribe')) });
   await frontend.bind(endpoints.in);
   await backend.bind(endpoints.out);

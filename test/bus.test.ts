@@ -112,6 +112,49 @@ busSuite(t, 'ZeroMQ bus through the broker, plain (loopback only)', async () => 
   return { bus: new ZeroMqBus(endpoints, () => null, log), close: () => broker.close() };
 });
 
+t.test('tens of thousands of users subscribing at once all reach every publisher: none of their next messages is dropped', async (t) => {
+  const [inPort, outPort] = await freePorts(2);
+  const endpoints = busEndpoints('127.0.0.1', inPort, outPort);
+  const broker = await startBroker(endpoints, log, null);
+  t.teardown(() => broker.close());
+  const bus = new ZeroMqBus(endpoints, () => null, log);
+  const publisher = bus.publisher();
+  const gateway = bus.subscriber();
+  t.teardown(() => {
+    gateway.close();
+    publisher.close();
+  });
+  const received = new Set<string>();
+  void gateway.run((event) => event.topic === 'user' && received.add(`${event.message.userId}:${event.message.seq}`));
+  // Connected both ways: a message to user 0 gets through.
+  gateway.subscribe('u.0.');
+  await eventually(async () => {
+    publisher.publishMessage(message(0, 0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return received.has('0:0');
+  }, 10_000);
+  // A gateway restart's worth of users (re)subscribe at once; the publisher sends nothing meanwhile.
+  const USERS = 20_000;
+  for (let user = 1; user <= USERS; user++) gateway.subscribe(`u.${user}.`);
+  // Subscribed last, so once another publisher's message to it gets through, the broker has
+  // passed every one of these subscriptions on to the publishers.
+  const LAST = USERS + 1;
+  gateway.subscribe(`u.${LAST}.`);
+  const probe = bus.publisher();
+  t.teardown(() => probe.close());
+  await eventually(async () => {
+    probe.publishMessage(message(LAST, 0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return received.has(`${LAST}:0`);
+  }, 30_000);
+  for (let user = 1; user <= USERS; user++) publisher.publishMessage(message(user, 1));
+  // In order after them on the same publisher: once it is here, every one is here or was dropped.
+  publisher.publishMessage(message(0, 1));
+  await eventually(async () => received.has('0:1'), 10_000);
+  const missed = Array.from({ length: USERS }, (_, i) => i + 1).filter((user) => !received.has(`${user}:1`));
+  t.same(missed, [], 'no user\'s first message is dropped');
+});
+
 function keysDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pushwire-bus-keys-'));
   writeBusKeys(dir);

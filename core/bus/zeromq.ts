@@ -47,19 +47,69 @@ function warnOnRefusal(socket: zmq.Socket, endpoint: string, log: Logger): void 
   socket.events.on('handshake', () => void (said = false));
 }
 
+/** libzmq's ZMQ_SNDHWM and ZMQ_RCVHWM: zeromq.js offers each only on the sockets that send or receive messages. */
+const ZMQ_SNDHWM = 23;
+const ZMQ_RCVHWM = 24;
+/** A high-water mark of 0: no limit. */
+export const UNLIMITED = 0;
+/** How often an idle publisher reads the subscriptions that came in meanwhile. */
+const SUBSCRIPTIONS_READ_MS = 1000;
+
+/*
+ * Subscriptions travel the other way, gateway → broker → every publisher, and no socket on that
+ * way may drop one: a subscription lost is a user whose messages the bus drops until they
+ * reconnect (the gateway's store checks then bring each one seconds late). A socket drops a
+ * subscription it cannot queue past its high-water mark (1,000 by default), which a gateway
+ * reaches when thousands of users subscribe in one turn of its event loop (a reconnect storm, a
+ * restart, the broker coming back). Measured: of 5,000 topics subscribed at once, 4,001 never
+ * reached the broker; with the subscriber's limit lifted, 3,500 of 20,000 were still lost in
+ * the broker's forwarding to publishers (broker/proxy.ts); with every limit on the way lifted,
+ * none of 100,000 (BENCHMARKS.md, twenty-fifth pass; test/bus.test.ts holds 20,000). Each
+ * queue holds only subscriptions, and whoever reads it does so at once: the I/O threads, the
+ * broker, and a publisher at its next send or within SUBSCRIPTIONS_READ_MS.
+ */
+
+/** A SUB socket whose subscriptions all reach the broker, however many are made at once. */
+class SubscribingSubscriber extends zmq.Subscriber {
+  constructor(options: ConstructorParameters<typeof zmq.Subscriber>[0]) {
+    super(options);
+    // Before connecting: a pipe takes its high-water mark when it is made.
+    this.setInt32Option(ZMQ_SNDHWM, UNLIMITED);
+  }
+}
+
+/**
+ * A PUB socket that takes in every subscription sent to it. libzmq reads a PUB socket's
+ * subscriptions only when the process calls into the socket (a send), and until then queued at
+ * most 1,000: when 1,000 users connected and 1,000 left while circus.ini's api published nothing,
+ * its first publishes afterwards were dropped for 1–25 of the new users a time, who got them
+ * 200–400 ms late through the gateway's repairs; with no limit here, none were in 6 such runs.
+ */
+class SubscribedPublisher extends zmq.Publisher {
+  constructor(options: ConstructorParameters<typeof zmq.Publisher>[0]) {
+    super(options);
+    this.setInt32Option(ZMQ_RCVHWM, UNLIMITED);
+  }
+}
+
 /**
  * Publishes without ever blocking the caller. sendTimeout 0: a PUB socket never blocks (past the
  * high-water mark it drops), so each send completes at once, in order, with none in flight, and
  * zeromq.js does not ask libzmq before each send whether it may (ZMQ_EVENTS: a poll and a getpid
- * system call a message on the event loop; 3 µs).
+ * system call a message on the event loop; 3 µs). Asking once a second instead reads the
+ * subscriptions that came in meanwhile, so a publisher that sends nothing for hours does not
+ * hold every subscription users made and left meanwhile.
  */
 export class ZeroMqPublisher implements BusPublisher {
   private readonly socket: zmq.Publisher;
+  private readonly readSubscriptions: NodeJS.Timeout;
 
   constructor(endpoint: string, keys: CurveClient | null, private readonly log: Logger) {
-    this.socket = new zmq.Publisher({ sendHighWaterMark: HIGH_WATER_MARK, sendTimeout: 0, linger: 0, ...(keys && clientOptions(keys)) });
+    this.socket = new SubscribedPublisher({ sendHighWaterMark: HIGH_WATER_MARK, sendTimeout: 0, linger: 0, ...(keys && clientOptions(keys)) });
     warnOnRefusal(this.socket, endpoint, log);
     this.socket.connect(endpoint);
+    // Reading `writable` asks libzmq (ZMQ_EVENTS), which first processes what came in.
+    this.readSubscriptions = setInterval(() => void this.socket.writable, SUBSCRIPTIONS_READ_MS).unref();
   }
 
   publishMessage(message: StoredMessage): void {
@@ -76,6 +126,7 @@ export class ZeroMqPublisher implements BusPublisher {
   }
 
   close(): void {
+    clearInterval(this.readSubscriptions);
     this.socket.close();
   }
 }
@@ -86,7 +137,7 @@ export class ZeroMqSubscriber implements BusSubscriber {
   private lost = false;
 
   constructor(endpoint: string, keys: CurveClient | null, private readonly log: Logger) {
-    this.socket = new zmq.Subscriber({ receiveHighWaterMark: HIGH_WATER_MARK, linger: 0, ...(keys && clientOptions(keys)) });
+    this.socket = new SubscribingSubscriber({ receiveHighWaterMark: HIGH_WATER_MARK, linger: 0, ...(keys && clientOptions(keys)) });
     this.socket.events.on('disconnect', () => {
       this.lost = true;
       this.onDisconnect();
