@@ -109,8 +109,9 @@ export class ZeroMqPublisher implements BusPublisher {
     this.socket = new SubscribedPublisher({ sendHighWaterMark: HIGH_WATER_MARK, sendTimeout: 0, linger: 0, ...(keys && clientOptions(keys)) });
     warnOnRefusal(this.socket, endpoint, log);
     this.socket.connect(endpoint);
-    // Reading `writable` asks libzmq (ZMQ_EVENTS), which first processes what came in.
-    this.readSubscriptions = setInterval(() => void this.socket.writable, SUBSCRIPTIONS_READ_MS).unref();
+    // Reading `writable` asks libzmq (ZMQ_EVENTS), which first processes what came in; on a
+    // closed socket it would throw.
+    this.readSubscriptions = setInterval(() => void (this.socket.closed || this.socket.writable), SUBSCRIPTIONS_READ_MS).unref();
   }
 
   publishMessage(message: StoredMessage): void {
