@@ -2,7 +2,6 @@ import t, { type Test } from 'tap';
 import { EVERY_USER_TOPIC, type Bus, type BusEvent, type BusPublisher, type BusSubscriber } from '../core/bus/bus.js';
 import { MemoryBus } from '../core/bus/memory.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBrokerKeys, readClientKeys, writeBusKeys, z85 } from '../core/bus/curve.js';
@@ -12,7 +11,7 @@ import { startBroker } from '../broker/proxy.js';
 import { createLogger } from '../core/log.js';
 import { toFrame, type StoredMessage } from '../core/message.js';
 import { eventually } from './helpers/client.js';
-import { freePorts } from './helpers/ports.js';
+import { freePorts, portIsFree } from './helpers/ports.js';
 
 const log = createLogger('test', 'silent');
 const message = (userId: number, seq: number): StoredMessage => ({ userId, seq, queue: 'q', micros: seq, kind: 'message', replaceId: null, body: { title: `${userId}:${seq}`, text: 'say "hi" \\ ünï 😀', list: [1, null] } });
@@ -139,13 +138,6 @@ async function missedBy(publisher: BusPublisher, received: Set<string>, seq: num
   publisher.publishMessage(message(0, seq));
   await eventually(async () => received.has(`0:${seq}`), 10_000);
   return Array.from({ length: USERS }, (_, i) => i + 1).filter((user) => !received.has(`${user}:${seq}`));
-}
-
-/** Whether a TCP server could listen on 127.0.0.1:`port` now. */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 t.test('tens of thousands of users subscribing at once, or again when the broker comes back, all reach every publisher', async (t) => {

@@ -26,6 +26,13 @@ function tryListen(port: number): Promise<import('node:net').Server | null> {
   });
 }
 
+/** Whether `port` is free on loopback now (a port just closed may stay taken a moment). */
+export async function portIsFree(port: number): Promise<boolean> {
+  const server = await tryListen(port);
+  if (server) await new Promise((resolve) => server.close(resolve));
+  return server !== null;
+}
+
 /** Distinct free TCP ports on loopback, outside the ephemeral range, so test files can run side by side. */
 export async function freePorts(count: number): Promise<number[]> {
   const highest = ephemeralStart() - 1;
